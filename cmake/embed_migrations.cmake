@@ -1,0 +1,21 @@
+# Generates a C++ source holding every migrations/NNNN_name.sql file, so the
+# binaries can migrate a database without the source tree.
+# Inputs: MIGRATIONS_DIR, OUTPUT.
+file(GLOB sql_files "${MIGRATIONS_DIR}/[0-9][0-9][0-9][0-9]_*.sql")
+list(SORT sql_files)
+set(body "// Generated from migrations/*.sql by cmake/embed_migrations.cmake. Do not edit.\n")
+string(APPEND body "#include \"store/embedded_migrations.h\"\n\nnamespace certctl::embedded {\n\n")
+string(APPEND body "const std::vector<EmbeddedFile>& MigrationFiles() {\n")
+string(APPEND body "  static const std::vector<EmbeddedFile> files = {\n")
+foreach(f IN LISTS sql_files)
+  get_filename_component(name "${f}" NAME)
+  file(READ "${f}" content)
+  string(FIND "${content}" ")certctl_sql\"" bad)
+  if(NOT bad EQUAL -1)
+    message(FATAL_ERROR "${name} contains the raw-string delimiter")
+  endif()
+  string(APPEND body "      {\"${name}\", R\"certctl_sql(${content})certctl_sql\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n\n}  // namespace certctl::embedded\n")
+file(WRITE "${OUTPUT}.tmp" "${body}")
+file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,66 @@
+// Issued certificates and their revocations.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certctl/store/database.h"
+#include "certctl/store/records.h"
+
+namespace certctl {
+
+enum class CertificateStatusFilter { kAny, kActive, kRevoked, kExpired };
+
+// "active", "revoked", "expired" ("" or "any" for all).
+Result<CertificateStatusFilter> ParseCertificateStatusFilter(std::string_view text);
+
+struct CertificateListFilter {
+  std::string issuer;  // empty: all issuers
+  CertificateStatusFilter status = CertificateStatusFilter::kAny;
+  int limit = 100;     // 1..1000
+  std::string cursor;  // opaque, from a previous page; empty: first page
+};
+
+struct CertificatePage {
+  std::vector<CertificateStatusRecord> items;
+  std::string next_cursor;  // empty on the last page
+};
+
+class CertificateRepo {
+ public:
+  // AlreadyExists when (issuer, serial) is taken.
+  static Status Insert(Transaction& tx, const CertificateRecord& record);
+  static Result<std::optional<CertificateStatusRecord>> Find(Transaction& tx,
+                                                             const std::string& issuer,
+                                                             const std::string& serial);
+  // Every issuer's certificate with this serial (serials are random, so
+  // usually zero or one).
+  static Result<std::vector<CertificateStatusRecord>> FindBySerial(Transaction& tx,
+                                                                   const std::string& serial);
+  // Ordered by issue time, oldest first; `now` decides what is expired.
+  static Result<CertificatePage> List(Transaction& tx, const CertificateListFilter& filter,
+                                      TimePoint now);
+};
+
+class RevocationRepo {
+ public:
+  // AlreadyExists when the certificate is already revoked.
+  static Status Insert(Transaction& tx, const RevocationRecord& record);
+  static Result<std::optional<RevocationRecord>> Find(Transaction& tx, const std::string& issuer,
+                                                      const std::string& serial);
+  static Result<int64_t> CountForGeneration(Transaction& tx, const std::string& issuer,
+                                            int generation);
+  // Streams the generation's revocations ordered by serial without loading
+  // them all (COPY through a stream); stops at the first non-OK from `fn`.
+  static Status ForEachInGeneration(Transaction& tx, const std::string& issuer, int generation,
+                                    const std::function<Status(const RevocationRecord&)>& fn);
+};
+
+// RFC 5280 CRLReason names ("keyCompromise") <-> codes (1). "unspecified" is 0;
+// 7 is not a reason. Names are matched exactly as RFC 5280 spells them.
+Result<int> ParseRevocationReason(std::string_view name);
+std::string_view RevocationReasonName(int code);
+
+}  // namespace certctl

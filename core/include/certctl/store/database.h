@@ -1,0 +1,112 @@
+// PostgreSQL access: a bounded connection pool and transactions.
+//
+// libpqxx is an implementation detail of core/src/store; nothing outside it
+// sees a pqxx type or exception. Every failure comes back as a Status:
+// Unavailable when the server cannot be reached, AlreadyExists for a
+// uniqueness conflict, Busy for lock timeouts and serialization failures,
+// Internal for anything unexpected.
+//
+// Thread safety: Database is thread-safe. A Session or Transaction belongs to
+// one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "certctl/util/status.h"
+
+namespace certctl {
+
+struct DatabaseOptions {
+  std::string url;                     // libpq URL or key=value conninfo
+  int pool_size = 8;                   // maximum open connections
+  std::string application_name = "certctl";  // shown in pg_stat_activity
+  std::chrono::milliseconds acquire_timeout{5000};  // wait for a free connection
+  std::chrono::seconds connect_timeout{5};
+};
+
+class Transaction;  // opaque; repositories in core/src/store use it
+class PooledConnection;
+
+struct PoolStats {
+  int open = 0;     // connections currently open
+  int in_use = 0;   // leased out
+  int max = 0;      // pool_size
+  int waiting = 0;  // callers waiting for a connection
+};
+
+// A leased connection, kept for several transactions (needed for session
+// state such as advisory locks or LISTEN). Returned to the pool on destruction,
+// with every advisory lock it still holds released.
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Runs `fn` in a READ COMMITTED transaction on this connection; commits when
+  // fn returns OK, rolls back otherwise.
+  Status Run(const std::function<Status(Transaction&)>& fn);
+
+  // The server process id of this connection (pg_backend_pid()).
+  int BackendPid() const;
+
+  // Implementation access for core/src/store.
+  PooledConnection& connection() { return *conn_; }
+
+ private:
+  friend class Database;
+  Session(class Database* db, std::unique_ptr<PooledConnection> conn);
+  class Database* db_;
+  std::unique_ptr<PooledConnection> conn_;
+};
+
+class Database {
+ public:
+  // Opens the pool and one connection to prove the server is reachable:
+  // Unavailable (naming the URL with its password masked) when it is not.
+  static Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+  ~Database();
+
+  // Runs `fn` in a READ COMMITTED transaction; see Session::Run. A connection
+  // found broken before `fn` started is replaced and the transaction retried once.
+  Status Run(const std::function<Status(Transaction&)>& fn);
+
+  // Convenience for read paths that return a value.
+  template <typename T>
+  Result<T> Query(const std::function<Result<T>(Transaction&)>& fn) {
+    std::optional<Result<T>> out;
+    Status s = Run([&](Transaction& tx) -> Status {
+      out.emplace(fn(tx));
+      return out->status();
+    });
+    if (!s.ok()) return s;
+    return std::move(*out);
+  }
+
+  Result<std::unique_ptr<Session>> AcquireSession();
+
+  // SELECT 1 on a pooled connection.
+  Status Ping();
+
+  PoolStats Stats() const;
+  const DatabaseOptions& options() const { return options_; }
+  std::string MaskedUrl() const;
+
+  // Internal: returns a connection to the pool.
+  void Release(std::unique_ptr<PooledConnection> conn);
+
+ private:
+  explicit Database(DatabaseOptions options);
+  Result<std::unique_ptr<PooledConnection>> Acquire();
+  Result<std::unique_ptr<PooledConnection>> Connect();
+
+  struct Pool;
+  DatabaseOptions options_;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace certctl

@@ -1,0 +1,44 @@
+// Issuers and their CA generations.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certctl/store/database.h"
+#include "certctl/store/records.h"
+
+namespace certctl {
+
+class IssuerRepo {
+ public:
+  // Creates the issuer if missing; returns whether it was created.
+  static Result<bool> Ensure(Transaction& tx, const std::string& id,
+                             const std::string& display_name);
+  static Result<std::optional<IssuerRecord>> Find(Transaction& tx, const std::string& id);
+  static Result<std::vector<IssuerRecord>> List(Transaction& tx);
+  // Locks the issuer row (SELECT ... FOR UPDATE) and returns the new epoch
+  // after incrementing it; called in every revocation's transaction.
+  static Result<int64_t> BumpRevocationEpoch(Transaction& tx, const std::string& id);
+  static Result<int64_t> RevocationEpoch(Transaction& tx, const std::string& id);
+
+  static Result<std::optional<CaGenerationRecord>> ActiveGeneration(Transaction& tx,
+                                                                    const std::string& issuer);
+  static Result<std::optional<CaGenerationRecord>> FindGeneration(Transaction& tx,
+                                                                  const std::string& issuer,
+                                                                  int generation);
+  static Result<std::vector<CaGenerationRecord>> Generations(Transaction& tx,
+                                                             const std::string& issuer);
+  // Inserts a generation (and its CRL number counter). AlreadyExists when the
+  // number or the certificate is taken.
+  static Status InsertGeneration(Transaction& tx, const CaGenerationRecord& record);
+  static Status RetireGeneration(Transaction& tx, const std::string& issuer, int generation);
+
+  // Reserves the next CRL number for a generation (row-locked increment).
+  static Result<int64_t> NextCrlNumber(Transaction& tx, const std::string& issuer,
+                                       int generation);
+  static Result<int64_t> LastCrlNumber(Transaction& tx, const std::string& issuer,
+                                       int generation);
+};
+
+}  // namespace certctl

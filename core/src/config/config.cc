@@ -1,0 +1,431 @@
+#include "certctl/config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <functional>
+
+#include "certctl/util/encoding.h"
+#include "certctl/util/files.h"
+#include "certctl/util/time_format.h"
+
+extern char** environ;
+
+namespace certctl {
+namespace {
+
+using Setter = std::function<Status(Config&, const std::string&)>;
+
+struct KeySpec {
+  const char* key;
+  bool secret;
+  Setter set;
+};
+
+std::string EnvName(std::string_view key) {
+  std::string out = "CERTCTL_";
+  for (char c : key) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return out;
+}
+
+Status Invalid(std::string_view key, std::string_view value, std::string_view why,
+               bool secret = false) {
+  std::string shown = secret ? std::string(SecretString::kMasked) : "\"" + std::string(value) + "\"";
+  return Status::Configuration("invalid value " + shown + " for " + std::string(key) + " (" +
+                               EnvName(key) + "): " + std::string(why));
+}
+
+Setter String(std::string Config::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+Setter Secret(SecretString Config::*field) {
+  return [field](Config& c, const std::string& v) {
+    c.*field = SecretString(v);
+    return Status::Ok();
+  };
+}
+
+Setter Duration(const char* key, std::chrono::seconds Config::*field) {
+  return [key, field](Config& c, const std::string& v) {
+    auto d = ParseDuration(v);
+    if (!d.ok()) return Invalid(key, v, "expected a duration like 90s, 15m, 1h or 7d");
+    c.*field = *d;
+    return Status::Ok();
+  };
+}
+
+Setter Int(const char* key, int Config::*field, int min, int max) {
+  return [=](Config& c, const std::string& v) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
+      return Invalid(key, v,
+                     "expected an integer from " + std::to_string(min) + " to " +
+                         std::to_string(max));
+    }
+    c.*field = n;
+    return Status::Ok();
+  };
+}
+
+Setter OneOf(const char* key, std::string Config::*field, std::vector<std::string> allowed) {
+  return [=](Config& c, const std::string& v) {
+    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return Invalid(key, v, "expected one of " + list);
+    }
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+Setter ListenAddress(const char* key, std::string Config::*field) {
+  return [=](Config& c, const std::string& v) {
+    auto hp = ParseHostPort(v);
+    if (!hp.ok()) return Invalid(key, v, "expected host:port like 127.0.0.1:8443");
+    c.*field = v;
+    return Status::Ok();
+  };
+}
+
+const std::vector<KeySpec>& KeyTable() {
+  static const std::vector<KeySpec> table = {
+      {"data_dir", false, String(&Config::data_dir)},
+      {"database_url", true, Secret(&Config::database_url)},
+      {"database_pool_size", false,
+       Int("database_pool_size", &Config::database_pool_size, 1, 200)},
+      {"ca_cert_path", false, String(&Config::ca_cert_path)},
+      {"ca_key_path", false, String(&Config::ca_key_path)},
+      {"crl_generation_interval", false,
+       Duration("crl_generation_interval", &Config::crl_generation_interval)},
+      {"crl_validity", false, Duration("crl_validity", &Config::crl_validity)},
+      {"ocsp_responder_key_dir", false, String(&Config::ocsp_responder_key_dir)},
+      {"ocsp_responder_validity", false,
+       Duration("ocsp_responder_validity", &Config::ocsp_responder_validity)},
+      {"ocsp_responder_renew_before", false,
+       Duration("ocsp_responder_renew_before", &Config::ocsp_responder_renew_before)},
+      {"ocsp_response_validity", false,
+       Duration("ocsp_response_validity", &Config::ocsp_response_validity)},
+      {"certificate_default_validity_days", false,
+       Int("certificate_default_validity_days", &Config::certificate_default_validity_days, 1,
+           3650)},
+      {"certificate_max_validity_days", false,
+       Int("certificate_max_validity_days", &Config::certificate_max_validity_days, 1, 3650)},
+      {"api_key", true, Secret(&Config::api_key)},
+      {"config_encryption_key", true, Secret(&Config::config_encryption_key)},
+      {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token)},
+      {"server_tls_cert_path", false, String(&Config::server_tls_cert_path)},
+      {"server_tls_key_path", false, String(&Config::server_tls_key_path)},
+      {"listen_api", false, ListenAddress("listen_api", &Config::listen_api)},
+      {"listen_pki", false, ListenAddress("listen_pki", &Config::listen_pki)},
+      {"base_url", false, String(&Config::base_url)},
+      {"pid_file", false, String(&Config::pid_file)},
+      {"log_level", false,
+       OneOf("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error"})},
+      {"log_format", false, OneOf("log_format", &Config::log_format, {"text", "json"})},
+  };
+  return table;
+}
+
+const KeySpec* FindKey(std::string_view key) {
+  for (const auto& spec : KeyTable()) {
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+// Reads a secret from a file, without the trailing newline editors add.
+Result<std::string> ReadSecretFile(std::string_view key, const std::string& path) {
+  auto content = ReadFile(path);
+  if (!content.ok()) {
+    return Status::Configuration("cannot read " + std::string(key) + "_file " + path + ": " +
+                                 content.status().message());
+  }
+  std::string v = std::move(content).value();
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+  if (v.empty()) return Status::Configuration(std::string(key) + "_file " + path + " is empty");
+  return v;
+}
+
+Result<ApiRole> ParseRole(const std::string& s) {
+  if (s == "reader") return ApiRole::kReader;
+  if (s == "operator") return ApiRole::kOperator;
+  if (s == "admin") return ApiRole::kAdmin;
+  return Status::Configuration("invalid api_keys role \"" + s +
+                               "\": expected reader, operator or admin");
+}
+
+std::string Where(const YAML::Node& node, const std::string& file) {
+  return file + ":" + std::to_string(node.Mark().line + 1);
+}
+
+Status ParseApiKeys(const YAML::Node& list, const std::string& file, Config& c) {
+  if (!list.IsSequence()) return Status::Configuration(Where(list, file) + ": api_keys must be a list");
+  for (const auto& item : list) {
+    if (!item.IsMap()) return Status::Configuration(Where(item, file) + ": api_keys entry must be a map");
+    ApiKeyConfig k;
+    std::string plain;
+    for (const auto& kv : item) {
+      std::string field = kv.first.as<std::string>();
+      std::string value = kv.second.as<std::string>();
+      if (field == "name") {
+        k.name = value;
+      } else if (field == "role") {
+        ASSIGN_OR_RETURN(k.role, ParseRole(value));
+      } else if (field == "key") {
+        plain = value;
+      } else if (field == "key_file") {
+        ASSIGN_OR_RETURN(plain, ReadSecretFile("api_keys.key", value));
+      } else if (field == "key_sha256") {
+        auto raw = HexDecode(value);
+        if (!raw.ok() || raw->size() != 32) {
+          return Status::Configuration(Where(kv.first, file) +
+                                       ": api_keys key_sha256 must be 64 hex digits");
+        }
+        k.key_sha256 = HexEncode(*raw);
+      } else {
+        return Status::Configuration(Where(kv.first, file) + ": unknown api_keys field \"" +
+                                     field + "\" (name, role, key, key_file, key_sha256)");
+      }
+    }
+    if (k.name.empty()) return Status::Configuration(Where(item, file) + ": api_keys entry needs a name");
+    if (plain.empty() == k.key_sha256.empty()) {
+      return Status::Configuration(Where(item, file) + ": api_keys entry " + k.name +
+                                   " needs exactly one of key, key_file, key_sha256");
+    }
+    if (!plain.empty()) k.key_sha256 = Sha256Hex(plain);
+    Cleanse(plain);
+    c.api_keys.push_back(std::move(k));
+  }
+  return Status::Ok();
+}
+
+Status ParseTrustAnchors(const YAML::Node& list, const std::string& file, Config& c) {
+  if (!list.IsSequence()) {
+    return Status::Configuration(Where(list, file) + ": trust_anchors must be a list");
+  }
+  for (const auto& item : list) {
+    TrustAnchorConfig t;
+    if (!item.IsMap() || !item["name"] || !item["path"] || item.size() != 2) {
+      return Status::Configuration(Where(item, file) +
+                                   ": trust_anchors entry needs exactly name and path");
+    }
+    t.name = item["name"].as<std::string>();
+    t.path = item["path"].as<std::string>();
+    c.trust_anchors.push_back(std::move(t));
+  }
+  return Status::Ok();
+}
+
+Status ApplyYaml(const std::string& file, Config& c) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return Status::Configuration("cannot read config file " + file);
+  } catch (const YAML::Exception& e) {
+    return Status::Configuration("config file " + file + " is not valid YAML: " + e.what());
+  }
+  if (root.IsNull()) return Status::Ok();
+  if (!root.IsMap()) return Status::Configuration("config file " + file + " must be a YAML map");
+  try {
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      if (key == "api_keys") {
+        RETURN_IF_ERROR(ParseApiKeys(kv.second, file, c));
+        continue;
+      }
+      if (key == "trust_anchors") {
+        RETURN_IF_ERROR(ParseTrustAnchors(kv.second, file, c));
+        continue;
+      }
+      if (!kv.second.IsScalar()) {
+        return Status::Configuration(Where(kv.first, file) + ": " + key + " must be a single value");
+      }
+      std::string value = kv.second.as<std::string>();
+      if (key.size() > 5 && key.ends_with("_file")) {
+        const KeySpec* spec = FindKey(key.substr(0, key.size() - 5));
+        if (spec && spec->secret) {
+          ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(spec->key, value));
+          Status s = spec->set(c, secret);
+          Cleanse(secret);
+          RETURN_IF_ERROR(s);
+          continue;
+        }
+      }
+      const KeySpec* spec = FindKey(key);
+      if (!spec) {
+        return Status::Configuration(Where(kv.first, file) + ": unknown key \"" + key + "\"");
+      }
+      RETURN_IF_ERROR(spec->set(c, value));
+    }
+  } catch (const YAML::Exception& e) {
+    return Status::Configuration("config file " + file + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+Status ApplyEnvironment(const std::map<std::string, std::string>& env, Config& c) {
+  for (const auto& spec : KeyTable()) {
+    std::string name = EnvName(spec.key);
+    auto direct = env.find(name);
+    auto file = spec.secret ? env.find(name + "_FILE") : env.end();
+    if (direct != env.end() && file != env.end()) {
+      return Status::Configuration("both " + name + " and " + name + "_FILE are set; set one");
+    }
+    if (direct != env.end()) {
+      RETURN_IF_ERROR(spec.set(c, direct->second));
+    } else if (file != env.end()) {
+      ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(name, file->second));
+      Status s = spec.set(c, secret);
+      Cleanse(secret);
+      RETURN_IF_ERROR(s);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Validate(Config& c) {
+  using std::chrono::hours;
+  if (c.crl_validity > hours(24 * 10)) {
+    return Invalid("crl_validity", FormatDuration(c.crl_validity), "must not exceed 10d");
+  }
+  if (c.crl_generation_interval >= c.crl_validity) {
+    return Invalid("crl_generation_interval", FormatDuration(c.crl_generation_interval),
+                   "must be shorter than crl_validity (" + FormatDuration(c.crl_validity) +
+                       ") so a CRL never expires between runs");
+  }
+  if (c.ocsp_response_validity < hours(8) || c.ocsp_response_validity > hours(24 * 10)) {
+    return Invalid("ocsp_response_validity", FormatDuration(c.ocsp_response_validity),
+                   "must be between 8h and 10d (CA/Browser Forum)");
+  }
+  if (c.ocsp_responder_renew_before >= c.ocsp_responder_validity) {
+    return Invalid("ocsp_responder_renew_before", FormatDuration(c.ocsp_responder_renew_before),
+                   "must be shorter than ocsp_responder_validity");
+  }
+  if (c.certificate_default_validity_days > c.certificate_max_validity_days) {
+    return Invalid("certificate_default_validity_days",
+                   std::to_string(c.certificate_default_validity_days),
+                   "must not exceed certificate_max_validity_days");
+  }
+  if (c.base_url.empty()) c.base_url = "http://" + c.listen_pki;
+  while (c.base_url.size() > 1 && c.base_url.back() == '/') c.base_url.pop_back();
+  if (c.base_url.rfind("http://", 0) != 0 && c.base_url.rfind("https://", 0) != 0) {
+    return Invalid("base_url", c.base_url, "must start with http:// or https://");
+  }
+  if (c.base_url.find_first_of(", \t\"'") != std::string::npos) {
+    return Invalid("base_url", c.base_url, "must not contain spaces, quotes or commas");
+  }
+  if (!c.api_key.empty()) {
+    for (const auto& k : c.api_keys) {
+      if (k.name == "default") {
+        return Status::Configuration(
+            "api_keys has an entry named \"default\", the name reserved for CERTCTL_API_KEY");
+      }
+    }
+    c.api_keys.push_back({"default", ApiRole::kAdmin, Sha256Hex(c.api_key.view())});
+  }
+  for (size_t i = 0; i < c.trust_anchors.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (c.trust_anchors[i].name == c.trust_anchors[j].name) {
+        return Status::Configuration("trust_anchors lists \"" + c.trust_anchors[i].name +
+                                     "\" twice");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view ApiRoleName(ApiRole role) {
+  switch (role) {
+    case ApiRole::kReader: return "reader";
+    case ApiRole::kOperator: return "operator";
+    case ApiRole::kAdmin: return "admin";
+  }
+  return "unknown";
+}
+
+std::map<std::string, std::string> CertctlEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind("CERTCTL_", 0) != 0) continue;
+    size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const ConfigLoadOptions& options) {
+  Config c;
+  std::string path = options.path.empty() ? kDefaultConfigPath : options.path;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    RETURN_IF_ERROR(ApplyYaml(path, c));
+    c.source_path = path;
+  } else if (options.path_is_explicit) {
+    return Status::Configuration("config file " + path + " does not exist");
+  }
+  auto env = options.environment ? *options.environment : CertctlEnvironment();
+  RETURN_IF_ERROR(ApplyEnvironment(env, c));
+  RETURN_IF_ERROR(Validate(c));
+  return c;
+}
+
+std::string Config::MaskedDatabaseUrl() const { return MaskDatabaseUrl(database_url.view()); }
+
+std::string MaskDatabaseUrl(std::string_view url) {
+  std::string out(url);
+  const std::string mask(SecretString::kMasked);
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t start = scheme + 3;
+    size_t at = out.find('@', start);
+    size_t slash = out.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      size_t colon = out.find(':', start);
+      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, mask);
+    }
+  }
+  // key=value form and ?password= in URLs.
+  for (std::string key : {"password="}) {
+    size_t pos = 0;
+    while ((pos = out.find(key, pos)) != std::string::npos) {
+      size_t begin = pos + key.size();
+      size_t end = out.find_first_of(" &", begin);
+      if (end == std::string::npos) end = out.size();
+      out.replace(begin, end - begin, mask);
+      pos = begin + mask.size();
+    }
+  }
+  return out;
+}
+
+Result<HostPort> ParseHostPort(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) + "\"");
+  }
+  std::string host(text.substr(0, colon));
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535 ||
+      host.empty()) {
+    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) + "\"");
+  }
+  return HostPort{host, static_cast<uint16_t>(port)};
+}
+
+}  // namespace certctl

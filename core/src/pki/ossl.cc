@@ -1,0 +1,24 @@
+#include "certctl/pki/ossl.h"
+
+#include <openssl/err.h>
+
+namespace certctl {
+
+Status OpenSslError(std::string_view context) {
+  return OpenSslError(StatusCode::kInternal, context);
+}
+
+Status OpenSslError(StatusCode code, std::string_view context) {
+  std::string message(context);
+  bool first = true;
+  while (unsigned long err = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(err, buf, sizeof buf);
+    message += first ? ": " : "; ";
+    message += buf;
+    first = false;
+  }
+  return Status(code, std::move(message));
+}
+
+}  // namespace certctl

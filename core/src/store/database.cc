@@ -1,0 +1,229 @@
+#include "certctl/store/database.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+
+#include "certctl/config/config.h"
+#include "store/pg.h"
+
+namespace certctl {
+
+Status StatusFromCurrentException(std::string_view what) {
+  std::string ctx(what);
+  try {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(ctx + ": database connection lost: " + e.what());
+  } catch (const pqxx::sql_error& e) {
+    std::string state = e.sqlstate();
+    std::string msg = ctx + ": " + e.what();
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    if (state == "23505") return Status::AlreadyExists(msg);
+    if (state == "23503") return Status::FailedPrecondition(msg);
+    if (state == "23514" || state == "22P02" || state == "22001") {
+      return Status::InvalidArgument(msg);
+    }
+    if (state == "40001" || state == "40P01" || state == "55P03") return Status::Busy(msg);
+    if (state == "57014") return Status::DeadlineExceeded(msg);
+    if (state == "42501") return Status::PermissionDenied(msg);
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+      return Status::Unavailable(msg);
+    }
+    return Status::Internal(msg + " (SQLSTATE " + state + ")");
+  } catch (const pqxx::in_doubt_error& e) {
+    return Status::Unavailable(ctx + ": commit outcome unknown, connection lost: " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Internal(ctx + ": " + e.what());
+  } catch (...) {
+    return Status::Internal(ctx + ": unknown exception");
+  }
+}
+
+struct Database::Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::unique_ptr<PooledConnection>> idle;
+  int open = 0;
+  int in_use = 0;
+  int waiting = 0;
+};
+
+Database::Database(DatabaseOptions options)
+    : options_(std::move(options)), pool_(std::make_unique<Pool>()) {}
+
+Database::~Database() = default;
+
+std::string Database::MaskedUrl() const { return MaskDatabaseUrl(options_.url); }
+
+Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  if (options.url.empty()) {
+    return Status::Configuration("no database configured: set CERTCTL_DATABASE_URL or "
+                                 "database_url in the config file");
+  }
+  if (options.pool_size < 1) return Status::Configuration("database pool size must be >= 1");
+  std::unique_ptr<Database> db(new Database(options));
+  ASSIGN_OR_RETURN(auto conn, db->Connect());
+  {
+    std::lock_guard lock(db->pool_->mu);
+    db->pool_->open = 1;
+    db->pool_->idle.push_back(std::move(conn));
+  }
+  return db;
+}
+
+Result<std::unique_ptr<PooledConnection>> Database::Connect() {
+  // libpq reads the timeout from the environment when the conninfo has none.
+  std::string timeout = std::to_string(options_.connect_timeout.count());
+  ::setenv("PGCONNECT_TIMEOUT", timeout.c_str(), 0);
+  try {
+    auto conn = std::make_unique<PooledConnection>(options_.url);
+    // A broken connection is replaced by the pool, never silently reconnected:
+    // session state (advisory locks, LISTEN) must not vanish unnoticed.
+    conn->conn.inhibit_reactivation(true);
+    pqxx::nontransaction tx(conn->conn);
+    auto r = tx.exec_params("SELECT set_config('application_name', $1, false), pg_backend_pid()",
+                            options_.application_name);
+    conn->backend_pid = r[0][1].as<int>();
+    return conn;
+  } catch (const pqxx::broken_connection& e) {
+    std::string why = e.what();
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return Status::Unavailable("cannot connect to database " + MaskedUrl() + ": " + why);
+  } catch (...) {
+    return StatusFromCurrentException("connect to database " + MaskedUrl());
+  }
+}
+
+Result<std::unique_ptr<PooledConnection>> Database::Acquire() {
+  Pool& p = *pool_;
+  std::unique_lock lock(p.mu);
+  auto deadline = std::chrono::steady_clock::now() + options_.acquire_timeout;
+  for (;;) {
+    if (!p.idle.empty()) {
+      auto conn = std::move(p.idle.front());
+      p.idle.pop_front();
+      ++p.in_use;
+      return conn;
+    }
+    if (p.open < options_.pool_size) {
+      ++p.open;
+      ++p.in_use;
+      lock.unlock();
+      auto conn = Connect();
+      if (!conn.ok()) {
+        lock.lock();
+        --p.open;
+        --p.in_use;
+        p.cv.notify_one();
+      }
+      return conn;
+    }
+    ++p.waiting;
+    bool timed_out = p.cv.wait_until(lock, deadline) == std::cv_status::timeout;
+    --p.waiting;
+    if (timed_out && p.idle.empty() && p.open >= options_.pool_size) {
+      return Status::Unavailable("database connection pool exhausted: all " +
+                                 std::to_string(options_.pool_size) + " connections in use");
+    }
+  }
+}
+
+void Database::Release(std::unique_ptr<PooledConnection> conn) {
+  Pool& p = *pool_;
+  bool keep = conn && !conn->broken && conn->conn.is_open();
+  if (!keep) conn.reset();  // close outside the lock
+  std::lock_guard lock(p.mu);
+  --p.in_use;
+  if (keep) {
+    p.idle.push_back(std::move(conn));
+  } else {
+    --p.open;
+  }
+  p.cv.notify_one();
+}
+
+namespace {
+
+// Runs fn in a transaction on `c`. Sets `started` once fn has been called, so a
+// caller can tell whether a retry is safe.
+Status RunOn(PooledConnection& c, const std::function<Status(Transaction&)>& fn, bool& started) {
+  started = false;
+  try {
+    pqxx::work w(c.conn);
+    Transaction tx(c, w);
+    started = true;
+    Status s = fn(tx);
+    if (s.ok()) {
+      w.commit();
+    } else {
+      w.abort();
+    }
+    return s;
+  } catch (const pqxx::broken_connection&) {
+    c.broken = true;
+    return StatusFromCurrentException("database transaction");
+  } catch (const pqxx::in_doubt_error&) {
+    c.broken = true;
+    return StatusFromCurrentException("database commit");
+  } catch (...) {
+    if (!c.conn.is_open()) c.broken = true;
+    return StatusFromCurrentException("database transaction");
+  }
+}
+
+}  // namespace
+
+Status Database::Run(const std::function<Status(Transaction&)>& fn) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ASSIGN_OR_RETURN(auto conn, Acquire());
+    bool started = false;
+    Status s = RunOn(*conn, fn, started);
+    bool retry = conn->broken && !started;
+    Release(std::move(conn));
+    if (!retry) return s;
+  }
+  return Status::Unavailable("database connection lost twice in a row");
+}
+
+Result<std::unique_ptr<Session>> Database::AcquireSession() {
+  ASSIGN_OR_RETURN(auto conn, Acquire());
+  return std::unique_ptr<Session>(new Session(this, std::move(conn)));
+}
+
+Status Database::Ping() {
+  return Run([](Transaction& tx) {
+    tx.work().exec("SELECT 1");
+    return Status::Ok();
+  });
+}
+
+PoolStats Database::Stats() const {
+  std::lock_guard lock(pool_->mu);
+  return {pool_->open, pool_->in_use, options_.pool_size, pool_->waiting};
+}
+
+Session::Session(Database* db, std::unique_ptr<PooledConnection> conn)
+    : db_(db), conn_(std::move(conn)) {}
+
+Session::~Session() {
+  if (conn_ && !conn_->broken) {
+    try {
+      pqxx::nontransaction tx(conn_->conn);
+      tx.exec("SELECT pg_advisory_unlock_all()");
+    } catch (...) {
+      conn_->broken = true;  // drop it; the server frees its locks on disconnect
+    }
+  }
+  db_->Release(std::move(conn_));
+}
+
+Status Session::Run(const std::function<Status(Transaction&)>& fn) {
+  bool started = false;
+  return RunOn(*conn_, fn, started);
+}
+
+int Session::BackendPid() const { return conn_->backend_pid; }
+
+}  // namespace certctl

@@ -1,0 +1,93 @@
+// Private to core/src/store: the libpqxx side of Database, Session and
+// Transaction, and the one place libpqxx exceptions become Status values.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <unordered_set>
+
+#include "certctl/store/database.h"
+#include "certctl/util/clock.h"
+#include "certctl/util/status.h"
+
+namespace certctl {
+
+class PooledConnection {
+ public:
+  explicit PooledConnection(const std::string& url) : conn(url) {}
+  pqxx::connection conn;
+  std::unordered_set<std::string> prepared;
+  bool broken = false;
+  int backend_pid = 0;
+};
+
+class Transaction {
+ public:
+  Transaction(PooledConnection& c, pqxx::work& w) : conn_(c), work_(w) {}
+  pqxx::work& work() { return work_; }
+  PooledConnection& conn() { return conn_; }
+
+  // Executes a statement prepared once per connection under `name`.
+  template <typename... Args>
+  pqxx::result Exec(const char* name, const char* sql, Args&&... args) {
+    if (conn_.prepared.insert(name).second) conn_.conn.prepare(name, sql);
+    return work_.exec_prepared(name, std::forward<Args>(args)...);
+  }
+
+ private:
+  PooledConnection& conn_;
+  pqxx::work& work_;
+};
+
+// Translates the exception being handled (call inside a catch block) into a
+// Status; `what` says what was being done.
+Status StatusFromCurrentException(std::string_view what);
+
+// Binary parameter for bytea columns.
+inline pqxx::binarystring Bytes(std::string_view data) {
+  return pqxx::binarystring(data.data(), data.size());
+}
+inline std::string BytesFrom(const pqxx::field& f) {
+  pqxx::binarystring b(f);
+  return std::string(b.get(), b.size());
+}
+
+// timestamptz as Unix seconds (with fractions) in SQL: pass with
+// to_timestamp($n) and read with extract(epoch from col).
+inline double EpochParam(TimePoint t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+inline TimePoint TimeFrom(const pqxx::field& f) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+      std::chrono::duration<double>(f.as<double>())));
+}
+inline std::optional<TimePoint> OptionalTimeFrom(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return TimeFrom(f);
+}
+
+// Runs `body` and turns a libpqxx exception into a Status.
+template <typename F>
+Status Guard(std::string_view what, F&& body) {
+  try {
+    return body();
+  } catch (...) {
+    return StatusFromCurrentException(what);
+  }
+}
+
+// Runs `body` (returning T) and turns a libpqxx exception into a Status.
+template <typename T, typename F>
+Result<T> GuardValue(std::string_view what, F&& body) {
+  std::optional<T> out;
+  Status s = Guard(what, [&] {
+    out.emplace(body());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
+}  // namespace certctl

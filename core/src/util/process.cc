@@ -1,0 +1,109 @@
+#include "certctl/util/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace certctl {
+
+Result<RunAs> LookupAccount(const std::string& name) {
+  struct passwd pw{};
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) {
+    return Status::NotFound("no local account named " + name);
+  }
+  return RunAs{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir ? pw.pw_dir : "/"};
+}
+
+Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                 const ProcessOptions& options) {
+  if (argv.empty()) return Status::InvalidArgument("RunProcess: empty argv");
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+    return Status::Internal(std::string("pipe: ") + std::strerror(errno));
+  }
+  // Everything the child needs is prepared before fork: after fork only
+  // async-signal-safe calls are allowed.
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  if (options.run_as) {
+    env_storage.push_back("HOME=" + options.run_as->home);
+    env_storage.push_back("USER=" + options.run_as->name);
+  }
+  for (const auto& e : options.extra_env) env_storage.push_back(e);
+  std::vector<char*> cenv;
+  for (auto& e : env_storage) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    return Status::Internal(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::dup2(pipefd[1], 1);
+    ::dup2(pipefd[1], 2);
+    if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) _exit(126);
+    if (options.run_as) {
+      if (::setgroups(0, nullptr) != 0 || ::setgid(options.run_as->gid) != 0 ||
+          ::setuid(options.run_as->uid) != 0) {
+        _exit(126);
+      }
+    }
+    ::execvpe(cargv[0], cargv.data(), cenv.data());
+    _exit(127);
+  }
+  ::close(pipefd[1]);
+  ProcessResult result;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    result.output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(pipefd[0]);
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(wstatus)) {
+    result.exit_code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    result.exit_code = 128 + WTERMSIG(wstatus);
+  }
+  if (result.exit_code == 127 && result.output.empty()) {
+    return Status::NotFound("could not run " + argv[0] + ": program not found");
+  }
+  return result;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+std::string InvokingUser() {
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
+  struct passwd pw{};
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  uid_t uid = ::geteuid();
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found) return pw.pw_name;
+  return "uid:" + std::to_string(uid);
+}
+
+}  // namespace certctl

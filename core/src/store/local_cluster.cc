@@ -149,6 +149,20 @@ Status LocalCluster::CreateDatabase(const std::string& name, const std::string& 
   });
 }
 
+Status LocalCluster::EnsureDatabase(const std::string& name, bool* created) {
+  if (created) *created = false;
+  return Guard("ensure database " + name, [&] {
+    pqxx::connection c(ConnectionString("postgres"));
+    pqxx::nontransaction tx(c);
+    auto r = tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name);
+    if (r.empty()) {
+      tx.exec("CREATE DATABASE " + tx.quote_name(name));
+      if (created) *created = true;
+    }
+    return Status::Ok();
+  });
+}
+
 Status LocalCluster::DropDatabase(const std::string& name) {
   return Guard("drop database " + name, [&] {
     pqxx::connection c(ConnectionString("postgres"));

@@ -45,6 +45,8 @@ class LocalCluster {
   // CREATE DATABASE (optionally from a template) through psql-free libpq.
   Status CreateDatabase(const std::string& name, const std::string& template_name = "");
   Status DropDatabase(const std::string& name);
+  // Creates the database unless it exists; `created` says whether it did.
+  Status EnsureDatabase(const std::string& name, bool* created = nullptr);
 
   const std::string& dir() const { return options_.dir; }
   std::string socket_dir() const { return options_.dir + "/run"; }

@@ -1,0 +1,135 @@
+// The shared frame of every certctl-admin command: global options, opening
+// the configuration and database, confirmation, rendering reports, exit codes.
+//
+// A command callback parses its own flags, calls one core/ops function and
+// hands the OpReport to Finish(). Nothing here talks SQL or OpenSSL.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "certctl/config/config.h"
+#include "certctl/ops/keyring.h"
+#include "certctl/ops/op.h"
+#include "certctl/store/database.h"
+#include "certctl/util/clock.h"
+
+namespace certctl::admin {
+
+enum class OutputFormat { kText, kJson };
+
+// Long help and real examples, kept next to the command's code; the man pages
+// and shell completions are generated from these and the CLI11 tree.
+struct CommandDoc {
+  std::string synopsis_note;        // optional extra line under SYNOPSIS
+  std::string description;          // paragraphs separated by blank lines
+  std::vector<std::pair<std::string, std::string>> examples;  // {command, what it does}
+  bool mutating = false;            // documents --dry-run/--yes/--wait and audit
+};
+
+// Flags every mutating command has.
+struct MutationFlags {
+  bool dry_run = false;
+  bool yes = false;
+  std::string wait;  // duration; empty: do not wait for a held lock
+};
+
+struct GlobalOptions {
+  std::string config_path;
+  bool config_explicit = false;
+  bool dev = false;
+  std::string data_dir;
+  std::string database_url;  // --database-url (overrides the config)
+  std::string output = "text";
+  std::string actor;
+  bool no_color = false;
+};
+
+// Everything a command needs to run an operation. Built on demand by
+// AdminApp::Open(), so `--help` and usage errors never touch the database.
+struct Environment {
+  Config config;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<ops::CaKeyring> keyring;
+  std::shared_ptr<spdlog::logger> logger;
+  const Clock* clock = &SystemClock::Instance();
+  ops::Actor actor;
+
+  // An OpContext for this environment; `flags` may be null for read-only work.
+  ops::OpContext Context(const MutationFlags* flags = nullptr);
+};
+
+class AdminApp {
+ public:
+  AdminApp(int argc, char** argv);
+
+  CLI::App& root() { return root_; }
+  GlobalOptions& globals() { return globals_; }
+  OutputFormat output() const;
+  bool color() const;  // stdout is a TTY, NO_COLOR unset, --no-color not given
+
+  // Registers documentation for `cmd` (see CommandDoc).
+  void Document(CLI::App* cmd, CommandDoc doc);
+  const CommandDoc* DocFor(const CLI::App* cmd) const;
+
+  // Adds --dry-run, --yes and --wait to a mutating command.
+  void AddMutationFlags(CLI::App* cmd, MutationFlags& flags);
+
+  // Loads the configuration only (no database).
+  Result<Config> LoadConfiguration();
+  // Loads the configuration and opens the database, refusing a schema that is
+  // behind unless `allow_outdated_schema` (db migrate/status need that).
+  Result<std::unique_ptr<Environment>> Open(bool allow_outdated_schema = false);
+
+  // For destructive commands: on a TTY asks "question [y/N]"; without a TTY
+  // requires --yes. Returns OK to proceed, or InvalidArgument (exit 2) when
+  // refused or unconfirmed. Dry runs need no confirmation.
+  Status Confirm(const MutationFlags& flags, const std::string& question);
+
+  // Renders the report (text or JSON on stdout) and sets the exit code:
+  // report.status's code, else 1 when there are error findings, else 0.
+  void Finish(const ops::OpReport& report,
+              const std::function<void(const ops::OpReport&, std::ostream&)>& text_renderer);
+  // Reports a failure that happened before an operation could run.
+  void Fail(const Status& status);
+
+  // Registers the action to run after parsing; commands call this from their
+  // CLI11 callback so that errors are reported uniformly.
+  void SetAction(std::function<void()> action) { action_ = std::move(action); }
+
+  // Storage that lives as long as the app, for option variables bound by CLI11.
+  template <typename T>
+  T& Make() {
+    auto p = std::make_shared<T>();
+    storage_.push_back(p);
+    return *p;
+  }
+
+  int Run();
+  int exit_code() const { return exit_code_; }
+  const std::string& masked_command_line() const { return command_line_; }
+
+ private:
+  CLI::App root_;
+  GlobalOptions globals_;
+  std::map<const CLI::App*, CommandDoc> docs_;
+  std::function<void()> action_;
+  std::vector<std::shared_ptr<void>> storage_;
+  int exit_code_ = 0;
+  int argc_;
+  char** argv_;
+  std::string command_line_;
+};
+
+// Renders "key: value" lines aligned, for text output.
+void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields,
+                 int indent = 0);
+
+}  // namespace certctl::admin

@@ -1,0 +1,85 @@
+// certctl-admin db: schema migrations and status.
+#include "certctl/ops/db_ops.h"
+#include "commands.h"
+
+namespace certctl::admin {
+namespace {
+
+void RenderMigrate(const ops::OpReport& r, std::ostream& out) {
+  if (r.dry_run) {
+    out << (r.plan.empty() ? "schema is current; nothing would change\n" : "would apply:\n");
+    for (const auto& p : r.plan) out << "  " << p << "\n";
+    return;
+  }
+  for (const auto& s : r.steps) out << s << "\n";
+  if (r.status.ok()) {
+    out << "schema version " << r.data.value("to_version", 0) << "\n";
+  }
+}
+
+void RenderStatus(const ops::OpReport& r, std::ostream& out) {
+  if (!r.status.ok()) return;
+  for (const auto& f : r.findings) out << f.severity << ": " << f.message << "\n";
+  if (!r.data.contains("current_version")) return;
+  PrintFields(out, {{"schema version", std::to_string(r.data["current_version"].get<int>())},
+                    {"this certctl needs", std::to_string(r.data["latest_version"].get<int>())}});
+  for (const auto& a : r.data["applied"]) {
+    out << "  applied  " << a["name"].get<std::string>() << "  "
+        << a["applied_at"].get<std::string>() << "\n";
+  }
+  for (const auto& p : r.data["pending"]) {
+    out << "  pending  " << p["name"].get<std::string>() << "\n";
+  }
+}
+
+}  // namespace
+
+void RegisterDbCommands(AdminApp& app) {
+  auto* db = app.root().add_subcommand("db", "Database schema: migrate and inspect");
+  db->require_subcommand(1);
+
+  auto& migrate_flags = app.Make<MutationFlags>();
+  auto* migrate = db->add_subcommand("migrate", "Apply pending schema migrations");
+  app.AddMutationFlags(migrate, migrate_flags);
+  app.Document(migrate, {
+      .description =
+          "Applies the schema migrations compiled into this binary that the database has not "
+          "seen yet, in order, each in its own transaction, under an advisory lock so that "
+          "concurrent runs serialise. Every applied file is recorded in schema_migrations "
+          "with its checksum; a file that changed after it was applied is refused, naming "
+          "it.\n\nBoth certctld and certctl-admin refuse to work with a database that is "
+          "behind; this is the command they point to.",
+      .examples = {{"certctl-admin db migrate --dry-run", "show which migrations would run"},
+                   {"certctl-admin db migrate", "apply them"}},
+      .mutating = true});
+  migrate->callback([&app, &migrate_flags] {
+    app.SetAction([&app, &migrate_flags] {
+      auto env = app.Open(/*allow_outdated_schema=*/true);
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context(&migrate_flags);
+      ops::OpReport report;
+      (void)ops::MigrateDatabase(ctx, report);
+      app.Finish(report, RenderMigrate);
+    });
+  });
+
+  auto* status = db->add_subcommand("status", "Show the schema version and pending migrations");
+  app.Document(status, {
+      .description = "Reads schema_migrations and compares it with the migrations compiled "
+                     "into this binary. Exits 1 when migrations are pending or an applied "
+                     "file was changed.",
+      .examples = {{"certctl-admin db status", "is the schema current?"},
+                   {"certctl-admin db status -o json", "the same, for scripts"}}});
+  status->callback([&app] {
+    app.SetAction([&app] {
+      auto env = app.Open(/*allow_outdated_schema=*/true);
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context();
+      ops::OpReport report;
+      (void)ops::DescribeSchema(ctx, report);
+      app.Finish(report, RenderStatus);
+    });
+  });
+}
+
+}  // namespace certctl::admin

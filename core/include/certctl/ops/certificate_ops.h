@@ -1,0 +1,66 @@
+// Issuing and revoking certificates (the API's procedures).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "certctl/ops/op.h"
+#include "certctl/pki/keys.h"
+#include "certctl/store/records.h"
+#include "certctl/util/secret.h"
+
+namespace certctl::ops {
+
+struct IssueParams {
+  std::string issuer = kLocalIssuerId;
+  // A PEM CSR, or empty with `generate_key` set: the server makes the key and
+  // the CSR (tests and demos only; the key is returned once and not stored).
+  std::string csr_pem;
+  std::optional<KeyAlgorithm> generate_key;
+  std::string common_name;             // with generate_key
+  std::vector<std::string> dns_names;  // with generate_key
+  std::optional<int> validity_days;    // default config.certificate_default_validity_days
+};
+
+struct IssuedCertificate {
+  std::string issuer;
+  int generation = 0;
+  std::string serial;           // canonical
+  std::string certificate_pem;
+  std::string chain_pem;        // the issuing CA certificate
+  TimePoint not_after;
+  SecretString private_key_pem; // only with generate_key
+};
+
+// Checks the request against the profile (validity 1..max days, SANs are
+// well-formed DNS names / IPs / e-mails, a subject or a SAN is present, the
+// key is acceptable), signs with the issuer's active generation, adds the CRL
+// distribution point and OCSP pointers under config.base_url, and records the
+// certificate with an audit event in one transaction.
+// InvalidArgument for a bad request, NotFound for an unknown issuer.
+Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& params);
+
+struct RevokeParams {
+  std::string issuer;  // empty: the issuer that issued `serial` (must be unique)
+  std::string serial;  // any spelling Serial::Parse accepts
+  std::string reason = "unspecified";  // RFC 5280 name
+};
+
+struct RevokeResult {
+  RevocationRecord revocation;
+  int64_t revocation_epoch = 0;
+  int64_t ocsp_answers_dropped = 0;
+};
+
+// Records the revocation, bumps the issuer's revocation epoch, drops the
+// cached OCSP answer and notifies every certctld, and writes the audit event,
+// all in one transaction. NotFound for an unknown serial, AlreadyExists when
+// already revoked, InvalidArgument for a bad serial or reason.
+Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& params);
+
+// The URLs certctld serves for an issuer.
+std::string CrlUrl(const Config& config, const std::string& issuer);
+std::string OcspUrl(const Config& config, const std::string& issuer);
+
+}  // namespace certctl::ops

@@ -1,0 +1,40 @@
+// Dev mode, the embedded default: everything certctl needs in one directory.
+//
+// <data_dir>/
+//   certctl.yaml          config written on first start; certctl-admin --dev reads it
+//   pg/                   private PostgreSQL cluster (unix socket in pg/run)
+//   ca/ca.crt, ca.key     the local CA (ECDSA P-256, 10 years)
+//   ocsp-responder-keys/  responder keys (0700)
+//   tls/                  certctld's own server certificate
+//   api-key               the dev API key (0600), printed once when created
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "certctl/store/local_cluster.h"
+#include "certctl/util/status.h"
+
+namespace certctl::ops {
+
+inline constexpr char kDefaultDevDataDir[] = "./var/dev";
+
+struct DevEnvironment {
+  std::string data_dir;     // absolute
+  std::string config_path;  // <data_dir>/certctl.yaml
+  std::unique_ptr<LocalCluster> cluster;
+  bool cluster_created = false;
+  bool ca_created = false;
+  std::string new_api_key;  // set only when the key was created by this call
+  std::vector<std::string> notes;  // what was done, for the start-up banner
+};
+
+// Creates or reuses the dev environment and starts its PostgreSQL cluster
+// (migrating the database). The caller stops the cluster when done.
+Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir);
+
+// <data_dir>/certctl.yaml, for `certctl-admin --dev`.
+std::string DevConfigPath(const std::string& data_dir);
+
+}  // namespace certctl::ops

@@ -1,0 +1,22 @@
+// Issuers at start-up: bringing the configured CA and the database together.
+#pragma once
+
+#include <string>
+
+#include "certctl/ops/op.h"
+
+namespace certctl::ops {
+
+// Loads and validates the CA files configured for `issuer` and matches them
+// against the issuer's active generation:
+//  - new issuer: creates it and registers the CA as generation 1 (audited);
+//  - same certificate as the active generation: nothing to do;
+//  - different certificate: FailedPrecondition. Files replaced by hand are
+//    refused; the message names `certctl-admin ca rotate` instead.
+// On success the CA is installed in ctx.keyring. report.data has "issuer",
+// "generation", "registered" (bool), "fingerprint".
+Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
+                            const std::string& cert_path, const std::string& key_path,
+                            OpReport& report);
+
+}  // namespace certctl::ops

@@ -1,0 +1,116 @@
+// The runbook procedures' common frame: what an operation gets (OpContext)
+// and what it gives back (OpReport).
+//
+// A procedure exists once, in core/ops, and both certctld and certctl-admin
+// call it. Operations never print: the CLI renders the report as text or
+// JSON, the daemon logs it. Every mutating operation runs inside
+// RunMutation(), which writes the start and end audit events, takes the
+// operation's advisory lock(s), and honours dry-run.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "certctl/config/config.h"
+#include "certctl/ops/keyring.h"
+#include "certctl/store/database.h"
+#include "certctl/util/clock.h"
+#include "certctl/util/status.h"
+
+namespace certctl::ops {
+
+// Who is acting, for audit events and lock records.
+struct Actor {
+  std::string name;          // person or key name ("alice", "api:ci-bot", "certctld")
+  std::string host;          // this machine
+  std::string program;       // "certctl-admin" or "certctld"
+  std::string command_line;  // with secrets masked; empty for daemon work
+};
+
+// Optional progress reporting for long work; the CLI shows it on a TTY.
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  virtual void Update(std::string_view what, int64_t done, int64_t total) = 0;
+};
+
+struct OpContext {
+  Database& db;
+  const Config& config;
+  const Clock& clock;
+  std::shared_ptr<spdlog::logger> logger;
+  CaKeyring& keyring;
+  Actor actor;
+  bool dry_run = false;                        // plan only; change nothing
+  std::chrono::milliseconds lock_wait{0};      // how long to wait for a held lock
+  Progress* progress = nullptr;                // may be null
+};
+
+struct Finding {
+  std::string severity;  // "error" or "warning"
+  std::string code;      // stable, e.g. "crl.stale"
+  std::string subject;   // what it is about, e.g. "iss-local/g1"
+  std::string message;   // for people
+};
+
+// The structured result of an operation. `data` holds operation-specific
+// fields; its keys are part of the documented JSON output.
+struct OpReport {
+  std::string operation;            // "crl.regenerate"
+  std::string target;               // "iss-local"
+  bool dry_run = false;
+  std::vector<std::string> plan;    // what will (or, dry run, would) change
+  std::vector<std::string> steps;   // what was done, in order
+  nlohmann::json before = nlohmann::json::object();
+  nlohmann::json after = nlohmann::json::object();
+  nlohmann::json data = nlohmann::json::object();
+  std::vector<Finding> findings;    // problems a check found
+  Status status;                    // non-OK when the operation failed
+  int64_t duration_ms = 0;
+
+  bool has_errors() const;          // any finding with severity "error"
+  void AddFinding(std::string severity, std::string code, std::string subject,
+                  std::string message);
+  // {"operation", "target", "dry_run", "ok", "error": {code, message}|null,
+  //  "plan", "steps", "before", "after", "data", "findings", "duration_ms"}
+  nlohmann::json ToJson() const;
+};
+
+// What a mutating operation touches.
+struct MutationSpec {
+  std::string action;                  // audit action, e.g. "crl.regenerate"
+  std::string target;                  // audit target, e.g. "iss-local"
+  nlohmann::json parameters = nlohmann::json::object();
+  std::vector<std::string> locks;      // advisory lock names, taken in this order
+};
+
+// The frame of every mutating operation:
+//  1. dry run: calls `body` with dry_run set and returns; no audit, no lock;
+//  2. writes a "started" audit event (committed at once);
+//  3. takes each lock (waiting up to ctx.lock_wait): Busy naming the holder;
+//  4. calls `body`;
+//  5. writes a "succeeded" or "failed" audit event with the duration and the
+//     error, also when a lock was busy or the body failed.
+// Fills report.status and report.duration_ms and returns report.status.
+Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
+                   const std::function<Status()>& body);
+
+// Writes one audit event outside RunMutation (e.g. inside a revocation's own
+// transaction the caller uses AuditRepo directly instead).
+Status WriteAuditEvent(OpContext& ctx, const std::string& action, const std::string& target,
+                       const std::string& outcome_detail, bool succeeded,
+                       const nlohmann::json& parameters = nlohmann::json::object());
+
+// Lock names shared by the CLI and the daemon's schedulers.
+std::string CrlLockName(const std::string& issuer);            // "crl:<issuer>"
+std::string OcspResponderLockName(const std::string& issuer);  // "ocsp-responder:<issuer>"
+std::string OcspCacheLockName(const std::string& issuer);      // "ocsp-cache:<issuer>"
+std::string CaLockName(const std::string& issuer);             // "ca:<issuer>"
+
+}  // namespace certctl::ops

@@ -1,0 +1,37 @@
+// Cache invalidation: dropping cached OCSP answers and telling every running
+// certctld (over PostgreSQL LISTEN/NOTIFY) to drop its in-memory copies.
+//
+// The notification is sent with pg_notify inside the caller's transaction, so
+// listeners hear of it exactly when (and only if) the change commits.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "certctl/store/database.h"
+
+namespace certctl {
+
+inline constexpr char kInvalidationChannel[] = "certctl_invalidate";
+
+struct Invalidation {
+  std::string scope;   // "ocsp", "crl" or "all"
+  std::string issuer;  // empty: every issuer
+  std::string serial;  // ocsp only; empty: every serial of the issuer
+
+  // JSON payload, e.g. {"scope":"ocsp","issuer":"iss-local","serial":"ab12"}.
+  std::string ToPayload() const;
+  static Result<Invalidation> FromPayload(std::string_view payload);
+};
+
+class InvalidationRepo {
+ public:
+  // Deletes cached OCSP answers (one serial, one issuer, or all when both
+  // are empty); returns how many rows went.
+  static Result<int64_t> DropOcspAnswers(Transaction& tx, const std::string& issuer,
+                                         const std::string& serial);
+  // Queues the notification for commit.
+  static Status Notify(Transaction& tx, const Invalidation& what);
+};
+
+}  // namespace certctl

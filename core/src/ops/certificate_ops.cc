@@ -1,0 +1,215 @@
+#include "certctl/ops/certificate_ops.h"
+
+#include <arpa/inet.h>
+
+#include "certctl/pki/certificate.h"
+#include "certctl/pki/csr.h"
+#include "certctl/pki/serial.h"
+#include "certctl/store/audit_repo.h"
+#include "certctl/store/certificate_repo.h"
+#include "certctl/store/invalidation.h"
+#include "certctl/store/issuer_repo.h"
+#include "certctl/util/time_format.h"
+
+namespace certctl::ops {
+namespace {
+
+// RFC 1035/1123 host names with an optional leading "*." wildcard label.
+bool IsValidDnsName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  if (name.rfind("*.", 0) == 0) name.remove_prefix(2);
+  size_t start = 0;
+  int labels = 0;
+  while (start <= name.size()) {
+    size_t dot = name.find('.', start);
+    std::string_view label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-';
+      if (!ok) return false;
+    }
+    ++labels;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return labels >= 1;
+}
+
+bool IsValidEmail(std::string_view e) {
+  size_t at = e.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < e.size() &&
+         e.find('@', at + 1) == std::string_view::npos && IsValidDnsName(e.substr(at + 1));
+}
+
+Status CheckProfile(const Csr& csr) {
+  if (csr.common_name.empty() && csr.dns_names.empty() && csr.ip_addresses.empty() &&
+      csr.email_addresses.empty()) {
+    return Status::InvalidArgument("CSR has neither a common name nor a subjectAltName");
+  }
+  for (const auto& d : csr.dns_names) {
+    if (!IsValidDnsName(d)) return Status::InvalidArgument("invalid DNS name in CSR: \"" + d + "\"");
+  }
+  for (const auto& ip : csr.ip_addresses) {
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, ip.c_str(), buf) != 1 && inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
+      return Status::InvalidArgument("invalid IP address in CSR: \"" + ip + "\"");
+    }
+  }
+  for (const auto& e : csr.email_addresses) {
+    if (!IsValidEmail(e)) return Status::InvalidArgument("invalid e-mail address in CSR: \"" + e + "\"");
+  }
+  return Status::Ok();
+}
+
+std::string KeyUsageFor(EVP_PKEY* key) {
+  return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? "digitalSignature,keyEncipherment"
+                                                   : "digitalSignature";
+}
+
+std::vector<std::string> SanList(const Csr& csr) {
+  std::vector<std::string> out;
+  for (const auto& d : csr.dns_names) out.push_back("DNS:" + d);
+  for (const auto& i : csr.ip_addresses) out.push_back("IP:" + i);
+  for (const auto& e : csr.email_addresses) out.push_back("email:" + e);
+  return out;
+}
+
+}  // namespace
+
+std::string CrlUrl(const Config& config, const std::string& issuer) {
+  return config.base_url + "/.well-known/pki/crl/" + issuer;
+}
+
+std::string OcspUrl(const Config& config, const std::string& issuer) {
+  return config.base_url + "/.well-known/pki/ocsp/" + issuer;
+}
+
+Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p) {
+  IssuedCertificate out;
+  std::string csr_pem = p.csr_pem;
+  if (p.generate_key) {
+    if (!csr_pem.empty()) return Status::InvalidArgument("give either a CSR or generate_key, not both");
+    if (p.common_name.empty()) return Status::InvalidArgument("generate_key needs a common_name");
+    ASSIGN_OR_RETURN(auto key, GenerateKey(*p.generate_key));
+    ASSIGN_OR_RETURN(csr_pem, MakeCsrPem(key.get(), p.common_name, p.dns_names));
+    ASSIGN_OR_RETURN(out.private_key_pem, PrivateKeyToPem(key.get()));
+  }
+  if (csr_pem.empty()) return Status::InvalidArgument("a PEM CSR is required");
+  ASSIGN_OR_RETURN(Csr csr, ParseCsrPem(csr_pem));
+  RETURN_IF_ERROR(CheckProfile(csr));
+  int days = p.validity_days.value_or(ctx.config.certificate_default_validity_days);
+  if (days < 1 || days > ctx.config.certificate_max_validity_days) {
+    return Status::InvalidArgument("validity_days must be between 1 and " +
+                                   std::to_string(ctx.config.certificate_max_validity_days));
+  }
+
+  auto generation = ctx.db.Query<std::optional<CaGenerationRecord>>(
+      [&](Transaction& tx) { return IssuerRepo::ActiveGeneration(tx, p.issuer); });
+  if (!generation.ok()) return generation.status();
+  if (!generation->has_value()) return Status::NotFound("unknown issuer " + p.issuer);
+  const CaGenerationRecord& gen = **generation;
+  ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(gen));
+
+  TimePoint now = ctx.clock.Now();
+  IssueRequest r;
+  r.subject = X509_REQ_get_subject_name(csr.request.get());
+  r.public_key = csr.public_key();
+  r.not_before = now - std::chrono::minutes(1);
+  r.not_after = std::min(now + std::chrono::hours(24) * days, gen.not_after);
+  r.key_usage = KeyUsageFor(csr.public_key());
+  r.extended_key_usage = "serverAuth,clientAuth";
+  r.dns_names = csr.dns_names;
+  r.ip_addresses = csr.ip_addresses;
+  r.email_addresses = csr.email_addresses;
+  r.crl_distribution_url = CrlUrl(ctx.config, p.issuer);
+  r.ocsp_url = OcspUrl(ctx.config, p.issuer);
+  ASSIGN_OR_RETURN(Serial serial, Serial::Random());
+  ASSIGN_OR_RETURN(auto cert, certctl::IssueCertificate(r, serial, ca->cert.get(), ca->key.get()));
+
+  CertificateRecord rec;
+  rec.issuer_id = p.issuer;
+  rec.serial = serial.hex();
+  rec.generation = gen.generation;
+  rec.subject = SubjectOf(cert.get());
+  rec.sans = SanList(csr);
+  rec.not_before = r.not_before;
+  rec.not_after = r.not_after;
+  rec.cert_der = CertificateToDer(cert.get());
+  rec.issued_by = ctx.actor.name;
+  RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
+    RETURN_IF_ERROR(CertificateRepo::Insert(tx, rec));
+    AuditEvent e;
+    e.actor = ctx.actor.name;
+    e.host = ctx.actor.host;
+    e.action = "certificate.issue";
+    e.target = p.issuer + "/" + rec.serial;
+    e.command_line = ctx.actor.command_line;
+    e.parameters_json = nlohmann::json{{"subject", rec.subject}, {"sans", rec.sans},
+                                       {"validity_days", days},
+                                       {"generation", gen.generation}}.dump();
+    e.detail = "issued " + rec.subject;
+    return AuditRepo::Append(tx, e).status();
+  }));
+
+  out.issuer = p.issuer;
+  out.generation = gen.generation;
+  out.serial = rec.serial;
+  out.certificate_pem = CertificateToPem(cert.get());
+  out.chain_pem = gen.cert_pem;
+  out.not_after = rec.not_after;
+  return out;
+}
+
+Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
+  ASSIGN_OR_RETURN(Serial serial, Serial::Parse(p.serial));
+  ASSIGN_OR_RETURN(int reason, ParseRevocationReason(p.reason));
+  RevokeResult out;
+  Status s = ctx.db.Run([&](Transaction& tx) -> Status {
+    std::optional<CertificateStatusRecord> found;
+    if (p.issuer.empty()) {
+      ASSIGN_OR_RETURN(auto all, CertificateRepo::FindBySerial(tx, serial.hex()));
+      if (all.size() > 1) {
+        return Status::InvalidArgument("serial " + serial.hex() + " exists under several "
+                                       "issuers; name the issuer");
+      }
+      if (!all.empty()) found = std::move(all[0]);
+    } else {
+      ASSIGN_OR_RETURN(found, CertificateRepo::Find(tx, p.issuer, serial.hex()));
+    }
+    if (!found) return Status::NotFound("no certificate with serial " + serial.hex());
+    const CertificateRecord& c = found->certificate;
+    if (found->revocation) {
+      return Status::AlreadyExists("certificate " + c.serial + " was already revoked at " +
+                                   FormatRfc3339(found->revocation->revoked_at) + " (" +
+                                   std::string(RevocationReasonName(found->revocation->reason)) +
+                                   ")");
+    }
+    out.revocation = {c.issuer_id, c.serial, c.generation, reason, ctx.clock.Now(),
+                      ctx.actor.name};
+    // Lock the issuer row first: a concurrent live OCSP signing compares this
+    // epoch before writing its answer back, so it cannot cache a stale "good".
+    ASSIGN_OR_RETURN(out.revocation_epoch, IssuerRepo::BumpRevocationEpoch(tx, c.issuer_id));
+    RETURN_IF_ERROR(RevocationRepo::Insert(tx, out.revocation));
+    ASSIGN_OR_RETURN(out.ocsp_answers_dropped,
+                     InvalidationRepo::DropOcspAnswers(tx, c.issuer_id, c.serial));
+    RETURN_IF_ERROR(InvalidationRepo::Notify(tx, {"ocsp", c.issuer_id, c.serial}));
+    RETURN_IF_ERROR(InvalidationRepo::Notify(tx, {"crl", c.issuer_id, ""}));
+    AuditEvent e;
+    e.actor = ctx.actor.name;
+    e.host = ctx.actor.host;
+    e.action = "certificate.revoke";
+    e.target = c.issuer_id + "/" + c.serial;
+    e.command_line = ctx.actor.command_line;
+    e.parameters_json = nlohmann::json{{"reason", std::string(RevocationReasonName(reason))},
+                                       {"generation", c.generation}}.dump();
+    e.detail = "revoked " + c.subject;
+    return AuditRepo::Append(tx, e).status();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace certctl::ops

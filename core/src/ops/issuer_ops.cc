@@ -1,0 +1,79 @@
+#include "certctl/ops/issuer_ops.h"
+
+#include "certctl/pki/certificate.h"
+#include "certctl/store/audit_repo.h"
+#include "certctl/store/issuer_repo.h"
+#include "certctl/util/time_format.h"
+
+namespace certctl::ops {
+
+Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
+                            const std::string& cert_path, const std::string& key_path,
+                            OpReport& report) {
+  report.operation = "issuer.register";
+  report.target = issuer;
+  auto loaded = LoadCa(cert_path, key_path, ctx.clock.Now());
+  if (!loaded.ok()) return report.status = loaded.status();
+  CaMaterial ca = std::move(loaded).value();
+  std::string fingerprint = FingerprintSha256(ca.cert.get());
+  report.data["issuer"] = issuer;
+  report.data["fingerprint"] = fingerprint;
+  report.data["subject"] = SubjectOf(ca.cert.get());
+  report.data["not_after"] = FormatRfc3339(NotAfter(ca.cert.get()));
+
+  int generation = 0;
+  bool registered = false;
+  Status s = ctx.db.Run([&](Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto active, IssuerRepo::ActiveGeneration(tx, issuer));
+    if (active) {
+      generation = active->generation;
+      if (active->cert_sha256 == fingerprint) return Status::Ok();
+      return Status::FailedPrecondition(
+          "the CA certificate in " + cert_path + " (sha256 " + fingerprint.substr(0, 16) +
+          "...) is not the active CA generation " + std::to_string(active->generation) +
+          " of " + issuer + " (sha256 " + active->cert_sha256.substr(0, 16) +
+          "...). Were the CA files replaced by hand? Put the original files back, or rotate "
+          "the CA with `certctl-admin ca rotate " + issuer + "`, which keeps the old "
+          "generation serving the certificates it issued");
+    }
+    ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, issuer));
+    if (!generations.empty()) {
+      return Status::FailedPrecondition("issuer " + issuer + " has no active CA generation; "
+                                        "use `certctl-admin ca rotate " + issuer + "`");
+    }
+    ASSIGN_OR_RETURN(bool created, IssuerRepo::Ensure(tx, issuer, issuer));
+    (void)created;
+    CaGenerationRecord g;
+    g.issuer_id = issuer;
+    g.generation = generation = 1;
+    g.cert_pem = CertificateToPem(ca.cert.get());
+    g.cert_sha256 = fingerprint;
+    g.key_path = key_path;
+    g.subject = SubjectOf(ca.cert.get());
+    g.not_before = NotBefore(ca.cert.get());
+    g.not_after = NotAfter(ca.cert.get());
+    RETURN_IF_ERROR(IssuerRepo::InsertGeneration(tx, g));
+    AuditEvent e;
+    e.actor = ctx.actor.name;
+    e.host = ctx.actor.host;
+    e.action = "issuer.register";
+    e.target = issuer;
+    e.command_line = ctx.actor.command_line;
+    e.parameters_json = nlohmann::json{{"generation", 1}, {"fingerprint", fingerprint},
+                                       {"cert_path", cert_path}}.dump();
+    e.detail = "registered CA " + g.subject + " as generation 1";
+    RETURN_IF_ERROR(AuditRepo::Append(tx, e).status());
+    registered = true;
+    return Status::Ok();
+  });
+  if (!s.ok()) return report.status = s;
+  report.data["generation"] = generation;
+  report.data["registered"] = registered;
+  if (registered) {
+    report.steps.push_back("registered " + issuer + " CA as generation 1");
+  }
+  ctx.keyring.Put(issuer, generation, std::move(ca));
+  return report.status = Status::Ok();
+}
+
+}  // namespace certctl::ops

@@ -1,0 +1,144 @@
+#include "certctl/ops/op.h"
+
+#include <algorithm>
+
+#include "certctl/store/audit_repo.h"
+#include "certctl/store/operation_lock.h"
+#include "certctl/util/encoding.h"
+
+namespace certctl::ops {
+namespace {
+
+std::string NewCorrelationId() {
+  auto bytes = RandomBytes(8);
+  return bytes.ok() ? HexEncode(*bytes) : std::string("0");
+}
+
+AuditEvent MakeEvent(const OpContext& ctx, const MutationSpec& spec, AuditOutcome outcome,
+                     const std::string& correlation) {
+  AuditEvent e;
+  e.actor = ctx.actor.name;
+  e.host = ctx.actor.host;
+  e.action = spec.action;
+  e.target = spec.target;
+  e.outcome = outcome;
+  e.command_line = ctx.actor.command_line;
+  e.parameters_json = spec.parameters.dump();
+  e.correlation_id = correlation;
+  return e;
+}
+
+Status Append(OpContext& ctx, const AuditEvent& e) {
+  return ctx.db.Run([&](Transaction& tx) { return AuditRepo::Append(tx, e).status(); });
+}
+
+}  // namespace
+
+bool OpReport::has_errors() const {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == "error"; });
+}
+
+void OpReport::AddFinding(std::string severity, std::string code, std::string subject,
+                          std::string message) {
+  findings.push_back({std::move(severity), std::move(code), std::move(subject),
+                      std::move(message)});
+}
+
+nlohmann::json OpReport::ToJson() const {
+  nlohmann::json j;
+  j["operation"] = operation;
+  j["target"] = target;
+  j["dry_run"] = dry_run;
+  j["ok"] = status.ok() && !has_errors();
+  if (status.ok()) {
+    j["error"] = nullptr;
+  } else {
+    j["error"] = {{"code", std::string(StatusCodeName(status.code()))},
+                  {"message", status.message()}};
+  }
+  j["plan"] = plan;
+  j["steps"] = steps;
+  j["before"] = before;
+  j["after"] = after;
+  j["data"] = data;
+  nlohmann::json fs = nlohmann::json::array();
+  for (const auto& f : findings) {
+    fs.push_back({{"severity", f.severity}, {"code", f.code}, {"subject", f.subject},
+                  {"message", f.message}});
+  }
+  j["findings"] = fs;
+  j["duration_ms"] = duration_ms;
+  return j;
+}
+
+Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
+                   const std::function<Status()>& body) {
+  auto started = std::chrono::steady_clock::now();
+  auto finish = [&](Status s) {
+    report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
+    report.status = s;
+    return s;
+  };
+  report.operation = spec.action;
+  report.target = spec.target;
+  report.dry_run = ctx.dry_run;
+  if (ctx.dry_run) return finish(body());
+
+  std::string correlation = NewCorrelationId();
+  // The start event is committed before anything happens, so that even a
+  // crash mid-operation leaves evidence that it began.
+  Status audited = Append(ctx, MakeEvent(ctx, spec, AuditOutcome::kStarted, correlation));
+  if (!audited.ok()) return finish(audited.WithContext("write audit start event"));
+
+  Status result;
+  {
+    std::vector<std::unique_ptr<OperationLock>> held;
+    LockOwner owner = ThisProcess(ctx.actor.program + " " + spec.action + " (" +
+                                  ctx.actor.name + ")");
+    for (const auto& name : spec.locks) {
+      auto lock = OperationLock::Acquire(ctx.db, name, owner, ctx.lock_wait);
+      if (!lock.ok()) {
+        result = lock.status();
+        break;
+      }
+      held.push_back(std::move(lock).value());
+    }
+    if (result.ok()) result = body();
+    // Locks are released here, before the end event: the work is done.
+  }
+
+  AuditEvent end = MakeEvent(ctx, spec, result.ok() ? AuditOutcome::kSucceeded
+                                                    : AuditOutcome::kFailed, correlation);
+  end.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  end.detail = result.ok() ? (report.steps.empty() ? "" : report.steps.back())
+                           : result.ToString();
+  Status end_audited = Append(ctx, end);
+  if (!end_audited.ok()) {
+    ctx.logger->error("{}: could not write the audit end event: {}", spec.action,
+                      end_audited.ToString());
+    if (result.ok()) result = end_audited.WithContext("write audit end event");
+  }
+  return finish(result);
+}
+
+Status WriteAuditEvent(OpContext& ctx, const std::string& action, const std::string& target,
+                       const std::string& detail, bool succeeded,
+                       const nlohmann::json& parameters) {
+  MutationSpec spec{action, target, parameters, {}};
+  AuditEvent e = MakeEvent(ctx, spec, succeeded ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
+                           NewCorrelationId());
+  e.detail = detail;
+  return Append(ctx, e);
+}
+
+std::string CrlLockName(const std::string& issuer) { return "crl:" + issuer; }
+std::string OcspResponderLockName(const std::string& issuer) { return "ocsp-responder:" + issuer; }
+std::string OcspCacheLockName(const std::string& issuer) { return "ocsp-cache:" + issuer; }
+std::string CaLockName(const std::string& issuer) { return "ca:" + issuer; }
+
+}  // namespace certctl::ops

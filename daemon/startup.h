@@ -1,0 +1,48 @@
+// certctld start-up: configuration, dev environment, database, CA.
+//
+// Everything the server needs before it opens a socket, in the order an
+// operator can reason about; each failure is a Status the caller turns into
+// an exit code (see certctl/util/exit_codes.h).
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "certctl/config/config.h"
+#include "certctl/ops/dev_environment.h"
+#include "certctl/ops/keyring.h"
+#include "certctl/store/database.h"
+#include "certctl/util/clock.h"
+
+namespace certctl::daemon {
+
+struct DaemonOptions {
+  std::string config_path;        // --config; empty: the default path if it exists
+  bool config_explicit = false;
+  bool dev = false;               // --dev
+  std::string data_dir = ops::kDefaultDevDataDir;  // --data-dir (dev mode)
+  std::string log_format;         // --log-format; empty: from config
+  std::string log_level;          // --log-level; empty: from config
+};
+
+// What start-up produced; owned by main for the process lifetime.
+struct Runtime {
+  std::optional<ops::DevEnvironment> dev;  // set in dev mode; its cluster is stopped at exit
+  Config config;
+  std::shared_ptr<spdlog::logger> logger;
+  std::unique_ptr<Database> db;
+  std::unique_ptr<ops::CaKeyring> keyring;
+  const Clock* clock = &SystemClock::Instance();
+
+  ~Runtime();
+};
+
+// Loads the configuration (preparing the dev environment first in dev mode),
+// opens the database (refusing a schema that is behind), and registers or
+// matches the iss-local CA.
+Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options);
+
+}  // namespace certctl::daemon

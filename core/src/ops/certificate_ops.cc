@@ -83,6 +83,10 @@ std::string CrlUrl(const Config& config, const std::string& issuer) {
   return config.base_url + "/.well-known/pki/crl/" + issuer;
 }
 
+std::string CrlUrl(const Config& config, const std::string& issuer, int generation) {
+  return CrlUrl(config, issuer) + "/" + std::to_string(generation);
+}
+
 std::string OcspUrl(const Config& config, const std::string& issuer) {
   return config.base_url + "/.well-known/pki/ocsp/" + issuer;
 }
@@ -124,7 +128,7 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   r.dns_names = csr.dns_names;
   r.ip_addresses = csr.ip_addresses;
   r.email_addresses = csr.email_addresses;
-  r.crl_distribution_url = CrlUrl(ctx.config, p.issuer);
+  r.crl_distribution_url = CrlUrl(ctx.config, p.issuer, gen.generation);
   r.ocsp_url = OcspUrl(ctx.config, p.issuer);
   ASSIGN_OR_RETURN(Serial serial, Serial::Random());
   ASSIGN_OR_RETURN(auto cert, certctl::IssueCertificate(r, serial, ca->cert.get(), ca->key.get()));

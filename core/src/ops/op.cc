@@ -90,8 +90,10 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   std::string correlation = NewCorrelationId();
   // The start event is committed before anything happens, so that even a
   // crash mid-operation leaves evidence that it began.
-  Status audited = Append(ctx, MakeEvent(ctx, spec, AuditOutcome::kStarted, correlation));
-  if (!audited.ok()) return finish(audited.WithContext("write audit start event"));
+  if (spec.audit) {
+    Status audited = Append(ctx, MakeEvent(ctx, spec, AuditOutcome::kStarted, correlation));
+    if (!audited.ok()) return finish(audited.WithContext("write audit start event"));
+  }
 
   Status result;
   {
@@ -110,6 +112,7 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
     // Locks are released here, before the end event: the work is done.
   }
 
+  if (!spec.audit) return finish(result);
   AuditEvent end = MakeEvent(ctx, spec, result.ok() ? AuditOutcome::kSucceeded
                                                     : AuditOutcome::kFailed, correlation);
   end.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -59,8 +59,11 @@ struct RevokeResult {
 // already revoked, InvalidArgument for a bad serial or reason.
 Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& params);
 
-// The URLs certctld serves for an issuer.
+// The URLs certctld serves for an issuer. Certificates carry the CRL URL of
+// the generation that signed them, so they keep pointing at the right CRL
+// after a CA rotation; the generation-less URL serves the active generation.
 std::string CrlUrl(const Config& config, const std::string& issuer);
+std::string CrlUrl(const Config& config, const std::string& issuer, int generation);
 std::string OcspUrl(const Config& config, const std::string& issuer);
 
 }  // namespace certctl::ops

@@ -88,11 +88,14 @@ struct MutationSpec {
   std::string target;                  // audit target, e.g. "iss-local"
   nlohmann::json parameters = nlohmann::json::object();
   std::vector<std::string> locks;      // advisory lock names, taken in this order
+  // Scheduler runs in certctld record their own evidence (e.g. a
+  // crl_generation_events row) and pass false; every command passes true.
+  bool audit = true;
 };
 
 // The frame of every mutating operation:
 //  1. dry run: calls `body` with dry_run set and returns; no audit, no lock;
-//  2. writes a "started" audit event (committed at once);
+//  2. writes a "started" audit event (committed at once) unless !spec.audit;
 //  3. takes each lock (waiting up to ctx.lock_wait): Busy naming the holder;
 //  4. calls `body`;
 //  5. writes a "succeeded" or "failed" audit event with the duration and the

@@ -37,6 +37,14 @@ Result<int64_t> InvalidationRepo::DropOcspAnswers(Transaction& tx, const std::st
   });
 }
 
+Result<int64_t> InvalidationRepo::DropCrls(Transaction& tx, const std::string& issuer) {
+  return GuardValue<int64_t>("drop cached CRLs", [&] {
+    auto r = tx.Exec("crl_cache_drop", "DELETE FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)",
+                     issuer);
+    return static_cast<int64_t>(r.affected_rows());
+  });
+}
+
 Status InvalidationRepo::Notify(Transaction& tx, const Invalidation& what) {
   return Guard("notify invalidation", [&] {
     tx.Exec("invalidation_notify", "SELECT pg_notify($1, $2)", kInvalidationChannel,

@@ -30,6 +30,9 @@ class InvalidationRepo {
   // are empty); returns how many rows went.
   static Result<int64_t> DropOcspAnswers(Transaction& tx, const std::string& issuer,
                                          const std::string& serial);
+  // Deletes cached CRLs of an issuer (all issuers when empty); returns how
+  // many rows went.
+  static Result<int64_t> DropCrls(Transaction& tx, const std::string& issuer);
   // Queues the notification for commit.
   static Status Notify(Transaction& tx, const Invalidation& what);
 };

@@ -134,14 +134,22 @@ void Database::Release(std::unique_ptr<PooledConnection> conn) {
   Pool& p = *pool_;
   bool keep = conn && !conn->broken && conn->conn.is_open();
   if (!keep) conn.reset();  // close outside the lock
-  std::lock_guard lock(p.mu);
-  --p.in_use;
-  if (keep) {
-    p.idle.push_back(std::move(conn));
-  } else {
-    --p.open;
+  std::deque<std::unique_ptr<PooledConnection>> stale;
+  {
+    std::lock_guard lock(p.mu);
+    --p.in_use;
+    if (keep) {
+      p.idle.push_back(std::move(conn));
+    } else {
+      --p.open;
+      // One broken connection usually means the server went away (restart,
+      // failover): the idle ones are dead too, so drop them now instead of
+      // failing one request per dead connection later.
+      stale.swap(p.idle);
+      p.open -= static_cast<int>(stale.size());
+    }
+    p.cv.notify_all();
   }
-  p.cv.notify_one();
 }
 
 namespace {

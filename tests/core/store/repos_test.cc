@@ -175,6 +175,21 @@ TEST(RevocationReasonTest, NamesAndCodes) {
   EXPECT_EQ(RevocationReasonName(7), "unknown");
 }
 
+TEST_F(ReposTest, PoolRecoversAfterServerRestart) {
+  // Open several connections so the pool holds idle ones that will go stale.
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < 3; ++i) sessions.push_back(std::move(db().AcquireSession().value()));
+  sessions.clear();
+  EXPECT_EQ(db().Stats().open, 3);
+  ASSERT_TRUE(testing::TestCluster::Get().Stop().ok());
+  Status down = db().Ping();
+  Status restarted = testing::TestCluster::Get().Start();
+  ASSERT_TRUE(restarted.ok()) << restarted.ToString();
+  EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.ToString();
+  EXPECT_TRUE(db().Ping().ok());  // no dead connection is handed out again
+  EXPECT_EQ(db().Stats().open, 1);
+}
+
 TEST(DatabaseTest, UnreachableServerIsUnavailableAndMasksPassword) {
   auto db = Database::Open({.url = "postgresql://u:hunter2@/x?host=/nonexistent-certctl"});
   ASSERT_FALSE(db.ok());

@@ -1,0 +1,69 @@
+#include "certctl/ops/dev_environment.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "certctl/config/config.h"
+#include "certctl/pki/ca.h"
+#include "certctl/store/migrator.h"
+#include "certctl/util/files.h"
+#include "support/pg_harness.h"
+
+namespace certctl {
+namespace {
+
+// Creates everything on the first call and reuses it on the second; the
+// generated config is loadable and points at a migrated database.
+TEST(DevEnvironmentTest, CreatesThenReuses) {
+  testing::TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::string data = dir / "dev";
+  auto first = ops::PrepareDevEnvironment(data);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->cluster_created);
+  EXPECT_TRUE(first->ca_created);
+  EXPECT_EQ(first->new_api_key.rfind("dev-", 0), 0u);
+  EXPECT_EQ(*FileMode(data + "/api-key"), 0600u);
+  EXPECT_EQ(*FileMode(data + "/ca/ca.key"), 0600u);
+  EXPECT_EQ(*FileMode(data + "/ocsp-responder-keys"), 0700u);
+  EXPECT_TRUE(LoadCa(data + "/ca/ca.crt", data + "/ca/ca.key", std::chrono::system_clock::now()).ok());
+
+  ConfigLoadOptions load{first->config_path, true, std::map<std::string, std::string>{}};
+  auto config = LoadConfig(load);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->ca_cert_path, data + "/ca/ca.crt");
+  EXPECT_EQ(config->api_keys.size(), 1u);
+  {
+    auto db = Database::Open({.url = std::string(config->database_url.view())});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_TRUE(RequireCurrentSchema(**db).ok());
+  }
+  std::string ca_before = *ReadFile(data + "/ca/ca.crt");
+  ASSERT_TRUE(first->cluster->Stop().ok());
+
+  auto second = ops::PrepareDevEnvironment(data);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(second->cluster_created);
+  EXPECT_FALSE(second->ca_created);
+  EXPECT_TRUE(second->new_api_key.empty());  // printed once only
+  EXPECT_EQ(*ReadFile(data + "/ca/ca.crt"), ca_before);
+  EXPECT_TRUE(second->cluster->Stop().ok());
+}
+
+TEST(DevEnvironmentTest, HalfPresentCaIsRefused) {
+  testing::TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::string data = dir / "dev";
+  ASSERT_TRUE(EnsureDirectory(data + "/ca", 0700).ok());
+  ASSERT_TRUE(WriteFileAtomic(data + "/ca/ca.crt", "x").ok());
+  auto env = ops::PrepareDevEnvironment(data);
+  ASSERT_FALSE(env.ok());
+  EXPECT_NE(env.status().message().find("ca.key"), std::string::npos);
+  // The cluster it started is stopped again by the caller's cleanup below.
+  LocalCluster cluster({.dir = data + "/pg"});
+  (void)cluster.Stop(true);
+}
+
+}  // namespace
+}  // namespace certctl

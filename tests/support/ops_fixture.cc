@@ -1,0 +1,64 @@
+#include "support/ops_fixture.h"
+
+#include "certctl/log/logging.h"
+#include "certctl/ops/issuer_ops.h"
+#include "certctl/pki/ca.h"
+
+namespace certctl::testing {
+
+void OpsTest::SetUp() {
+  DatabaseTest::SetUp();
+  dir_ = std::make_unique<TempDir>();
+  ca_cert_path_ = *dir_ / "ca.crt";
+  ca_key_path_ = *dir_ / "ca.key";
+  auto ca = CreateSelfSignedCa({}, std::chrono::system_clock::now());
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  ASSERT_TRUE(WriteCaFiles(*ca, ca_cert_path_, ca_key_path_).ok());
+  ConfigLoadOptions load;
+  load.path = "/nonexistent/certctl.yaml";
+  load.environment = std::map<std::string, std::string>{
+      {"CERTCTL_DATABASE_URL", url_},
+      {"CERTCTL_CA_CERT_PATH", ca_cert_path_},
+      {"CERTCTL_CA_KEY_PATH", ca_key_path_},
+      {"CERTCTL_OCSP_RESPONDER_KEY_DIR", *dir_ / "ocsp-keys"},
+  };
+  auto config = LoadConfig(load);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  config_ = std::move(config).value();
+  keyring_ = std::make_unique<ops::CaKeyring>();
+  auto ctx = Context();
+  ops::OpReport report;
+  Status s = ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+ops::OpContext OpsTest::Context(bool dry_run) {
+  ops::OpContext ctx{db(), config_, SystemClock::Instance(), NullLogger(), *keyring_,
+                     ops::Actor{"tester", "test-host", "certctl-test", "certctl-test --run"}};
+  ctx.dry_run = dry_run;
+  return ctx;
+}
+
+ops::IssuedCertificate OpsTest::Issue(const std::string& cn) {
+  auto ctx = Context();
+  ops::IssueParams p;
+  p.generate_key = KeyAlgorithm::kEcdsaP256;
+  p.common_name = cn;
+  p.dns_names = {cn};
+  auto issued = ops::IssueCertificate(ctx, p);
+  EXPECT_TRUE(issued.ok()) << issued.status().ToString();
+  return issued.ok() ? std::move(issued).value() : ops::IssuedCertificate{};
+}
+
+ops::RevokeResult OpsTest::Revoke(const std::string& serial, const std::string& reason) {
+  auto ctx = Context();
+  auto r = ops::RevokeCertificate(ctx, {"", serial, reason});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : ops::RevokeResult{};
+}
+
+int64_t OpsTest::Count(const std::string& table) {
+  return std::stoll(Sql(url_, "SELECT count(*) FROM " + table));
+}
+
+}  // namespace certctl::testing

@@ -1,0 +1,38 @@
+// Fixture for tests of core/ops procedures: a fresh migrated database, a
+// local CA on disk registered as iss-local generation 1, a config pointing at
+// it, and an OpContext ready to use.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "certctl/config/config.h"
+#include "certctl/ops/certificate_ops.h"
+#include "certctl/ops/keyring.h"
+#include "certctl/ops/op.h"
+#include "support/pg_harness.h"
+
+namespace certctl::testing {
+
+class OpsTest : public DatabaseTest {
+ protected:
+  void SetUp() override;
+
+  // A context acting as `actor` (dry run and lock wait as given).
+  ops::OpContext Context(bool dry_run = false);
+
+  // Issues a certificate for `cn` through ops::IssueCertificate (server-side key).
+  ops::IssuedCertificate Issue(const std::string& cn = "leaf.example");
+  // Revokes through ops::RevokeCertificate.
+  ops::RevokeResult Revoke(const std::string& serial, const std::string& reason = "keyCompromise");
+
+  // Row count of a table (for "dry run changes nothing" checks).
+  int64_t Count(const std::string& table);
+
+  std::unique_ptr<TempDir> dir_;
+  std::string ca_cert_path_, ca_key_path_;
+  Config config_;
+  std::unique_ptr<ops::CaKeyring> keyring_;
+};
+
+}  // namespace certctl::testing

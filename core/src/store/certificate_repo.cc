@@ -17,7 +17,8 @@ constexpr char kSelectCertificate[] =
     "SELECT c.issuer_id, c.serial, c.generation, c.subject, c.sans, "
     "extract(epoch from c.not_before), extract(epoch from c.not_after), c.cert_der, "
     "extract(epoch from c.issued_at), c.issued_by, "
-    "r.reason, extract(epoch from r.revoked_at), r.revoked_by "
+    "r.reason, extract(epoch from r.revoked_at), r.revoked_by, "
+    "(extract(epoch from c.issued_at) * 1000000)::bigint "
     "FROM certificates c LEFT JOIN certificate_revocations r "
     "ON r.issuer_id = c.issuer_id AND r.serial = c.serial ";
 
@@ -65,19 +66,31 @@ CertificateStatusRecord StatusFrom(const pqxx::row& r) {
   return s;
 }
 
-// Cursor: base64 of "<issued_at epoch micros>/<issuer>/<serial>".
-std::string EncodeCursor(const CertificateRecord& c) {
-  int64_t micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(c.issued_at.time_since_epoch())
-          .count();
-  return Base64Encode(std::to_string(micros) + "/" + c.issuer_id + "/" + c.serial);
+// Cursor: base64 of "<issued_at epoch micros>/<issuer>/<serial>", the micros
+// read exactly from the database (column 13 of kSelectCertificate): a value
+// that went through a double could land one microsecond off and repeat or
+// skip a row on the next page.
+std::string EncodeCursor(const pqxx::row& r) {
+  return Base64Encode(r[13].as<std::string>() + "/" + r[0].as<std::string>() + "/" +
+                      r[1].as<std::string>());
 }
 
 struct Cursor {
-  double epoch = 0;
+  std::string issued_at;  // exact timestamptz literal (a double would round)
   std::string issuer;
   std::string serial;
 };
+
+std::string MicrosToTimestamp(int64_t micros) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(micros % 1000000));
+  return buf;
+}
 
 Result<Cursor> DecodeCursor(const std::string& text) {
   auto raw = Base64Decode(text);
@@ -87,7 +100,9 @@ Result<Cursor> DecodeCursor(const std::string& text) {
   if (a == std::string::npos || b == std::string::npos) return bad;
   Cursor c;
   try {
-    c.epoch = static_cast<double>(std::stoll(raw->substr(0, a))) / 1e6;
+    int64_t micros = std::stoll(raw->substr(0, a));
+    if (micros < 0) return bad;
+    c.issued_at = MicrosToTimestamp(micros);
   } catch (...) {
     return bad;
   }
@@ -179,7 +194,7 @@ Result<CertificatePage> CertificateRepo::List(Transaction& tx,
       "  OR ($2 = 'active' AND r.serial IS NULL AND c.not_after > to_timestamp($3)) "
       "  OR ($2 = 'expired' AND r.serial IS NULL AND c.not_after <= to_timestamp($3))) "
       "AND (NOT $4 OR (c.issued_at, c.issuer_id, c.serial) > "
-      "     (to_timestamp($5), $6, $7)) "
+      "     ($5::timestamptz, $6, $7)) "
       "ORDER BY c.issued_at, c.issuer_id, c.serial LIMIT $8";
   const char* status = "any";
   switch (filter.status) {
@@ -191,11 +206,12 @@ Result<CertificatePage> CertificateRepo::List(Transaction& tx,
   return GuardValue<CertificatePage>("list certificates", [&] {
     CertificatePage page;
     auto rows = tx.Exec("certificate_list", sql.c_str(), filter.issuer, status, EpochParam(now),
-                        has_cursor, cursor.epoch, cursor.issuer, cursor.serial, filter.limit + 1);
+                        has_cursor, has_cursor ? cursor.issued_at : std::string("epoch"),
+                        cursor.issuer, cursor.serial, filter.limit + 1);
     for (const auto& r : rows) page.items.push_back(StatusFrom(r));
     if (static_cast<int>(page.items.size()) > filter.limit) {
       page.items.pop_back();
-      page.next_cursor = EncodeCursor(page.items.back().certificate);
+      page.next_cursor = EncodeCursor(rows[filter.limit - 1]);
     }
     return page;
   });

@@ -45,6 +45,25 @@ Result<int64_t> InvalidationRepo::DropCrls(Transaction& tx, const std::string& i
   });
 }
 
+Result<int64_t> InvalidationRepo::CountOcspAnswers(Transaction& tx, const std::string& issuer,
+                                                   const std::string& serial) {
+  return GuardValue<int64_t>("count cached OCSP answers", [&] {
+    auto r = tx.Exec("invalidation_ocsp_count",
+                     "SELECT count(*) FROM ocsp_response_cache WHERE ($1 = '' OR issuer_id = $1) "
+                     "AND ($2 = '' OR serial = $2)",
+                     issuer, serial);
+    return r[0][0].as<int64_t>();
+  });
+}
+
+Result<int64_t> InvalidationRepo::CountCrls(Transaction& tx, const std::string& issuer) {
+  return GuardValue<int64_t>("count cached CRLs", [&] {
+    auto r = tx.Exec("invalidation_crl_count",
+                     "SELECT count(*) FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)", issuer);
+    return r[0][0].as<int64_t>();
+  });
+}
+
 Status InvalidationRepo::Notify(Transaction& tx, const Invalidation& what) {
   return Guard("notify invalidation", [&] {
     tx.Exec("invalidation_notify", "SELECT pg_notify($1, $2)", kInvalidationChannel,

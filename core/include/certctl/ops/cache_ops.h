@@ -21,6 +21,11 @@ struct TruncateScope {
 // NOTIFYs running daemons so their in-memory caches drop the same entries.
 // Audited, locked (CrlLockName / OcspCacheLockName per issuer touched, or a
 // global "cache:*" lock when no issuer is given), dry-run aware.
+// report.before / report.after: {"crl_rows", "ocsp_rows"} matching the
+// scope. Neither crl nor ocsp, or a serial without ocsp, is InvalidArgument;
+// a malformed serial InvalidArgument; an unknown issuer NotFound. The serial
+// is taken in any spelling Serial::Parse accepts. Dry run: counts and plan
+// only, data is all zeros.
 // report.data: {"crl_rows_deleted", "ocsp_rows_deleted"}.
 Status TruncateCaches(OpContext& ctx, const TruncateScope& scope, OpReport& report);
 
@@ -29,7 +34,11 @@ Status TruncateCaches(OpContext& ctx, const TruncateScope& scope, OpReport& repo
 // nextUpdate ("cache.expired"), are signed by a responder that is no longer
 // current ("cache.old_responder"), or do not parse ("cache.corrupt"). Each
 // is an error finding. With `fix`, deletes them (audited, locked) after
-// reporting them. report.data: {"scanned", "bad", "fixed"}.
+// reporting them. Also "cache.stale_unknown" (an "unknown" answer cached
+// for a certificate the database has). One finding per bad row, subject
+// "<issuer>/<serial> (<hash>)". Locks "cache:*" when fixing; a row re-signed
+// since the scan is left alone. Dry run with fix: findings and plan, nothing
+// deleted. report.data: {"scanned", "bad", "fixed"}.
 Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report);
 
 }  // namespace certctl::ops

@@ -18,33 +18,53 @@
 //   revocation time and reason; thisUpdate/nextUpdate from
 //   config.ocsp_response_validity; a nonce (1-32 bytes) is echoed in
 //   responseExtensions and bypasses every cache; a malformed request gets a
-//   malformedRequest response.
+//   malformedRequest response. One responder signs a response: CertIDs of
+//   another generation than the first matched one are "unknown" (a relying
+//   party asks about one certificate at a time anyway).
 // - Caches: ocsp_response_cache in PostgreSQL (shared by replicas) and a
 //   bounded in-process cache in front. An answer past half its validity is
 //   re-signed. A live signing reads issuers.revocation_epoch before signing
 //   and writes its answer back only if the epoch is unchanged (a revocation
 //   bumps it in its own transaction), so a racing revocation can never leave
-//   a stale "good" cached.
+//   a stale "good" cached. The check and the write are one statement holding
+//   a share lock on the issuer row (OcspCacheRepo::PutIfEpochUnchanged).
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "certctl/ops/op.h"
 #include "certctl/store/invalidation.h"
 
 namespace certctl::ops {
 
+// A responder certificate as it appears in report.data (timestamps RFC 3339):
+// {"serial", "subject", "not_before", "not_after", "created_at", "key_path"}.
+
 // Makes sure `issuer`'s generation has a usable responder (row present, key
-// file present and matching, certificate valid for longer than
+// file present, loadable and matching, certificate issued by the generation's
+// CA with the responder profile, valid for longer than
 // config.ocsp_responder_renew_before); bootstraps or rotates otherwise, under
-// lock OcspResponderLockName(issuer). Not audited when called by certctld's
-// lazy bootstrap or scheduler (report.steps says what happened).
+// lock OcspResponderLockName(issuer) (waiting up to ctx.lock_wait). Not
+// audited when called by certctld's lazy bootstrap or scheduler (report.steps
+// says what happened). Dry run: report.plan says what would be done.
+// report.data: {"issuer", "generation", "action": "none" | "bootstrapped" |
+// "rotated" | "replaced", "reason", "responder": {...} | null}.
+// NotFound for an unknown issuer or generation.
 Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int generation,
                            bool audit, OpReport& report);
 
-// Scheduler: EnsureOcspResponder for every generation of every issuer.
+// Scheduler: EnsureOcspResponder (not audited) for every generation of every
+// issuer. A retired generation is only kept up when it still has a responder
+// row and unexpired certificates, and never past its CA certificate's
+// notAfter. Busy for one issuer (another replica is on it) is not an error.
+// Returns the first failure after trying every generation.
+// report.data: {"responders": [{"issuer", "generation", "action": "none" |
+// "bootstrapped" | "rotated" | "replaced" | "skipped" | "busy" | "failed",
+// "reason", "error"}]}.
 Status RotateDueOcspResponders(OpContext& ctx, OpReport& report);
 
 // `ocsp status`: responder certificate (subject, serial, validity, nocheck
@@ -53,6 +73,16 @@ Status RotateDueOcspResponders(OpContext& ctx, OpReport& report);
 // from history. Findings for each problem ("ocsp.responder_missing",
 // "ocsp.key_missing", "ocsp.key_mode", "ocsp.key_mismatch",
 // "ocsp.responder_expiring", "ocsp.wrong_issuer", ...).
+// Findings are about the active generation; "ocsp.responder_expiring" (less
+// than config.ocsp_responder_renew_before left: the rotation did not fire) is
+// a warning, every other finding an error ("ocsp.key_unreadable",
+// "ocsp.responder_expired", "ocsp.profile" too). Read-only.
+// report.data: {"issuer", "generations": [{"generation", "state",
+// "responder": {serial, subject, not_before, not_after, created_at, key_path,
+// ocsp_signing, ocsp_nocheck, digital_signature, issued_by_generation,
+// key_algorithm} | null, "key_file": {"path", "exists", "mode" ("0600"),
+// "owner", "matches_certificate"}, "history": [{serial, subject, not_before,
+// not_after, created_at, replaced_at, reason}] (newest first, at most 10)}]}.
 Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer, OpReport& report);
 
 // `ocsp reset-responder`: a new key (unless keep_key) and responder
@@ -60,6 +90,12 @@ Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer, OpReport
 // replaced with history kept, the issuer's OCSP response cache invalidated
 // (rows deleted + NOTIFY), then verified by signing a test answer and checking
 // it with the CA certificate. Audited, locked, dry-run aware.
+// Acts on the active generation; locks OcspResponderLockName(issuer) and
+// OcspCacheLockName(issuer). keep_key without a loadable key file is
+// FailedPrecondition. Dry run: report.plan and report.before only; no file or
+// row changes. report.data: {"issuer", "generation", "keep_key", "key_path",
+// "key_backup" (path or ""), "old_serial" (or ""), "responder": {...},
+// "ocsp_rows_deleted", "verified"}.
 Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_key,
                           OpReport& report);
 
@@ -76,11 +112,20 @@ using OcspFetcher = std::function<Result<std::string>(const std::string& request
 // verify. report.data: {issuer, serial, database: {status, reason,
 // revoked_at}, responder: {status, reason, revoked_at, this_update,
 // next_update, produced_at, responder}}.
+// Statuses are "good", "revoked", "unknown"; reason is the RFC 5280 name or
+// null; times RFC 3339 or null. responder.responder is the signing
+// certificate's subject; responder also has "responder_serial" and "source"
+// ("cache": the row in ocsp_response_cache, as any replica would serve it;
+// "live": signed now, not written back; "fetcher"). Other error findings:
+// "ocsp.error_response" (not successful), "ocsp.no_answer" (the response has
+// no answer for the CertID asked), "ocsp.expired" (nextUpdate passed).
+// InvalidArgument for a malformed serial; NotFound for an unknown issuer.
 Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer, const std::string& serial,
                        const OcspFetcher& fetcher, OpReport& report);
 
 // Builds a DER OCSPRequest (SHA-1 CertID, no nonce) for a serial of the
-// issuer's generation (the active one when unset).
+// issuer's generation (the active one when unset). InvalidArgument for a
+// malformed serial, NotFound for an unknown issuer or generation.
 Result<std::string> MakeOcspRequest(OpContext& ctx, const std::string& issuer,
                                     const std::string& serial,
                                     std::optional<int> generation = std::nullopt);
@@ -104,15 +149,44 @@ class OcspService {
     std::optional<TimePoint> this_update;
   };
 
-  // POST body or decoded GET path, for the issuer named in the URL.
+  // POST body or decoded GET path, for the issuer named in the URL. Never
+  // fails: malformed DER or a bad nonce is malformedRequest (1); an unknown
+  // issuer, or a request none of whose CertIDs belongs to the issuer, is
+  // unauthorized (6); PostgreSQL unreachable with nothing valid in memory is
+  // tryLater (3); anything unexpected is internalError (2) and logged.
+  //
+  // Only single-CertID requests without a nonce whose answer is "good" or
+  // "revoked" are cached (memory and ocsp_response_cache, keyed by the
+  // CertID as sent, so SHA-1 and SHA-256 CertIDs have their own entries).
+  // A memory entry is served until half its validity, then re-signed; while
+  // PostgreSQL is unreachable it is served until its nextUpdate. A database
+  // row is served only if it parses, answers this CertID, is signed by the
+  // current responder, is not past half its validity and agrees with
+  // certificate_revocations; otherwise the answer is signed live (bootstrapping
+  // or rotating the responder when needed) and written back.
   Answer Respond(const std::string& issuer, std::string_view request_der);
-  // GET .../serial/{serial_hex}: the answer for one serial of the issuer's
-  // active generation (InvalidArgument for a malformed serial).
+  // GET .../serial/{serial_hex}: the answer (SHA-1 CertID, no nonce) for one
+  // serial, as issued by the generation that issued it (the active generation
+  // when this issuer never issued the serial). The serial is taken in any
+  // case, with or without leading zeros (Serial::Parse). InvalidArgument for a
+  // malformed serial (the only error); every other failure is an answer, as
+  // with Respond.
   Result<Answer> RespondForSerial(const std::string& issuer, std::string_view serial);
 
-  // NOTIFY handler and local revocations: drops in-memory answers.
+  // NOTIFY handler and local revocations: drops in-memory answers for
+  // {scope "ocsp" or "all", issuer (empty: all), serial (empty: all of the
+  // issuer)}; scope "crl" is ignored. An issuer-wide invalidation also forgets
+  // the issuer's loaded responder keys (reset-responder notifies so). After
+  // the LISTEN connection was lost and re-established, call it with
+  // {"all", "", ""}: notifications sent meanwhile were missed.
   void Invalidate(const Invalidation& what);
   size_t MemoryEntries() const;
+
+  // Test seam: called on a live signing after the answer is signed and before
+  // it is written back to ocsp_response_cache (issuer, canonical serial).
+  // Set before the service is shared between threads.
+  void SetBeforeWriteBackHookForTesting(
+      std::function<void(const std::string& issuer, const std::string& serial)> hook);
 
  private:
   struct Impl;

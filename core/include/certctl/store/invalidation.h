@@ -33,6 +33,10 @@ class InvalidationRepo {
   // Deletes cached CRLs of an issuer (all issuers when empty); returns how
   // many rows went.
   static Result<int64_t> DropCrls(Transaction& tx, const std::string& issuer);
+  // How many rows DropOcspAnswers / DropCrls would delete (same filters).
+  static Result<int64_t> CountOcspAnswers(Transaction& tx, const std::string& issuer,
+                                          const std::string& serial);
+  static Result<int64_t> CountCrls(Transaction& tx, const std::string& issuer);
   // Queues the notification for commit.
   static Status Notify(Transaction& tx, const Invalidation& what);
 };

@@ -1,0 +1,137 @@
+// OCSP messages (RFC 6960, profile of RFC 5019) on OpenSSL's OCSP API:
+// parsing requests, matching CertIDs against CA certificates, building and
+// signing responses, and reading responses back for checks.
+//
+// Nothing here touches the database or the clock: callers pass the times and
+// the statuses. Functions are thread-safe (they share no state).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "certctl/pki/ossl.h"
+#include "certctl/pki/serial.h"
+#include "certctl/util/clock.h"
+#include "certctl/util/status.h"
+
+namespace certctl {
+
+// OCSPResponseStatus (RFC 6960 §4.2.1).
+enum class OcspResponseStatus : int {
+  kSuccessful = 0,
+  kMalformedRequest = 1,
+  kInternalError = 2,
+  kTryLater = 3,
+  kSigRequired = 5,
+  kUnauthorized = 6,
+};
+
+// CertStatus; the numbers are the ocsp_response_cache.cert_status codes.
+enum class OcspCertStatus : int { kGood = 0, kRevoked = 1, kUnknown = 2 };
+std::string_view OcspCertStatusName(
+    OcspCertStatus status);  // "good", "revoked", "unknown"
+
+// The nonce sizes accepted in a request (RFC 8954 §2.1).
+inline constexpr size_t kMinOcspNonceBytes = 1;
+inline constexpr size_t kMaxOcspNonceBytes = 32;
+// At most this many CertIDs in one request (RFC 5019 clients send one).
+inline constexpr int kMaxOcspRequestCertIds = 256;
+
+// One CertID of a request, as the client sent it.
+struct OcspCertId {
+  UniquePtr<OCSP_CERTID> id;  // an owned copy
+  std::string der;            // its DER (cache key: algorithm, hashes, serial)
+  std::string hash_name;      // "sha1", "sha256", ...; "" when OpenSSL lacks the digest
+  std::optional<Serial> serial;  // unset when not a valid certificate serial
+};
+
+struct OcspRequestInfo {
+  UniquePtr<OCSP_REQUEST> request;
+  std::vector<OcspCertId> ids;       // at least one, in request order
+  std::optional<std::string> nonce;  // the nonce octets, when the request has one
+};
+
+// Parses a DER OCSPRequest. InvalidArgument (to be answered malformedRequest)
+// for bad DER, trailing bytes, an empty request list, more than
+// kMaxOcspRequestCertIds CertIDs, or a nonce extension
+// that is not an OCTET STRING of 1..32 bytes. A CertID whose serial is not a
+// valid certificate serial, or whose digest is unknown, is kept (answered
+// "unknown"). The request signature, if any, is not checked (RFC 6960 makes
+// it optional and certctl answers anyone).
+Result<OcspRequestInfo> ParseOcspRequest(std::string_view der);
+
+// Whether `id` names `ca_cert` as its issuer: issuer name hash and issuer key
+// hash recomputed with the CertID's own hash algorithm.
+bool CertIdIssuedBy(const OcspCertId& id, X509* ca_cert);
+
+// A DER OCSPRequest for `serials` of `ca_cert`'s certificates, with CertIDs
+// hashed with `md` (SHA-1 when null) and an optional nonce.
+Result<std::string> MakeOcspRequestDer(
+    X509* ca_cert, const std::vector<Serial>& serials, const EVP_MD* md = nullptr,
+    const std::optional<std::string>& nonce = std::nullopt);
+
+// What to say about one CertID.
+struct OcspSingleAnswer {
+  const OcspCertId* id = nullptr;  // borrowed; its CertID is echoed as sent
+  OcspCertStatus status = OcspCertStatus::kUnknown;
+  int reason = 0;        // RFC 5280 CRLReason; omitted when 0 (unspecified)
+  TimePoint revoked_at;  // with kRevoked
+};
+
+struct OcspSigningParams {
+  X509* responder_cert = nullptr;  // included in the response so clients can verify
+  EVP_PKEY* responder_key = nullptr;
+  TimePoint this_update;
+  TimePoint next_update;
+  // The request whose nonce is echoed in responseExtensions (null: no nonce).
+  OCSP_REQUEST* nonce_from = nullptr;
+};
+
+// Signs a successful OCSPResponse (BasicOCSPResponse, responder ID by key
+// hash, SHA-256) with one SingleResponse per answer, in order. producedAt is
+// OpenSSL's current time.
+Result<std::string> SignOcspResponse(const std::vector<OcspSingleAnswer>& answers,
+                                     const OcspSigningParams& params);
+
+// An unsigned OCSPResponse carrying only an error status (malformedRequest,
+// internalError, tryLater, unauthorized).
+std::string OcspErrorResponseDer(OcspResponseStatus status);
+
+// A response read back, for checks and for verifying cached answers.
+struct OcspSingleStatus {
+  std::string cert_id_der;
+  std::string serial;  // canonical hex, "" when invalid
+  OcspCertStatus status = OcspCertStatus::kUnknown;
+  int reason = -1;  // -1 when absent
+  std::optional<TimePoint> revoked_at;
+  TimePoint this_update;
+  std::optional<TimePoint> next_update;
+};
+
+struct ParsedOcspResponse {
+  int response_status = 0;
+  UniquePtr<OCSP_RESPONSE> response;
+  UniquePtr<OCSP_BASICRESP> basic;  // null unless successful
+  std::vector<OcspSingleStatus> singles;
+  TimePoint produced_at;
+  std::optional<std::string> nonce;  // from responseExtensions
+  X509* signer = nullptr;            // the first certificate in the response (borrowed)
+};
+
+// Parses a DER OCSPResponse. InvalidArgument when it is not one (trailing
+// bytes included); a successful status without a parseable BasicOCSPResponse
+// is Corruption.
+Result<ParsedOcspResponse> ParseOcspResponse(std::string_view der);
+
+// Checks a successful response the way a relying party does: the signature,
+// the signer chaining to `ca_cert` (delegated responder with OCSPSigning, or
+// the CA itself), and that its CertIDs name `ca_cert`. Corruption with
+// OpenSSL's reason otherwise. Validity times are not checked here.
+Status VerifyOcspResponse(const ParsedOcspResponse& response, X509* ca_cert);
+
+// Whether the response's signature verifies with `responder`'s public key.
+bool OcspResponseSignedBy(const ParsedOcspResponse& response, X509* responder);
+
+}  // namespace certctl

@@ -1,0 +1,126 @@
+// Private to core/src/ops: the OCSP answering path below the in-process
+// cache (OcspService) and the responder helpers shared by the procedures.
+//
+// OcspEngine answers a parsed request from ocsp_response_cache or by live
+// signing, writing live answers back under the revocation-epoch check. It
+// keeps the loaded responder keys and parsed CA certificates; it is
+// thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "certctl/ops/op.h"
+#include "certctl/pki/ocsp.h"
+#include "certctl/store/ocsp_repo.h"
+#include "certctl/store/records.h"
+
+namespace certctl::ops::internal {
+
+// {config.ocsp_responder_key_dir}/{issuer}-g{generation}.key
+std::string ResponderKeyPath(const Config& config, const std::string& issuer,
+                             int generation);
+
+// A responder ready to sign.
+struct LoadedResponder {
+  std::string issuer;
+  int generation = 0;
+  std::string serial;
+  UniquePtr<X509> cert;
+  UniquePtr<EVP_PKEY> key;
+  TimePoint not_after;
+};
+
+// Loads a responder row's certificate and key file and checks that the key
+// matches and that `ca_cert` issued the certificate with the responder
+// profile. The error says what is wrong (for logs and reasons).
+Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
+    const OcspResponderRecord& row, X509* ca_cert);
+
+// The responder row as report.data shows it.
+nlohmann::json ResponderJson(const OcspResponderRecord& row);
+
+// Signs a test answer (the responder's own serial, "good") with `responder`
+// and verifies it with `ca_cert` as a relying party would.
+Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_cert,
+                                     TimePoint now, std::chrono::seconds validity);
+
+// A parsed CA certificate of one generation, shared.
+struct GenerationCa {
+  int generation = 0;
+  bool active = false;
+  std::shared_ptr<X509> cert;
+};
+
+struct EngineOptions {
+  // Serve a database row only when its status agrees with the revocation
+  // records (the service); `ocsp check` turns it off to see what the shared
+  // cache holds, as any replica would serve it.
+  bool verify_cached_status = true;
+  bool write_back = true;
+  std::function<void(const std::string& issuer, const std::string& serial)>
+      before_write_back;
+};
+
+struct EngineAnswer {
+  std::string der;
+  OcspResponseStatus response_status = OcspResponseStatus::kSuccessful;
+  std::string cert_status;  // "good", "revoked", "unknown", "mixed" or ""
+  bool cache_hit = false;   // from ocsp_response_cache
+  bool cacheable = false;   // one CertID, no nonce, good or revoked
+  bool written = false;     // written back to ocsp_response_cache
+  std::string serial;       // of the single CertID, when cacheable
+  std::optional<TimePoint> this_update;
+  std::optional<TimePoint> next_update;
+};
+
+class OcspEngine {
+ public:
+  explicit OcspEngine(OpContext ctx);
+
+  // Unavailable when PostgreSQL cannot be reached; Busy when a needed
+  // responder bootstrap is held up by another process's lock. Unknown
+  // issuers and foreign CertIDs are answers (unauthorized), not errors.
+  Result<EngineAnswer> Answer(const std::string& issuer, const OcspRequestInfo& request,
+                              const EngineOptions& options);
+
+  // The CA certificates of the issuer's generations as last read from the
+  // database (for building CertIDs while it is unreachable).
+  std::vector<GenerationCa> KnownGenerations(const std::string& issuer);
+
+  // Forgets loaded responders of `issuer` (all when empty).
+  void ForgetResponders(const std::string& issuer);
+
+  OpContext& context() { return ctx_; }
+
+ private:
+  struct ReadState;
+  Status Read(const std::string& issuer, const OcspRequestInfo& request, ReadState& st);
+  Result<std::shared_ptr<const LoadedResponder>> AcquireResponder(
+      const std::string& issuer, const GenerationCa& ca,
+      const std::optional<OcspResponderRecord>& row);
+  Result<std::shared_ptr<const LoadedResponder>> EnsureAndLoad(const std::string& issuer,
+                                                               const GenerationCa& ca);
+  bool CachedAnswerUsable(const OcspCachedAnswer& cached, const OcspCertId& id,
+                          const LoadedResponder& responder,
+                          std::optional<int> expected_status, TimePoint now);
+  std::vector<GenerationCa> RememberGenerations(
+      const std::string& issuer, const std::vector<CaGenerationRecord>& records);
+
+  OpContext ctx_;
+  std::mutex mu_;  // guards the maps below
+  std::map<std::pair<std::string, int>, std::shared_ptr<const LoadedResponder>>
+      responders_;
+  std::map<std::pair<std::string, int>, TimePoint> ensure_failed_at_;
+  std::map<std::string, std::shared_ptr<X509>> ca_by_fingerprint_;
+  std::map<std::string, std::vector<GenerationCa>> generations_;
+  std::mutex ensure_mu_;  // one bootstrap/rotation at a time in this process
+};
+
+}  // namespace certctl::ops::internal

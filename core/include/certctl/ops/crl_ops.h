@@ -2,12 +2,15 @@
 // the operator's checks. certctld's crlGenerationLoop and
 // `certctl-admin crl regenerate` call the same RegenerateCrl.
 //
-// CONTRACT (implemented in core/src/ops/crl_ops.cc and core/src/ops/crl_service.cc):
+// CONTRACT (implemented in core/src/ops/crl_ops.cc, crl_status.cc and
+// crl_service.cc; the encoder is certctl/pki/crl_builder.h, the reader
+// certctl/pki/crl_reader.h):
 // - One CRL per CA generation: version 2, Authority Key Identifier, CRL Number
 //   from crl_numbers (strictly increasing; a CRL whose number is not above the
 //   last published one is never written), entries with revocation date and
 //   reasonCode (omitted for unspecified), thisUpdate = now, nextUpdate = now +
-//   config.crl_validity (<= 10d).
+//   config.crl_validity (<= 10d). The signature is made with the generation's
+//   CA key (CaKeyring::Get) and SigningDigest(); ECDSA, RSA and Ed25519 CAs.
 // - Revocations are streamed from the database (RevocationRepo::
 //   ForEachInGeneration); 1M revocations must not need gigabytes.
 // - Every generation attempt, success or failure, writes a
@@ -17,8 +20,11 @@
 //   generation's CA certificate before it is written to crl_cache.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "certctl/ops/op.h"
 
@@ -37,6 +43,7 @@ struct CrlArtifact {
   TimePoint generated_at;
   int64_t revoked_count = 0;
   int64_t duration_ms = 0;
+  std::string der_sha256;  // raw SHA-256 of der (e.g. for an ETag)
 };
 
 // Builds, signs, verifies and stores a fresh CRL for every CA generation of
@@ -47,13 +54,43 @@ struct CrlArtifact {
 // event rows are their record). Dry run: report.plan says which generations
 // would get which CRL number and how many entries; nothing is written.
 // report.data: {"issuer", "crls": [{generation, crl_number, size, revoked_count,
-// this_update, next_update, duration_ms}]}.
+// this_update, next_update, duration_ms}]}; a dry run adds "planned":
+// [{generation, crl_number, revoked_count}] and leaves "crls" empty.
+//
+// Each generation is built in one transaction: reserve the next CRL number
+// (if the counter is behind the cached CRL's number, e.g. after a partial
+// restore, it is moved past it and a step says so), stream the revocations,
+// sign, parse back and verify, write the cache row (only if its number is
+// above the cached one) and NOTIFY "crl"; then a crl_generation_events row
+// is written in its own transaction, also when any of that failed. A failed
+// generation does not stop the others; the first failure is returned and
+// each is an error finding "crl.generation_failed".
+// Errors: NotFound for an unknown issuer or generation (nothing written, not
+// audited), Busy naming the lock holder, Unavailable when the database is
+// down, and the signing error (e.g. CA key file missing) otherwise.
 Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
                      OpReport& report);
+
+struct RegenerateOptions {
+  // Only this generation (any existing one, also retired); default: every
+  // generation that needs a CRL (see above).
+  std::optional<int> generation;
+  // For live signing on fetch: once the lock is held, a cached CRL that is
+  // valid (parses, verifies, not expired) is used instead of signing again,
+  // because another process has just generated it. No event is written then.
+  bool reuse_valid_cache = false;
+  // Receives each CRL written (or reused); may be null.
+  std::vector<CrlArtifact>* artifacts = nullptr;
+};
+Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
+                     const RegenerateOptions& options, OpReport& report);
 
 // `crl regenerate --invalidate-only`: deletes the issuer's crl_cache rows
 // (audited, locked, dry-run aware) and says in report.data["next_fetch"] what
 // the next fetch will do (sign live and write back).
+// report.data: {"issuer", "rows_deleted" (0 in a dry run), "rows_to_delete",
+// "next_fetch": "<sentence>"}; report.before/after: {"cached_crls": n}.
+// NotFound for an unknown issuer (nothing written, not audited).
 Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& report);
 
 // `crl status`: for `issuer` (or every issuer when empty) reports the cache
@@ -64,15 +101,49 @@ Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& r
 // non-ok verdict is an error finding "crl.<verdict>".
 // report.data: {"issuers": [{issuer, generations: [{generation, verdict,
 // cache: {...}|null, database_revoked_count, events: [...]}]}]}.
-Status DescribeCrls(OpContext& ctx, const std::string& issuer, int events, OpReport& report);
+//   cache: {size, crl_number, this_update, next_update, generated_at,
+//           duration_ms, revoked_count}
+//   events (newest first): {started_at, succeeded, error (string|null),
+//           duration_ms, revoked_count, crl_number, crl_size (each int|null),
+//           trigger, runner}
+//   Each generation also has "state" ("active"/"retired") and "detail" (why
+//   the verdict, "" when ok). Timestamps are RFC 3339 strings.
+// Verdicts are checked in this order: missing (no row), corrupt (does not
+// parse, or its CRL number differs from the row's), bad_signature (issuer or
+// signature is not the generation's CA), stale (nextUpdate passed),
+// count_mismatch (entries in the CRL or the row's revoked_count differ from
+// the database's revocations of that generation).
+// Generations listed: those RegenerateCrl would sign. NotFound for an unknown
+// issuer; InvalidArgument for events < 0. Read-only.
+Status DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
+                    OpReport& report);
 
 // `crl verify`: checks a CRL fetched from a running certctld (DER bytes
 // given by the caller): parses, signature against the issuer's generation
 // (found by the CRL's AKI), nextUpdate in the future, and its serials equal
 // the database's revocations of that generation. Findings: crl.unparseable,
 // crl.bad_signature, crl.expired, crl.missing_serials, crl.extra_serials.
+// (A CRL whose AKI matches no generation of the issuer is crl.bad_signature.)
+// Serials are compared only when the signature verified.
+// report.data: {"issuer", "size", and once parsed: "crl_number",
+// "this_update", "next_update" (null when absent), "entries"; once matched:
+// "generation", "database_revoked_count", "missing_serials", "extra_serials"
+// (at most 100 each), "missing_count", "extra_count"}.
+// Returns OK when the check ran (problems are findings); NotFound for an
+// unknown issuer; Unavailable when the database is down. Read-only.
 Status VerifyFetchedCrl(OpContext& ctx, const std::string& issuer, const std::string& der,
                         OpReport& report);
+
+struct CrlServiceOptions {
+  // A CRL verified less than this long ago is served from memory without a
+  // database query; after that (or after Invalidate) the next Get compares
+  // the cache row's SHA-256 with the one in memory (a small query) and only
+  // re-reads and re-verifies the row when it changed.
+  std::chrono::milliseconds recheck_interval{5000};
+  // How long a Get that must sign live waits for another process that holds
+  // the CRL lock (it is generating the same CRL) before re-reading the cache.
+  std::chrono::milliseconds generation_wait{10000};
+};
 
 // The serving side, owned by certctld (thread-safe). Keeps the last good
 // CRL of each generation in memory, so it can keep serving while PostgreSQL
@@ -80,6 +151,7 @@ Status VerifyFetchedCrl(OpContext& ctx, const std::string& issuer, const std::st
 class CrlService {
  public:
   explicit CrlService(OpContext ctx);
+  CrlService(OpContext ctx, CrlServiceOptions options);
   ~CrlService();
 
   struct Served {
@@ -92,10 +164,19 @@ class CrlService {
   // future; otherwise signs live (RegenerateCrl with kFetch) and serves that.
   // NotFound for an unknown issuer/generation; Unavailable when the database
   // is down and nothing valid is in memory.
+  //
+  // Live signing runs under the CRL lock with lock_wait =
+  // options.generation_wait; when the lock holder wrote a valid CRL
+  // meanwhile, that one is served. Concurrent Gets of one CRL in this process
+  // wait for a single refresh. When the database cannot be reached (or live
+  // signing fails), the last good CRL in memory is served (from_memory) until
+  // its nextUpdate; after that Unavailable.
   Result<Served> Get(const std::string& issuer, std::optional<int> generation);
 
-  // Drops the in-memory copies of an issuer's CRLs (NOTIFY "crl" scope, or
-  // after a regeneration by this process).
+  // Makes the next Get of each of the issuer's CRLs (empty: every issuer)
+  // re-check crl_cache instead of trusting memory (NOTIFY "crl" scope, or
+  // after a regeneration by this process). The bytes are kept only as the
+  // fallback for a database outage.
   void Invalidate(const std::string& issuer);
 
  private:

@@ -1,0 +1,217 @@
+// CRL generation at scale: build time and peak memory for N revocations.
+//
+//   BM_BuildCrl/N       the builder alone (encode N entries, sign), no database
+//   BM_RegenerateCrl/N  RegenerateCrl end to end on the harness PostgreSQL:
+//                       stream N revocations with COPY, build, sign, parse back
+//                       and verify, write crl_cache and the event row
+//
+//   BM_ServeCachedCrl/N certctld's cold read path: CrlService::Get reads the
+//                       cached row, parses and verifies it
+//
+// Counters: entries, crl_mb (DER size), peak_rss_mb (getrusage ru_maxrss: the
+// whole process's peak so far, so run one size per process to read it per
+// size), hwm_mb (VmHWM, reset when the benchmark starts: this benchmark's own
+// peak) and baseline_mb (VmRSS when it started, e.g. BM_BuildCrl's serials):
+//
+//   crl_bench --benchmark_filter='BM_RegenerateCrl/1000000/'
+//
+// The N revocations are inserted with one INSERT ... SELECT generate_series
+// per size (outside the timing), so setting up 1M rows takes seconds.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "certctl/config/config.h"
+#include "certctl/log/logging.h"
+#include "certctl/ops/crl_ops.h"
+#include "certctl/ops/issuer_ops.h"
+#include "certctl/pki/ca.h"
+#include "certctl/pki/crl_builder.h"
+#include "certctl/util/encoding.h"
+#include "support/pg_harness.h"
+
+namespace certctl {
+namespace {
+
+// Process-wide peak RSS since start (getrusage ru_maxrss, kilobytes on Linux).
+double PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// VmHWM/VmRSS from /proc/self/status, in MB; 0 when unavailable.
+double ProcStatusMb(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0)
+      return std::stod(line.substr(field.size() + 1)) / 1024.0;
+  }
+  return 0;
+}
+
+// Resets VmHWM to the current RSS (Linux >= 4.0), so that one benchmark's
+// peak can be read even when several run in one process.
+void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+void MemoryCounters(benchmark::State& state, double baseline_mb) {
+  state.counters["peak_rss_mb"] = PeakRssMb();
+  state.counters["hwm_mb"] = ProcStatusMb("VmHWM");
+  state.counters["baseline_mb"] = baseline_mb;
+}
+
+// One database with iss-local and N revoked certificates.
+struct Environment {
+  testing::TempDir dir;
+  std::unique_ptr<Database> db;
+  Config config;
+  ops::CaKeyring keyring;
+  bool regenerated = false;  // crl_cache holds a CRL of all N revocations
+
+  Status Prepare(int64_t n) {
+    auto& cluster = testing::TestCluster::Get();
+    std::string url = cluster.Url(cluster.CreateMigratedDatabase());
+    ASSIGN_OR_RETURN(db, Database::Open({.url = url, .pool_size = 4}));
+    ASSIGN_OR_RETURN(auto ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
+    RETURN_IF_ERROR(WriteCaFiles(ca, dir / "ca.crt", dir / "ca.key"));
+    ops::OpReport report;
+    auto ctx = Context();
+    RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, dir / "ca.crt",
+                                              dir / "ca.key", report));
+    // 40-digit serials like Serial::Random's; reasons cycle through
+    // unspecified (no extension), keyCompromise, superseded, cessation.
+    testing::Sql(
+        url,
+        "WITH c AS (INSERT INTO certificates (issuer_id, serial, generation, subject, "
+        "not_before, not_after, cert_der, issued_by) "
+        "SELECT 'iss-local', '1' || substr(md5(i::text) || md5((-i)::text), 1, 39), 1, "
+        "'CN=bench-' || i, now() - interval '1 day', now() + interval '90 days', "
+        "'\\x00'::bytea, 'bench' FROM generate_series(1, " +
+            std::to_string(n) +
+            ") AS i RETURNING serial) "
+            "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
+            "revoked_at, revoked_by) SELECT 'iss-local', serial, 1, "
+            "(ARRAY[0, 1, 4, 5])[1 + abs(hashtext(serial)) % 4], now(), 'bench' FROM c");
+    testing::Sql(url, "ANALYZE");
+    return Status::Ok();
+  }
+
+  ops::OpContext Context() {
+    return ops::OpContext{
+        *db,          config,  SystemClock::Instance(),
+        NullLogger(), keyring, ops::Actor{"bench", "bench-host", "crl_bench", ""}};
+  }
+};
+
+Environment& EnvironmentFor(int64_t n) {
+  static std::map<int64_t, std::unique_ptr<Environment>> envs;
+  auto& env = envs[n];
+  if (!env) {
+    env = std::make_unique<Environment>();
+    Status s = env->Prepare(n);
+    if (!s.ok()) {
+      fprintf(stderr, "bench setup for %lld revocations: %s\n", static_cast<long long>(n),
+              s.ToString().c_str());
+      std::abort();
+    }
+  }
+  return *env;
+}
+
+void BM_RegenerateCrl(benchmark::State& state) {
+  Environment& env = EnvironmentFor(state.range(0));
+  auto ctx = env.Context();
+  ResetPeakRss();
+  double baseline = ProcStatusMb("VmRSS");
+  int64_t size = 0, entries = 0;
+  for (auto _ : state) {
+    ops::OpReport report;
+    Status s =
+        ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report);
+    if (!s.ok()) {
+      state.SkipWithError(s.ToString().c_str());
+      return;
+    }
+    env.regenerated = true;
+    size = report.data["crls"][0]["size"].get<int64_t>();
+    entries = report.data["crls"][0]["revoked_count"].get<int64_t>();
+  }
+  state.counters["entries"] = static_cast<double>(entries);
+  state.counters["crl_mb"] = static_cast<double>(size) / (1024.0 * 1024.0);
+  MemoryCounters(state, baseline);
+}
+BENCHMARK(BM_RegenerateCrl)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// certctld's read path on a cold start: read the cached row, parse it,
+// verify its signature and keep it in memory (CrlService::Get).
+void BM_ServeCachedCrl(benchmark::State& state) {
+  Environment& env = EnvironmentFor(state.range(0));
+  auto ctx = env.Context();
+  if (!env.regenerated) {
+    ops::OpReport report;
+    Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kStartup, report);
+    if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
+  }
+  ResetPeakRss();
+  double baseline = ProcStatusMb("VmRSS");
+  for (auto _ : state) {
+    ops::CrlService service(ctx);
+    auto served = service.Get(kLocalIssuerId, std::nullopt);
+    if (!served.ok()) return state.SkipWithError(served.status().ToString().c_str());
+    if (served->crl->revoked_count != state.range(0)) {
+      return state.SkipWithError("served a CRL that was not the cached one");
+    }
+  }
+  MemoryCounters(state, baseline);
+}
+BENCHMARK(BM_ServeCachedCrl)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+void BM_BuildCrl(benchmark::State& state) {
+  static auto ca = CreateSelfSignedCa({}, std::chrono::system_clock::now());
+  TimePoint now = std::chrono::system_clock::now();
+  int64_t n = state.range(0);
+  std::vector<std::string> serials;
+  serials.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    serials.push_back("1" + Sha256Hex(std::to_string(i)).substr(0, 39));
+  size_t size = 0;
+  ResetPeakRss();
+  double baseline = ProcStatusMb("VmRSS");
+  for (auto _ : state) {
+    auto b = CrlBuilder::Start(
+        {ca->cert.get(), ca->key.get(), 1, now, now + std::chrono::hours(24)}, n);
+    for (int64_t i = 0; i < n; ++i) {
+      Status s = (*b)->Add(serials[static_cast<size_t>(i)], now, static_cast<int>(i % 2));
+      if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    }
+    auto der = (*b)->Finish();
+    size = der->size();
+    benchmark::DoNotOptimize(der->data());
+  }
+  state.counters["crl_mb"] = static_cast<double>(size) / (1024.0 * 1024.0);
+  MemoryCounters(state, baseline);
+}
+BENCHMARK(BM_BuildCrl)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace certctl
+
+BENCHMARK_MAIN();

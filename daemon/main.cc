@@ -1,10 +1,10 @@
 // certctld: serves CRLs and OCSP for each issuer, issues and revokes
 // certificates through its API, and runs the schedulers.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "certctl/util/exit_codes.h"
+#include "daemon/serve.h"
 #include "daemon/startup.h"
 
 int main(int argc, char** argv) {
@@ -14,8 +14,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("certctld ") + CERTCTL_VERSION);
   auto* config = app.add_option("--config", options.config_path,
                                 "YAML config file (default /etc/certctl/certctl.yaml)");
-  app.add_flag("--dev", options.dev,
-               "Development mode: private PostgreSQL cluster, local CA and API key in --data-dir");
+  app.add_flag(
+      "--dev", options.dev,
+      "Development mode: private PostgreSQL cluster, local CA and API key in --data-dir");
   app.add_option("--data-dir", options.data_dir, "Dev-mode data directory")
       ->capture_default_str();
   app.add_option("--log-format", options.log_format, "text or json")
@@ -38,8 +39,12 @@ int main(int argc, char** argv) {
   auto& rt = **runtime;
   if (rt.dev && !rt.dev->new_api_key.empty()) {
     std::cout << "dev API key (shown once; also in " << rt.dev->data_dir
-              << "/api-key): " << rt.dev->new_api_key << "\n";
+              << "/api-key): " << rt.dev->new_api_key << std::endl;
   }
-  rt.logger->warn("bootstrap complete; the HTTP server is not part of this build yet");
+  Status served = daemon::Serve(rt);
+  if (!served.ok()) {
+    std::cerr << "certctld: " << served.message() << "\n";
+    return ExitCodeFor(served);
+  }
   return kExitOk;
 }

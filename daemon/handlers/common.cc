@@ -1,0 +1,91 @@
+#include "daemon/handlers/common.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace certctl::daemon::handlers {
+
+Result<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok) {
+  bool blank = req.body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) {
+    if (empty_ok) return nlohmann::json::object();
+    return Status::InvalidArgument("the request needs a JSON body");
+  }
+  auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded())
+    return Status::InvalidArgument("the request body is not valid JSON");
+  if (!body.is_object())
+    return Status::InvalidArgument("the request body must be a JSON object");
+  return body;
+}
+
+Status OnlyFields(const nlohmann::json& body,
+                  std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Status::InvalidArgument("unknown field \"" + key + "\" in the request body");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> StringField(const nlohmann::json& body,
+                                               const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string())
+    return Status::InvalidArgument(std::string(name) + " must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::optional<int>> IntField(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<int>();
+  if (!it->is_number_integer())
+    return Status::InvalidArgument(std::string(name) + " must be an integer");
+  auto v = it->get<int64_t>();
+  if (v < -1000000000 || v > 1000000000) {
+    return Status::InvalidArgument(std::string(name) + " is out of range");
+  }
+  return std::optional<int>(static_cast<int>(v));
+}
+
+Result<std::map<std::string, std::string>> QueryParams(
+    const HttpRequest& req, std::initializer_list<std::string_view> allowed) {
+  ASSIGN_OR_RETURN(auto query, ParseQuery(req.Query()));
+  for (const auto& [key, value] : query) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Status::InvalidArgument("unknown query parameter \"" + key + "\"");
+    }
+  }
+  return query;
+}
+
+Result<int> ParseBoundedInt(std::string_view text, const char* what, int min, int max) {
+  int n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || n < min ||
+      n > max) {
+    return Status::InvalidArgument(std::string(what) + " must be an integer from " +
+                                   std::to_string(min) + " to " + std::to_string(max) +
+                                   ", not \"" + std::string(text.substr(0, 40)) + "\"");
+  }
+  return n;
+}
+
+bool IsIssuerId(std::string_view id) {
+  if (id.empty() || id.size() > 63) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    char c = id[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<ops::Actor> ApiActorFor(const HttpRequest& req, App& app) {
+  if (!req.principal) return Status::Unauthenticated("an API key is required");
+  return app.ApiActor(*req.principal, req.method + " " + std::string(req.Path()));
+}
+
+}  // namespace certctl::daemon::handlers

@@ -1,0 +1,73 @@
+// GET /.well-known/pki/crl/{issuer}[/{generation}].
+#include <algorithm>
+
+#include "certctl/ops/crl_ops.h"
+#include "daemon/handlers/common.h"
+#include "daemon/handlers/handlers.h"
+
+namespace certctl::daemon::handlers {
+namespace {
+
+// RFC 9110 §13.1.2: a list of entity tags or "*"; weak tags compare weakly.
+bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view tag = header.substr(0, comma);
+    header =
+        comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t'))
+      tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t'))
+      tag.remove_suffix(1);
+    if (tag.rfind("W/", 0) == 0) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+int64_t SecondsUntil(TimePoint when, TimePoint now) {
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
+  return std::max<int64_t>(0, left);
+}
+
+}  // namespace
+
+HttpResponse GetCrl(const HttpRequest& req, App& app) {
+  std::string issuer = req.Param("issuer");
+  if (!IsIssuerId(issuer)) {
+    return ErrorResponse(Status::InvalidArgument(
+        "malformed issuer id; ids are lowercase letters, digits and '-', at most 63"));
+  }
+  std::optional<int> generation;
+  if (std::string g = req.Param("generation"); !g.empty()) {
+    auto n = ParseBoundedInt(g, "the CA generation", 1, 1000000);
+    if (!n.ok()) return ErrorResponse(n.status());
+    generation = *n;
+  }
+  auto served = app.crl().Get(issuer, generation);
+  if (!served.ok()) {
+    HttpResponse r = ErrorResponse(served.status());
+    if (served.status().code() == StatusCode::kUnavailable) r.Set("Retry-After", "5");
+    return r;
+  }
+  const ops::CrlArtifact& crl = *served->crl;
+  app.metrics().CountCrlServed(issuer, served->from_memory);
+  TimePoint now = app.clock().Now();
+  std::string etag = "\"" + crl.issuer + "-g" + std::to_string(crl.generation) + "-n" +
+                     std::to_string(crl.crl_number) + "\"";
+  HttpResponse r;
+  r.Set("ETag", etag);
+  r.Set("Cache-Control",
+        "public, max-age=" + std::to_string(SecondsUntil(crl.next_update, now)));
+  r.Set("Expires", HttpDate(crl.next_update));
+  r.Set("Last-Modified", HttpDate(crl.this_update));
+  if (IfNoneMatchHits(req.Header("if-none-match"), etag)) {
+    r.status = 304;
+    return r;
+  }
+  r.Set("Content-Type", "application/pkix-crl");
+  r.body = crl.der;
+  return r;
+}
+
+}  // namespace certctl::daemon::handlers

@@ -1,0 +1,108 @@
+// GET /api/v1/issuers and GET /api/v1/audit.
+#include "certctl/ops/certificate_ops.h"
+#include "certctl/store/audit_repo.h"
+#include "certctl/store/issuer_repo.h"
+#include "certctl/util/time_format.h"
+#include "daemon/handlers/common.h"
+#include "daemon/handlers/handlers.h"
+
+namespace certctl::daemon::handlers {
+namespace {
+
+using nlohmann::json;
+
+struct IssuerView {
+  IssuerRecord issuer;
+  std::vector<CaGenerationRecord> generations;
+};
+
+json GenerationJson(const CaGenerationRecord& g, const Config& config) {
+  return {
+      {"generation", g.generation},
+      {"state", g.state == GenerationState::kActive ? "active" : "retired"},
+      {"subject", g.subject},
+      {"cert_sha256", g.cert_sha256},
+      {"not_before", FormatRfc3339(g.not_before)},
+      {"not_after", FormatRfc3339(g.not_after)},
+      {"retired_at", g.retired_at ? json(FormatRfc3339(*g.retired_at)) : json(nullptr)},
+      {"crl_url", ops::CrlUrl(config, g.issuer_id, g.generation)}};
+}
+
+json AuditJson(const AuditEvent& e) {
+  auto parameters = json::parse(e.parameters_json, nullptr, /*allow_exceptions=*/false);
+  return {
+      {"id", e.id},
+      {"occurred_at", FormatRfc3339(e.occurred_at)},
+      {"actor", e.actor},
+      {"host", e.host},
+      {"action", e.action},
+      {"target", e.target},
+      {"outcome", std::string(AuditOutcomeName(e.outcome))},
+      {"command_line", e.command_line},
+      {"parameters", parameters.is_discarded() ? json(e.parameters_json) : parameters},
+      {"detail", e.detail},
+      {"duration_ms", e.duration_ms ? json(*e.duration_ms) : json(nullptr)},
+      {"correlation_id", e.correlation_id}};
+}
+
+}  // namespace
+
+HttpResponse ListIssuers(const HttpRequest& req, App& app) {
+  auto query = QueryParams(req, {});
+  if (!query.ok()) return ErrorResponse(query.status());
+  auto issuers = app.db().Query<std::vector<IssuerView>>(
+      [](Transaction& tx) -> Result<std::vector<IssuerView>> {
+        ASSIGN_OR_RETURN(auto records, IssuerRepo::List(tx));
+        std::vector<IssuerView> out;
+        for (auto& r : records) {
+          ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, r.id));
+          out.push_back({std::move(r), std::move(generations)});
+        }
+        return out;
+      });
+  if (!issuers.ok()) return ErrorResponse(issuers.status());
+  const Config& config = app.config();
+  json items = json::array();
+  for (const auto& v : *issuers) {
+    json generations = json::array();
+    for (const auto& g : v.generations) generations.push_back(GenerationJson(g, config));
+    items.push_back({{"id", v.issuer.id},
+                     {"display_name", v.issuer.display_name},
+                     {"revocation_epoch", v.issuer.revocation_epoch},
+                     {"created_at", FormatRfc3339(v.issuer.created_at)},
+                     {"crl_url", ops::CrlUrl(config, v.issuer.id)},
+                     {"ocsp_url", ops::OcspUrl(config, v.issuer.id)},
+                     {"generations", generations}});
+  }
+  return JsonResponse(200, {{"items", items}});
+}
+
+HttpResponse ListAudit(const HttpRequest& req, App& app) {
+  auto query = QueryParams(req, {"since", "action", "actor", "limit"});
+  if (!query.ok()) return ErrorResponse(query.status());
+  AuditFilter filter;
+  filter.limit = 100;
+  if (const auto& since = (*query)["since"]; !since.empty()) {
+    auto t = ParseRfc3339(since);
+    if (!t.ok()) {
+      return ErrorResponse(Status::InvalidArgument("since must be an RFC 3339 time: " +
+                                                   t.status().message()));
+    }
+    filter.since = *t;
+  }
+  filter.action = (*query)["action"];
+  filter.actor = (*query)["actor"];
+  if (const auto& limit = (*query)["limit"]; !limit.empty()) {
+    auto n = ParseBoundedInt(limit, "limit", 1, 1000);
+    if (!n.ok()) return ErrorResponse(n.status());
+    filter.limit = *n;
+  }
+  auto events = app.db().Query<std::vector<AuditEvent>>(
+      [&](Transaction& tx) { return AuditRepo::List(tx, filter); });
+  if (!events.ok()) return ErrorResponse(events.status());
+  json items = json::array();
+  for (const auto& e : *events) items.push_back(AuditJson(e));
+  return JsonResponse(200, {{"items", items}});
+}
+
+}  // namespace certctl::daemon::handlers

@@ -1,0 +1,92 @@
+// OCSP over POST, RFC 6960 A.1 GET, and GET by serial.
+#include <algorithm>
+
+#include "certctl/ops/ocsp_ops.h"
+#include "certctl/util/encoding.h"
+#include "daemon/handlers/common.h"
+#include "daemon/handlers/handlers.h"
+
+namespace certctl::daemon::handlers {
+namespace {
+
+std::string_view ResponseStatusName(int status) {
+  switch (status) {
+    case 0:
+      return "successful";
+    case 1:
+      return "malformedRequest";
+    case 2:
+      return "internalError";
+    case 3:
+      return "tryLater";
+    case 5:
+      return "sigRequired";
+    case 6:
+      return "unauthorized";
+  }
+  return "other";
+}
+
+HttpResponse Answer(App& app, const ops::OcspService::Answer& a, bool cacheable_get) {
+  app.metrics().CountOcspResponse(a.response_status == 0 && !a.cert_status.empty()
+                                      ? std::string_view(a.cert_status)
+                                      : ResponseStatusName(a.response_status),
+                                  a.cache_hit);
+  HttpResponse r;
+  r.Set("Content-Type", "application/ocsp-response");
+  r.body = a.der;
+  if (!cacheable_get) return r;
+  // RFC 5019 §6: GET answers are cacheable until nextUpdate; answers to a
+  // nonce or errors are not.
+  if (a.response_status != 0 || a.nonce || !a.next_update) {
+    r.Set("Cache-Control", "no-store");
+    return r;
+  }
+  TimePoint now = app.clock().Now();
+  auto left = std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::seconds>(*a.next_update - now).count());
+  r.Set("Cache-Control",
+        "max-age=" + std::to_string(left) + ", public, no-transform, must-revalidate");
+  r.Set("Expires", HttpDate(*a.next_update));
+  if (a.this_update) r.Set("Last-Modified", HttpDate(*a.this_update));
+  r.Set("ETag", "\"" + Sha256Hex(a.der).substr(0, 32) + "\"");
+  return r;
+}
+
+// RFC 6960 A.1.1 names the type; some clients send none. Parameters (";...")
+// are ignored.
+bool AcceptableContentType(std::string type) {
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type.empty() || type == "application/ocsp-request";
+}
+
+}  // namespace
+
+HttpResponse OcspPost(const HttpRequest& req, App& app) {
+  if (!AcceptableContentType(req.Header("content-type"))) {
+    return ErrorResponse(415, "unsupported_media_type",
+                         "OCSP requests are sent as application/ocsp-request");
+  }
+  return Answer(app, app.ocsp().Respond(req.Param("issuer"), req.body), false);
+}
+
+HttpResponse OcspGet(const HttpRequest& req, App& app) {
+  // The request may contain '/' (base64) and arrive percent-encoded or not;
+  // anything that does not decode is answered as the malformed request it is.
+  std::string der;
+  if (auto decoded = PercentDecode(req.Param("request")); decoded.ok()) {
+    if (auto raw = Base64Decode(*decoded); raw.ok()) der = std::move(raw).value();
+  }
+  return Answer(app, app.ocsp().Respond(req.Param("issuer"), der), true);
+}
+
+HttpResponse OcspGetBySerial(const HttpRequest& req, App& app) {
+  auto answer = app.ocsp().RespondForSerial(req.Param("issuer"), req.Param("serial"));
+  if (!answer.ok()) return ErrorResponse(answer.status());
+  return Answer(app, *answer, true);
+}
+
+}  // namespace certctl::daemon::handlers

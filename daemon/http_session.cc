@@ -1,0 +1,323 @@
+#include "daemon/http_session.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+
+#include "daemon/router.h"
+
+namespace certctl::daemon {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr auto kReadTimeout =
+    std::chrono::seconds(30);  // one request; also keep-alive idle
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+constexpr auto kShutdownTimeout = std::chrono::seconds(5);
+
+std::string Lower(beast::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+HttpRequest ToRequest(http::request<http::string_body>&& r, ListenerKind kind,
+                      const std::string& remote) {
+  HttpRequest out;
+  out.method = std::string(r.method_string());
+  out.target = std::string(r.target());
+  for (const auto& field : r) {
+    out.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+  }
+  out.body = std::move(r.body());
+  out.listener = kind;
+  out.remote = remote;
+  return out;
+}
+
+template <class Message>
+void CopyHeaders(const HttpResponse& from, Message& to) {
+  to.set(http::field::server, "certctld/" CERTCTL_VERSION);
+  for (const auto& [name, value] : from.headers) to.set(name, value);
+}
+
+// The request/response loop shared by the plain and the TLS session
+// (CRTP, as in the Beast examples): Derived provides stream(), Cancel()
+// and DoClose().
+template <class Derived>
+class HttpSession : public SessionControl {
+ public:
+  HttpSession(ServerShared& shared, ListenerKind kind, std::string remote)
+      : shared_(shared), kind_(kind), remote_(std::move(remote)) {}
+  ~HttpSession() override {
+    if (id_) shared_.connections.Remove(id_);
+  }
+
+  void StopIfIdle() override {
+    net::dispatch(derived().stream().get_executor(),
+                  [self = derived().shared_from_this()] {
+                    if (!self->busy_) self->Cancel();
+                  });
+  }
+
+ protected:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+  const std::shared_ptr<spdlog::logger>& logger() { return shared_.app.logger(); }
+
+  void Register() { id_ = shared_.connections.Add(derived().shared_from_this()); }
+
+  void DoRead() {
+    if (shared_.draining) return derived().DoClose();
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    parser_->body_limit(kApiBodyLimit);
+    beast::get_lowest_layer(derived().stream()).expires_after(kReadTimeout);
+    http::async_read_header(derived().stream(), buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::OnReadHeader,
+                                                      derived().shared_from_this()));
+  }
+
+ private:
+  void OnReadHeader(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    auto& req = parser_->get();
+    size_t limit = kApiBodyLimit;
+    if (req.target().starts_with(kPkiPrefix)) limit = kOcspBodyLimit;
+    parser_->body_limit(limit);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return Reject(
+          413, "payload_too_large",
+          "the request body is larger than " + std::to_string(limit) + " bytes");
+    }
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, req.version());
+      continue_ = cont;
+      beast::get_lowest_layer(derived().stream()).expires_after(kWriteTimeout);
+      return http::async_write(
+          derived().stream(), *cont,
+          [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
+            self->continue_.reset();
+            if (ec) return Fail(self->logger(), ec, "write", self->remote_);
+            self->ReadBody();
+          });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    beast::get_lowest_layer(derived().stream()).expires_after(kReadTimeout);
+    http::async_read(
+        derived().stream(), buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnRead, derived().shared_from_this()));
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) return derived().DoClose();
+    if (ec == http::error::body_limit) {
+      return Reject(413, "payload_too_large", "the request body is too large");
+    }
+    if (ec == http::error::header_limit) {
+      return Reject(431, "headers_too_large", "the request headers are too large");
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      return Reject(400, "bad_request", "malformed HTTP request: " + ec.message());
+    }
+    Fail(logger(), ec, "read", remote_);
+  }
+
+  void OnRead(beast::error_code ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    auto& r = parser_->get();
+    keep_alive_ = r.keep_alive();
+    version_ = r.version();
+    head_ = r.method() == http::verb::head;
+    HttpRequest req = ToRequest(parser_->release(), kind_, remote_);
+    busy_ = true;
+    // Handlers may wait for PostgreSQL or sign: run them on the worker pool
+    // and come back to this connection's strand to write.
+    net::post(shared_.workers,
+              [self = derived().shared_from_this(), req = std::move(req)]() mutable {
+                HttpResponse res = Route(std::move(req), self->shared_.app);
+                auto executor = self->derived().stream().get_executor();
+                net::dispatch(executor, [self, res = std::move(res)]() mutable {
+                  self->Send(std::move(res));
+                });
+              });
+  }
+
+  // Answers without the router (limits, unparsable requests) and closes.
+  void Reject(int status, const char* code, const std::string& message) {
+    shared_.app.metrics().CountRequest("rejected", status, std::chrono::seconds(0));
+    keep_alive_ = false;
+    version_ = parser_ ? parser_->get().version() : 11;
+    head_ = false;
+    busy_ = true;
+    Send(ErrorResponse(status, code, message));
+  }
+
+  void Send(HttpResponse r) {
+    bool keep = keep_alive_ && !shared_.draining;
+    auto status = static_cast<http::status>(r.status);
+    if (head_) {
+      auto res = std::make_shared<http::response<http::empty_body>>(status, version_);
+      CopyHeaders(r, *res);
+      res->content_length(r.body.size());
+      res->keep_alive(keep);
+      return Write(std::move(res));
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(status, version_);
+    CopyHeaders(r, *res);
+    res->body() = std::move(r.body);
+    if (r.status != 304 && r.status != 204) res->prepare_payload();
+    res->keep_alive(keep);
+    Write(std::move(res));
+  }
+
+  template <class Message>
+  void Write(std::shared_ptr<Message> msg) {
+    bool close = msg->need_eof();
+    response_ = msg;
+    beast::get_lowest_layer(derived().stream()).expires_after(kWriteTimeout);
+    http::async_write(
+        derived().stream(), *msg,
+        [self = derived().shared_from_this(), close](beast::error_code ec, std::size_t) {
+          self->OnWrite(close, ec);
+        });
+  }
+
+  void OnWrite(bool close, beast::error_code ec) {
+    response_.reset();
+    busy_ = false;
+    if (ec) return Fail(logger(), ec, "write", remote_);
+    if (close) return derived().DoClose();
+    DoRead();
+  }
+
+  void Cancel() { derived().Cancel(); }
+
+  ServerShared& shared_;
+  ListenerKind kind_;
+  std::string remote_;
+  uint64_t id_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<void> response_;  // kept alive while it is written
+  std::shared_ptr<void> continue_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool head_ = false;
+  bool busy_ = false;  // a request is being answered
+
+ protected:
+  ServerShared& shared() { return shared_; }
+  const std::string& remote() const { return remote_; }
+};
+
+class PlainSession : public HttpSession<PlainSession>,
+                     public std::enable_shared_from_this<PlainSession> {
+ public:
+  PlainSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind,
+               std::string remote)
+      : HttpSession(shared, kind, std::move(remote)), stream_(std::move(socket)) {}
+
+  beast::tcp_stream& stream() { return stream_; }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->Register();
+      self->DoRead();
+    });
+  }
+  void DoClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+  void Cancel() { stream_.cancel(); }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+class TlsSession : public HttpSession<TlsSession>,
+                   public std::enable_shared_from_this<TlsSession> {
+ public:
+  TlsSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind,
+             std::string remote, std::shared_ptr<ssl::context> ctx)
+      : HttpSession(shared, kind, std::move(remote)),
+        ctx_(std::move(ctx)),
+        stream_(std::move(socket), *ctx_) {}
+
+  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+
+  void Run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->Register();
+      if (self->shared().draining) return;
+      beast::get_lowest_layer(self->stream_).expires_after(kHandshakeTimeout);
+      self->stream_.async_handshake(
+          ssl::stream_base::server,
+          beast::bind_front_handler(&TlsSession::OnHandshake, self));
+    });
+  }
+  void DoClose() {
+    beast::get_lowest_layer(stream_).expires_after(kShutdownTimeout);
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+  }
+  void Cancel() { beast::get_lowest_layer(stream_).cancel(); }
+
+ private:
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return Fail(shared().app.logger(), ec, "TLS handshake", remote());
+    DoRead();
+  }
+
+  std::shared_ptr<ssl::context> ctx_;  // before stream_: the stream uses it
+  beast::ssl_stream<beast::tcp_stream> stream_;
+};
+
+std::string RemoteOf(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+void Fail(const std::shared_ptr<spdlog::logger>& logger, const beast::error_code& ec,
+          const char* what, const std::string& remote) {
+  if (ec == net::error::operation_aborted || ec == beast::error::timeout ||
+      ec == net::error::eof || ec == http::error::end_of_stream ||
+      ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+      ec == net::error::not_connected || ec == ssl::error::stream_truncated) {
+    return;
+  }
+  logger->warn("{} {}: {}", remote, what, ec.message());
+}
+
+void StartPlainSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind) {
+  std::string remote = RemoteOf(socket);
+  std::make_shared<PlainSession>(std::move(socket), shared, kind, std::move(remote))
+      ->Run();
+}
+
+void StartTlsSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind,
+                     std::shared_ptr<ssl::context> ctx) {
+  std::string remote = RemoteOf(socket);
+  std::make_shared<TlsSession>(std::move(socket), shared, kind, std::move(remote),
+                               std::move(ctx))
+      ->Run();
+}
+
+}  // namespace certctl::daemon

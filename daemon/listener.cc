@@ -1,0 +1,90 @@
+#include "daemon/listener.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "certctl/config/config.h"
+#include "daemon/http_session.h"
+
+namespace certctl::daemon {
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+Listener::Listener(net::io_context& ioc, ListenerKind kind, ServerShared& shared)
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), kind_(kind), shared_(shared) {}
+
+Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& ioc,
+                                                 const std::string& address,
+                                                 ListenerKind kind,
+                                                 ServerShared& shared) {
+  const char* key = kind == ListenerKind::kApi ? "listen_api (CERTCTL_LISTEN_API)"
+                                               : "listen_pki (CERTCTL_LISTEN_PKI)";
+  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(address));
+  boost::system::error_code ec;
+  tcp::resolver resolver(ioc);
+  auto results =
+      resolver.resolve(hp.host, std::to_string(hp.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return Status::Configuration(std::string(key) + ": cannot resolve " + address + ": " +
+                                 ec.message());
+  }
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  std::shared_ptr<Listener> l(new Listener(ioc, kind, shared));
+  auto bind_error = [&](const char* step) {
+    return Status::Configuration(std::string(key) + ": cannot " + step + " " + address +
+                                 ": " + ec.message());
+  };
+  if (l->acceptor_.open(endpoint.protocol(), ec); ec) return bind_error("open");
+  if (l->acceptor_.set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return bind_error("configure");
+  }
+  if (l->acceptor_.bind(endpoint, ec); ec) return bind_error("bind");
+  if (l->acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) {
+    return bind_error("listen on");
+  }
+  auto local = l->acceptor_.local_endpoint(ec);
+  std::string host = local.address().to_string();
+  if (local.address().is_v6()) host = "[" + host + "]";
+  l->local_address_ = host + ":" + std::to_string(local.port());
+  return l;
+}
+
+void Listener::Start() {
+  net::dispatch(acceptor_.get_executor(),
+                [self = shared_from_this()] { self->DoAccept(); });
+}
+
+void Listener::Stop() {
+  net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->acceptor_.close(ec);
+  });
+}
+
+void Listener::DoAccept() {
+  // Each connection gets its own strand.
+  acceptor_.async_accept(
+      net::make_strand(ioc_),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->OnAccept(ec, std::move(socket));
+      });
+}
+
+void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
+  if (ec) {
+    Fail(shared_.app.logger(), ec, "accept", local_address_);
+  } else if (shared_.draining) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else if (kind_ == ListenerKind::kApi) {
+    auto ctx = shared_.tls.Current();
+    if (ctx) StartTlsSession(std::move(socket), shared_, kind_, std::move(ctx));
+  } else {
+    StartPlainSession(std::move(socket), shared_, kind_);
+  }
+  DoAccept();
+}
+
+}  // namespace certctl::daemon

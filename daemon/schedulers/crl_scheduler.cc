@@ -1,0 +1,212 @@
+#include "daemon/schedulers/crl_scheduler.h"
+
+#include "certctl/ops/issuer_ops.h"
+#include "certctl/util/time_format.h"
+
+namespace certctl::daemon {
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+// A run is due again when its nextUpdate is less than half its validity away.
+bool PastHalfLife(const nlohmann::json& cache, TimePoint now) {
+  auto this_update = ParseRfc3339(cache.value("this_update", ""));
+  auto next_update = ParseRfc3339(cache.value("next_update", ""));
+  if (!this_update.ok() || !next_update.ok()) return true;
+  return now >= *this_update + (*next_update - *this_update) / 2;
+}
+
+}  // namespace
+
+CrlScheduler::CrlScheduler(App& app, CrlSchedulerOptions options)
+    : app_(app), options_(options) {}
+
+CrlScheduler::~CrlScheduler() { Stop(); }
+
+void CrlScheduler::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CrlScheduler::Stop() {
+  stop_.Stop();
+  if (thread_.joinable()) thread_.join();
+  leadership_.reset();
+}
+
+bool CrlScheduler::leader() const {
+  std::lock_guard lock(mu_);
+  return leader_;
+}
+
+void CrlScheduler::Changed(const std::string& issuer) {
+  {
+    std::lock_guard lock(mu_);
+    if (!leader_) return;  // the leader heard it too
+    auto now = Steady::now();
+    auto [it, added] = pending_.try_emplace(issuer, Pending{now, now});
+    it->second.due =
+        std::min(now + options_.debounce, it->second.first + options_.max_delay);
+  }
+  stop_.Wake();
+}
+
+void CrlScheduler::ForEachIssuer(const std::function<void(const std::string&)>& fn) {
+  ops::OpContext ctx = app_.Context(app_.DaemonActor());
+  auto ids = ops::ListIssuerIds(ctx);
+  if (!ids.ok()) {
+    app_.logger()->debug("CRL scheduler: cannot list issuers: {}",
+                         ids.status().ToString());
+    return;
+  }
+  for (const auto& id : *ids) fn(id);
+}
+
+Result<bool> CrlScheduler::NeedsRegeneration(const std::string& issuer) {
+  ops::OpContext ctx = app_.Context(app_.DaemonActor());
+  ops::OpReport report;
+  RETURN_IF_ERROR(ops::DescribeCrls(ctx, issuer, 0, report));
+  TimePoint now = app_.clock().Now();
+  for (const auto& i : report.data.value("issuers", nlohmann::json::array())) {
+    for (const auto& g : i.value("generations", nlohmann::json::array())) {
+      if (g.value("verdict", "") != "ok") return true;
+      if (!g["cache"].is_object() || PastHalfLife(g["cache"], now)) return true;
+    }
+  }
+  return false;
+}
+
+bool CrlScheduler::RegenerateIfNeeded(const std::string& issuer,
+                                      ops::CrlTrigger trigger) {
+  auto needed = NeedsRegeneration(issuer);
+  if (needed.ok() && !*needed) {
+    // Another process regenerated it: make sure this one serves the new row.
+    app_.crl().Invalidate(issuer);
+    return false;
+  }
+  return Regenerate(issuer, trigger).ok();
+}
+
+Status CrlScheduler::Regenerate(const std::string& issuer, ops::CrlTrigger trigger) {
+  ops::OpContext ctx = app_.Context(app_.DaemonActor());
+  ctx.lock_wait = std::chrono::milliseconds(0);
+  ops::OpReport report;
+  Status s = ops::RegenerateCrl(ctx, issuer, trigger, report);
+  auto trigger_name = ops::CrlTriggerName(trigger);
+  if (s.code() == StatusCode::kBusy) {
+    app_.metrics().RecordCrlGeneration(issuer, "busy");
+    app_.logger()->debug("CRL of {} ({}): another process is generating it: {}", issuer,
+                         trigger_name, s.message());
+    return s;
+  }
+  app_.metrics().RecordCrlGeneration(issuer, s.ok() ? "ok" : "failed");
+  for (const auto& c : report.data.value("crls", nlohmann::json::array())) {
+    int generation = c.value("generation", 0);
+    app_.metrics().RecordCrlPublished(issuer, generation,
+                                      c.value("duration_ms", 0) / 1000.0,
+                                      c.value("size", 0), c.value("revoked_count", 0));
+    app_.logger()->info("CRL of {}/g{}: number {}, {} entries, {} bytes, {} ms ({})",
+                        issuer, generation, c.value("crl_number", 0),
+                        c.value("revoked_count", 0), c.value("size", 0),
+                        c.value("duration_ms", 0), trigger_name);
+  }
+  app_.crl().Invalidate(issuer);
+  bool& failing = failing_[issuer];
+  if (!s.ok() && !failing) {
+    app_.logger()->error("CRL of {} ({}) failed: {}", issuer, trigger_name, s.ToString());
+  } else if (s.ok() && failing) {
+    app_.logger()->info("CRL of {}: generation works again", issuer);
+  }
+  failing = !s.ok();
+  return s;
+}
+
+void CrlScheduler::KeepLeadership() {
+  if (leadership_) {
+    // A noop transaction on the lock's own connection: fails once the
+    // connection (and with it the lock) is gone.
+    if (leadership_->session().Run([](Transaction&) { return Status::Ok(); }).ok())
+      return;
+    leadership_.reset();
+    std::lock_guard lock(mu_);
+    leader_ = false;
+    pending_.clear();
+    app_.logger()->warn("CRL scheduler: lost the {} lock with the database connection",
+                        kCrlSchedulerLock);
+    return;
+  }
+  auto lock =
+      OperationLock::TryAcquire(app_.db(), kCrlSchedulerLock, ThisProcess("certctld"));
+  if (!lock.ok() || !*lock) return;
+  leadership_ = std::move(lock).value();
+  {
+    std::lock_guard guard(mu_);
+    leader_ = true;
+  }
+  app_.logger()->info("CRL scheduler: this process runs crlGenerationLoop (every {})",
+                      FormatDuration(options_.interval));
+  ForEachIssuer([&](const std::string& issuer) {
+    RegenerateIfNeeded(issuer, ops::CrlTrigger::kStartup);
+  });
+}
+
+void CrlScheduler::RunDue() {
+  std::vector<std::string> due;
+  {
+    std::lock_guard lock(mu_);
+    auto now = Steady::now();
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.due <= now) {
+        due.push_back(it->first);
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const auto& issuer : due) {
+    if (issuer.empty()) {
+      ForEachIssuer([&](const std::string& i) {
+        RegenerateIfNeeded(i, ops::CrlTrigger::kRevocation);
+      });
+    } else {
+      RegenerateIfNeeded(issuer, ops::CrlTrigger::kRevocation);
+    }
+  }
+}
+
+void CrlScheduler::Loop() {
+  auto next_leadership_check = Steady::now();
+  auto next_scheduled = Steady::now() + options_.interval;
+  bool was_leader = false;
+  while (!stop_.stopped()) {
+    auto now = Steady::now();
+    if (now >= next_leadership_check) {
+      KeepLeadership();
+      next_leadership_check = Steady::now() + options_.leader_retry;
+    }
+    bool is_leader = leader();
+    if (is_leader && !was_leader) next_scheduled = Steady::now() + options_.interval;
+    was_leader = is_leader;
+    if (is_leader) {
+      RunDue();
+      if (Steady::now() >= next_scheduled) {
+        ForEachIssuer([&](const std::string& issuer) {
+          (void)Regenerate(issuer, ops::CrlTrigger::kScheduled);
+        });
+        next_scheduled = Steady::now() + options_.interval;
+      }
+    }
+    // Sleep until the next due change, leadership check or tick.
+    auto wake = std::min(next_leadership_check,
+                         is_leader ? next_scheduled : next_leadership_check);
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [issuer, p] : pending_) wake = std::min(wake, p.due);
+    }
+    auto sleep =
+        std::max(wake - Steady::now(), Steady::duration(std::chrono::milliseconds(10)));
+    if (!stop_.SleepFor(sleep)) break;
+  }
+}
+
+}  // namespace certctl::daemon

@@ -1,0 +1,77 @@
+#include "daemon/schedulers/invalidation_watcher.h"
+
+#include "certctl/store/invalidation_listener.h"
+
+namespace certctl::daemon {
+namespace {
+// How long one wait for notifications lasts: bounds how long Stop() takes.
+constexpr auto kWaitSlice = std::chrono::milliseconds(500);
+}  // namespace
+
+InvalidationWatcher::InvalidationWatcher(
+    App& app, std::function<void(const std::string&)> crl_changed,
+    std::chrono::milliseconds retry)
+    : app_(app), crl_changed_(std::move(crl_changed)), retry_(retry) {}
+
+InvalidationWatcher::~InvalidationWatcher() { Stop(); }
+
+void InvalidationWatcher::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void InvalidationWatcher::Stop() {
+  stop_.Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void InvalidationWatcher::Apply(const Invalidation& what) {
+  ++received_;
+  app_.logger()->debug("invalidation: scope {} issuer \"{}\" serial \"{}\"", what.scope,
+                       what.issuer, what.serial);
+  if (what.scope == "ocsp" || what.scope == "all") app_.ocsp().Invalidate(what);
+  if (what.scope == "crl" || what.scope == "all") {
+    app_.crl().Invalidate(what.issuer);
+    if (crl_changed_) crl_changed_(what.issuer);
+  }
+}
+
+void InvalidationWatcher::Loop() {
+  std::unique_ptr<InvalidationListener> listener;
+  bool ever_connected = false;
+  bool lost_logged = false;
+  while (!stop_.stopped()) {
+    if (!listener) {
+      DatabaseOptions options = app_.db().options();
+      auto connected = InvalidationListener::Connect(options);
+      if (!connected.ok()) {
+        if (!lost_logged) {
+          app_.logger()->warn(
+              "cannot listen for cache invalidations ({}); retrying every {} ms",
+              connected.status().ToString(), retry_.count());
+          lost_logged = true;
+        }
+        stop_.SleepFor(retry_);
+        continue;
+      }
+      listener = std::move(connected).value();
+      listening_ = true;
+      if (ever_connected) {
+        app_.logger()->info(
+            "listening for cache invalidations again; dropping in-memory "
+            "answers that may have missed some");
+        Apply({"all", "", ""});
+      }
+      ever_connected = true;
+      lost_logged = false;
+    }
+    Status s = listener->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
+    if (!s.ok()) {
+      listening_ = false;
+      listener.reset();
+      app_.logger()->warn("lost the cache invalidation listener: {}", s.ToString());
+      lost_logged = true;
+    }
+  }
+}
+
+}  // namespace certctl::daemon

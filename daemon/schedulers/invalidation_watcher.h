@@ -1,0 +1,49 @@
+// The LISTEN/NOTIFY thread: hears every replica's (and certctl-admin's)
+// invalidations on a connection of its own and applies them to this
+// process's in-memory caches:
+//   scope "ocsp"/"all" -> OcspService::Invalidate
+//   scope "crl"/"all"  -> CrlService::Invalidate and CrlScheduler::Changed
+// It reconnects by itself (logging once per lost/regained connection) and,
+// after a reconnect, drops everything in memory: notifications sent while it
+// was away are lost.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "certctl/store/invalidation.h"
+#include "daemon/app.h"
+#include "daemon/schedulers/stop_signal.h"
+
+namespace certctl::daemon {
+
+class InvalidationWatcher {
+ public:
+  // `crl_changed` is told of CRL-scope invalidations (the CRL scheduler).
+  InvalidationWatcher(App& app,
+                      std::function<void(const std::string& issuer)> crl_changed,
+                      std::chrono::milliseconds retry = std::chrono::seconds(2));
+  ~InvalidationWatcher();  // stops
+
+  void Start();
+  void Stop();
+  // Applies one invalidation (the loop's dispatch; tests call it directly).
+  void Apply(const Invalidation& what);
+  // Whether the LISTEN connection is up (for tests and logs).
+  bool listening() const { return listening_; }
+  int64_t received() const { return received_; }
+
+ private:
+  void Loop();
+  App& app_;
+  std::function<void(const std::string&)> crl_changed_;
+  std::chrono::milliseconds retry_;
+  StopSignal stop_;
+  std::thread thread_;
+  std::atomic<bool> listening_{false};
+  std::atomic<int64_t> received_{0};
+};
+
+}  // namespace certctl::daemon

@@ -1,0 +1,47 @@
+// The other periodic duties:
+//  - OCSP responder rotation (RotateDueOcspResponders: bootstraps missing
+//    responders and rotates those with less than
+//    config.ocsp_responder_renew_before left), on the scheduler leader;
+//  - cache upkeep (VerifyOcspCache with fix: expired, stale, corrupt and
+//    old-responder rows leave ocsp_response_cache), on the leader;
+//  - the responder expiry metric, on every replica.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "daemon/app.h"
+#include "daemon/schedulers/stop_signal.h"
+
+namespace certctl::daemon {
+
+struct MaintenanceOptions {
+  std::chrono::seconds rotation_interval{3600};
+  std::chrono::seconds upkeep_interval{6 * 3600};
+  std::chrono::seconds expiry_refresh{300};
+};
+
+class Maintenance {
+ public:
+  Maintenance(App& app, std::function<bool()> is_leader, MaintenanceOptions options = {});
+  ~Maintenance();  // stops
+
+  void Start();
+  void Stop();
+
+  // Each duty once (the loop's steps; tests call them directly).
+  Status RotateResponders();
+  Status CacheUpkeep();
+  void RefreshResponderExpiry();
+
+ private:
+  void Loop();
+  App& app_;
+  std::function<bool()> is_leader_;
+  MaintenanceOptions options_;
+  StopSignal stop_;
+  std::thread thread_;
+};
+
+}  // namespace certctl::daemon

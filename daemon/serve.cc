@@ -1,0 +1,105 @@
+#include "daemon/serve.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "certctl/ops/trust.h"
+#include "certctl/util/exit_codes.h"
+#include "daemon/app.h"
+#include "daemon/pid_file.h"
+#include "daemon/schedulers/crl_scheduler.h"
+#include "daemon/schedulers/database_monitor.h"
+#include "daemon/schedulers/invalidation_watcher.h"
+#include "daemon/schedulers/maintenance.h"
+#include "daemon/server.h"
+#include "daemon/tls_context.h"
+
+namespace certctl::daemon {
+namespace {
+
+// Extra time, after the drain, for the schedulers and the dev cluster to
+// stop before the watchdog ends the process anyway.
+constexpr auto kStopGrace = std::chrono::seconds(20);
+
+// SIGHUP: every trust bundle through the shared procedure, then the TLS
+// certificate; a refused file keeps what is loaded.
+void Reload(App& app, TlsContextHolder& tls) {
+  if (!app.trust().Names().empty()) {
+    ops::OpContext ctx = app.Context(app.DaemonActor());
+    ctx.actor.command_line = "SIGHUP";
+    ops::OpReport report;
+    Status s = ops::ReloadTrustAnchors(ctx, app.trust(), "", report);
+    if (s.ok()) {
+      app.logger()->info("SIGHUP: trust bundles reloaded");
+    } else {
+      app.logger()->error("SIGHUP: {} (the previous bundles stay in place)", s.message());
+    }
+  }
+  if (Status s = tls.Reload(); s.ok()) {
+    app.logger()->info("SIGHUP: TLS certificate reloaded from {}", tls.cert_path());
+  } else {
+    app.logger()->error("SIGHUP: keeping the current TLS certificate: {}", s.message());
+  }
+}
+
+// Bounded exit: if stopping hangs (a handler stuck on a dead database), the
+// process still ends.
+void StartWatchdog(std::chrono::milliseconds budget,
+                   std::shared_ptr<spdlog::logger> logger) {
+  std::thread([budget, logger] {
+    std::this_thread::sleep_for(budget);
+    logger->error("shutdown took longer than {} ms; exiting now", budget.count());
+    logger->flush();
+    std::_Exit(kExitInternal);
+  }).detach();
+}
+
+}  // namespace
+
+Status Serve(Runtime& rt) {
+  const Config& config = rt.config;
+  App app(*rt.db, config, *rt.keyring, *rt.clock, rt.logger);
+  app.readiness().SetCaLoaded(true);
+  app.LoadTrustAnchors();
+
+  TlsContextHolder tls(config.server_tls_cert_path, config.server_tls_key_path);
+  RETURN_IF_ERROR(tls.Reload());
+  ServerOptions options;
+  options.worker_threads = std::max(4, config.database_pool_size);
+  Server server(app, tls, options);
+  RETURN_IF_ERROR(server.Open(config.listen_api, config.listen_pki));
+  std::unique_ptr<PidFile> pid_file;
+  if (!config.pid_file.empty()) {
+    ASSIGN_OR_RETURN(pid_file, PidFile::Create(config.pid_file));
+  }
+
+  CrlScheduler crl(app, {.interval = config.crl_generation_interval});
+  app.OnRevocation([&crl](const std::string& issuer) { crl.Changed(issuer); });
+  InvalidationWatcher watcher(app,
+                              [&crl](const std::string& issuer) { crl.Changed(issuer); });
+  DatabaseMonitor monitor(app);
+  Maintenance maintenance(app, [&crl] { return crl.leader(); });
+
+  server.Start([&app, &tls] { Reload(app, tls); });
+  watcher.Start();
+  monitor.Start();
+  crl.Start();
+  maintenance.Start();
+  app.logger()->info("serving: API and PKI on https://{}, PKI on http://{} (base URL {})",
+                     server.api_address(), server.pki_address(), config.base_url);
+
+  server.WaitForStop();
+  StartWatchdog(options.drain_timeout + kStopGrace, app.logger());
+  size_t cut = server.Drain();
+  maintenance.Stop();
+  crl.Stop();
+  monitor.Stop();
+  watcher.Stop();
+  app.logger()->info("stopped{}",
+                     cut ? " (" + std::to_string(cut) + " connections cut)" : "");
+  return Status::Ok();
+}
+
+}  // namespace certctl::daemon

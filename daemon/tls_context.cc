@@ -1,0 +1,73 @@
+#include "daemon/tls_context.h"
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "certctl/pki/keys.h"
+
+namespace certctl::daemon {
+namespace ssl = boost::asio::ssl;
+
+namespace {
+
+// TLS 1.2 suites with forward secrecy and AEAD only (TLS 1.3 suites are
+// OpenSSL's defaults, all of which qualify).
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+}  // namespace
+
+Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_path,
+                                                           const std::string& key_path) {
+  if (cert_path.empty() || key_path.empty()) {
+    return Status::Configuration(
+        "the HTTPS listener needs a certificate and key: set "
+        "CERTCTL_SERVER_TLS_CERT_PATH and "
+        "CERTCTL_SERVER_TLS_KEY_PATH");
+  }
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return OpenSslError(StatusCode::kConfiguration, "TLS settings");
+  }
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert_path, ec);
+  if (ec) {
+    return Status::Configuration("server TLS certificate " + cert_path + ": " +
+                                 ec.message());
+  }
+  // Through the project's loader so a key file readable by others is refused
+  // as everywhere else.
+  auto key = LoadPrivateKeyFile(key_path);
+  if (!key.ok()) {
+    return Status::Configuration("server TLS key: " + key.status().message());
+  }
+  if (SSL_CTX_use_PrivateKey(native, key->get()) != 1 ||
+      SSL_CTX_check_private_key(native) != 1) {
+    return OpenSslError(StatusCode::kConfiguration,
+                        "server TLS key " + key_path + " does not match " + cert_path);
+  }
+  return ctx;
+}
+
+TlsContextHolder::TlsContextHolder(std::string cert_path, std::string key_path)
+    : cert_path_(std::move(cert_path)), key_path_(std::move(key_path)) {}
+
+Status TlsContextHolder::Reload() {
+  ASSIGN_OR_RETURN(auto ctx, MakeServerTlsContext(cert_path_, key_path_));
+  std::lock_guard lock(mu_);
+  current_ = std::move(ctx);
+  return Status::Ok();
+}
+
+std::shared_ptr<ssl::context> TlsContextHolder::Current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+}  // namespace certctl::daemon

@@ -1,0 +1,216 @@
+// The PKI endpoints through the router, checked with the openssl CLI.
+#include <gtest/gtest.h>
+
+#include "certctl/util/encoding.h"
+#include "daemon/daemon_fixture.h"
+#include "daemon/schedulers/crl_scheduler.h"
+
+namespace certctl::testing {
+namespace {
+
+class PkiTest : public DaemonTest {
+ protected:
+  // A DER OCSP request made by `openssl ocsp -reqout` for a serial.
+  std::string OcspRequest(const std::string& serial, bool nonce = false) {
+    std::string out = *dir_ / ("req-" + serial + (nonce ? "-n" : "") + ".der");
+    std::vector<std::string> argv = {"openssl", "ocsp",        "-issuer", ca_cert_path_,
+                                     "-serial", "0x" + serial, "-reqout", out};
+    argv.push_back(nonce ? "-nonce" : "-no_nonce");
+    auto r = Command(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    auto der = ReadFile(out);
+    EXPECT_TRUE(der.ok());
+    return der.ok() ? *der : "";
+  }
+  // `openssl ocsp -respin` on a response: its text and exit code.
+  Run CheckResponse(const std::string& der, const std::string& serial) {
+    std::string path = WriteFile("resp-" + std::to_string(++responses_) + ".der", der);
+    return Command({"openssl", "ocsp", "-respin", path, "-issuer", ca_cert_path_,
+                    "-serial", "0x" + serial, "-CAfile", ca_cert_path_, "-resp_text",
+                    "-no_nonce"});
+  }
+  daemon::HttpResponse PostOcsp(const std::string& body,
+                                const std::string& type = "application/ocsp-request") {
+    auto req = Request("POST", "/.well-known/pki/ocsp/iss-local", "", body,
+                       daemon::ListenerKind::kPki);
+    if (!type.empty()) req.headers.emplace_back("content-type", type);
+    return Call(req);
+  }
+  int responses_ = 0;
+};
+
+TEST_F(PkiTest, CrlWithCacheHeadersVerifiesWithOpenssl) {
+  auto r = Get("/.well-known/pki/crl/iss-local", "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Header("content-type"), "application/pkix-crl");
+  std::string etag = r.Header("etag");
+  EXPECT_EQ(etag.front(), '"');
+  std::string cc = r.Header("cache-control");
+  ASSERT_EQ(cc.rfind("public, max-age=", 0), 0u) << cc;
+  long max_age = std::stol(cc.substr(16));
+  EXPECT_GT(max_age, 0);
+  EXPECT_LE(
+      max_age,
+      std::chrono::duration_cast<std::chrono::seconds>(config_.crl_validity).count());
+  EXPECT_NE(r.Header("expires").find(" GMT"), std::string::npos);
+  std::string crl = WriteFile("iss-local.crl", r.body);
+  auto verify = Command({"openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile",
+                         ca_cert_path_, "-noout"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("verify OK"), std::string::npos) << verify.output;
+
+  // Conditional GET.
+  auto req = Request("GET", "/.well-known/pki/crl/iss-local/1");
+  req.headers.emplace_back("if-none-match", "\"other\", " + etag);
+  auto again = Call(req);
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(again.Header("etag"), etag);
+}
+
+TEST_F(PkiTest, CrlRefusesMalformedAndUnknownIssuers) {
+  auto r = Get("/.well-known/pki/crl/ISS_LOCAL", "");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(Json(r)["error"]["code"], "invalid_argument");
+  EXPECT_EQ(Get("/.well-known/pki/crl/iss-local/zero", "").status, 400);
+  EXPECT_EQ(Get("/.well-known/pki/crl/iss-local/0", "").status, 400);
+  EXPECT_EQ(Get("/.well-known/pki/crl/iss-other", "").status, 404);
+  EXPECT_EQ(Get("/.well-known/pki/crl/iss-local/7", "").status, 404);
+}
+
+TEST_F(PkiTest, RevokedSerialAppearsInTheCrlAfterTheSchedulerRuns) {
+  auto issued = Issue("crl.example");
+  ASSERT_EQ(Post("/api/v1/certificates/" + issued.serial + "/revoke",
+                 R"({"reason": "keyCompromise"})")
+                .status,
+            200);
+  daemon::CrlScheduler scheduler(*app_, {});
+  EXPECT_TRUE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kRevocation));
+  EXPECT_FALSE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kRevocation));
+  auto r = Get("/.well-known/pki/crl/iss-local", "");
+  ASSERT_EQ(r.status, 200);
+  std::string crl = WriteFile("revoked.crl", r.body);
+  auto text =
+      Command({"openssl", "crl", "-inform", "DER", "-in", crl, "-noout", "-text"});
+  std::string upper = issued.serial;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  if (upper.size() % 2) upper = "0" + upper;
+  EXPECT_NE(text.output.find(upper), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("Key Compromise"), std::string::npos) << text.output;
+}
+
+TEST_F(PkiTest, OcspPostAnswersGoodRevokedAndUnknown) {
+  auto good = Issue("good.example");
+  auto bad = Issue("bad.example");
+  Revoke(bad.serial, "superseded");
+  auto r = PostOcsp(OcspRequest(good.serial));
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type"), "application/ocsp-response");
+  auto check = CheckResponse(r.body, good.serial);
+  EXPECT_NE(check.output.find("0x" + good.serial + ": good"), std::string::npos)
+      << check.output;
+  EXPECT_NE(check.output.find("Response verify OK"), std::string::npos) << check.output;
+
+  check = CheckResponse(PostOcsp(OcspRequest(bad.serial)).body, bad.serial);
+  EXPECT_NE(check.output.find(": revoked"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("Reason: superseded"), std::string::npos) << check.output;
+
+  check = CheckResponse(PostOcsp(OcspRequest("123456789abcdef")).body, "123456789abcdef");
+  EXPECT_NE(check.output.find(": unknown"), std::string::npos) << check.output;
+  EXPECT_GE(app_->metrics().Value("certctl_ocsp_responses_total",
+                                  {{"status", "good"}, {"cache", "miss"}}),
+            1);
+}
+
+TEST_F(PkiTest, MalformedOcspIsAnOcspErrorNotA500) {
+  auto r = PostOcsp("this is not DER");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("content-type"), "application/ocsp-response");
+  std::string path = WriteFile("malformed.der", r.body);
+  auto text = Command({"openssl", "ocsp", "-respin", path, "-resp_text", "-noverify"});
+  // openssl prints the status in lower case.
+  EXPECT_NE(text.output.find("malformedrequest"), std::string::npos) << text.output;
+
+  auto get = Get("/.well-known/pki/ocsp/iss-local/%%%not-base64", "");
+  ASSERT_EQ(get.status, 200);
+  path = WriteFile("malformed-get.der", get.body);
+  text = Command({"openssl", "ocsp", "-respin", path, "-resp_text", "-noverify"});
+  EXPECT_NE(text.output.find("malformedrequest"), std::string::npos) << text.output;
+  EXPECT_EQ(get.Header("cache-control"), "no-store");
+
+  EXPECT_EQ(PostOcsp(OcspRequest("abc"), "text/plain").status, 415);
+  EXPECT_EQ(app_->metrics().Value("certctl_ocsp_responses_total",
+                                  {{"status", "malformedRequest"}, {"cache", "miss"}}),
+            2);
+}
+
+TEST_F(PkiTest, OcspGetWithBase64AndBySerial) {
+  auto c = Issue("get.example");
+  std::string b64 = Base64Encode(OcspRequest(c.serial));
+  // As RFC 6960 A.1 asks: url-encoded; and as many clients send it: raw.
+  std::string encoded;
+  for (char ch : b64) {
+    if (ch == '/')
+      encoded += "%2F";
+    else if (ch == '+')
+      encoded += "%2B";
+    else if (ch == '=')
+      encoded += "%3D";
+    else
+      encoded += ch;
+  }
+  for (const std::string& form : {encoded, b64}) {
+    auto r = Get("/.well-known/pki/ocsp/iss-local/" + form, "");
+    ASSERT_EQ(r.status, 200);
+    auto check = CheckResponse(r.body, c.serial);
+    EXPECT_NE(check.output.find(": good"), std::string::npos) << check.output;
+    std::string cc = r.Header("cache-control");
+    EXPECT_EQ(cc.rfind("max-age=", 0), 0u) << cc;
+    EXPECT_NE(r.Header("expires").find(" GMT"), std::string::npos);
+    EXPECT_NE(r.Header("last-modified").find(" GMT"), std::string::npos);
+  }
+  auto r = Get("/.well-known/pki/ocsp/iss-local/serial/00" + c.serial, "");
+  ASSERT_EQ(r.status, 200);
+  auto check = CheckResponse(r.body, c.serial);
+  EXPECT_NE(check.output.find(": good"), std::string::npos) << check.output;
+
+  r = Get("/.well-known/pki/ocsp/iss-local/serial/xyz", "");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(Json(r)["error"]["code"], "invalid_argument");
+}
+
+TEST_F(PkiTest, RevocationRacingALiveSigningNeverLeavesGoodCached) {
+  auto c = Issue("race.example");
+  int calls = 0;
+  app_->ocsp().SetBeforeWriteBackHookForTesting([&](const std::string&, const std::string&) {
+    if (++calls > 1) return;
+    // The API revocation lands after "good" was signed, before it is cached.
+    auto r = Post("/api/v1/certificates/" + c.serial + "/revoke", R"({"reason": "keyCompromise"})");
+    EXPECT_EQ(r.status, 200) << r.body;
+  });
+  std::string request = OcspRequest(c.serial);
+  auto racing = PostOcsp(request);
+  ASSERT_EQ(racing.status, 200);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ocsp_response_cache WHERE cert_status = 0"), "0");
+  auto check = CheckResponse(PostOcsp(request).body, c.serial);
+  EXPECT_NE(check.output.find(": revoked"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("Reason: keyCompromise"), std::string::npos) << check.output;
+}
+
+TEST_F(PkiTest, NonceIsEchoedAndNotCached) {
+  auto c = Issue("nonce.example");
+  auto r = PostOcsp(OcspRequest(c.serial, /*nonce=*/true));
+  ASSERT_EQ(r.status, 200);
+  std::string path = WriteFile("nonce.der", r.body);
+  auto text = Command({"openssl", "ocsp", "-respin", path, "-resp_text", "-noverify"});
+  auto ext = text.output.find("Response Extensions:");
+  ASSERT_NE(ext, std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("OCSP Nonce", ext), std::string::npos) << text.output;
+  // Answered live, kept nowhere.
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ocsp_response_cache"), "0");
+  EXPECT_EQ(app_->ocsp().MemoryEntries(), 0u);
+}
+
+}  // namespace
+}  // namespace certctl::testing

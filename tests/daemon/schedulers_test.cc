@@ -1,0 +1,128 @@
+// The CRL scheduler, the NOTIFY watcher, the database monitor, maintenance.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "certctl/log/logging.h"
+#include "certctl/util/time_format.h"
+#include "daemon/daemon_fixture.h"
+#include "daemon/schedulers/crl_scheduler.h"
+#include "daemon/schedulers/database_monitor.h"
+#include "daemon/schedulers/invalidation_watcher.h"
+#include "daemon/schedulers/maintenance.h"
+
+namespace certctl::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Polls `done` every 20 ms for up to `limit` (not a timing assertion: the
+// limit only bounds a hang).
+template <class F>
+bool Eventually(F done, std::chrono::milliseconds limit = 10s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+class SchedulersTest : public DaemonTest {
+ protected:
+  int64_t Events(const std::string& trigger) {
+    return std::stoll(Sql(
+        url_,
+        "SELECT count(*) FROM crl_generation_events WHERE trigger = '" + trigger + "'"));
+  }
+};
+
+TEST_F(SchedulersTest, StartupRegeneratesOnlyWhatNeedsIt) {
+  daemon::CrlScheduler scheduler(*app_, {});
+  // Nothing cached yet: missing.
+  EXPECT_TRUE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kStartup));
+  EXPECT_EQ(Events("startup"), 1);
+  // Fresh and matching: nothing to do.
+  EXPECT_FALSE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kStartup));
+  EXPECT_EQ(Events("startup"), 1);
+  // A corrupt row is regenerated.
+  Sql(url_, "UPDATE crl_cache SET crl_der = '\\xdeadbeef'::bytea");
+  EXPECT_TRUE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kStartup));
+  EXPECT_EQ(Events("startup"), 2);
+}
+
+TEST_F(SchedulersTest, LeaderRegeneratesAfterARevocationDebounced) {
+  daemon::CrlScheduler scheduler(
+      *app_,
+      {.interval = std::chrono::seconds(3600), .debounce = 100ms, .leader_retry = 100ms});
+  app_->OnRevocation([&](const std::string& issuer) { scheduler.Changed(issuer); });
+  scheduler.Start();
+  ASSERT_TRUE(Eventually([&] { return scheduler.leader(); }));
+  ASSERT_TRUE(Eventually([&] { return Events("startup") == 1; })) << Events("startup");
+  auto c = Issue("debounce.example");
+  ASSERT_EQ(Post("/api/v1/certificates/" + c.serial + "/revoke", "{}").status, 200);
+  EXPECT_TRUE(Eventually([&] { return Events("revocation") == 1; }));
+  // The regeneration's own NOTIFY does not make another one.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(Events("revocation"), 1);
+  scheduler.Stop();
+}
+
+TEST_F(SchedulersTest, OneLeaderAcrossReplicas) {
+  daemon::CrlScheduler first(*app_, {.leader_retry = 50ms});
+  daemon::App other_app(db(), config_, *keyring_, SystemClock::Instance(), NullLogger());
+  daemon::CrlScheduler second(other_app, {.leader_retry = 50ms});
+  first.Start();
+  ASSERT_TRUE(Eventually([&] { return first.leader(); }));
+  second.Start();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(second.leader());
+  first.Stop();  // releases the lock with its connection
+  EXPECT_TRUE(Eventually([&] { return second.leader(); }));
+  second.Stop();
+}
+
+TEST_F(SchedulersTest, WatcherHearsNotificationsFromAnyConnection) {
+  std::atomic<int> crl_changes{0};
+  daemon::InvalidationWatcher watcher(*app_, [&](const std::string& issuer) {
+    if (issuer == "iss-local") ++crl_changes;
+  });
+  watcher.Start();
+  ASSERT_TRUE(Eventually([&] { return watcher.listening(); }));
+  auto c = Issue("notify.example");
+  Revoke(c.serial);  // another OpContext: a pooled connection, not the listener's
+  EXPECT_TRUE(Eventually([&] { return crl_changes.load() >= 1; }));
+  EXPECT_GE(watcher.received(), 2);  // "ocsp" for the serial and "crl"
+  // A payload that is not ours is skipped, not fatal.
+  Sql(url_, "SELECT pg_notify('certctl_invalidate', 'garbage')");
+  Sql(url_,
+      "SELECT pg_notify('certctl_invalidate', "
+      "'{\"scope\":\"crl\",\"issuer\":\"iss-local\"}')");
+  EXPECT_TRUE(Eventually([&] { return crl_changes.load() >= 2; }));
+  EXPECT_TRUE(watcher.listening());
+  watcher.Stop();
+}
+
+TEST_F(SchedulersTest, DatabaseMonitorReportsReachability) {
+  daemon::DatabaseMonitor monitor(*app_);
+  app_->readiness().SetDatabaseUp(false);
+  EXPECT_TRUE(monitor.CheckOnce());
+  EXPECT_TRUE(app_->readiness().database_up());
+}
+
+TEST_F(SchedulersTest, MaintenanceBootstrapsRespondersAndExportsExpiry) {
+  daemon::Maintenance maintenance(*app_, [] { return true; });
+  Status s = maintenance.RotateResponders();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(Count("ocsp_responder_certs"), 1);
+  double expiry =
+      app_->metrics().Value("certctl_ocsp_responder_not_after_timestamp_seconds",
+                            {{"issuer", "iss-local"}, {"generation", "1"}});
+  auto now = ToUnixSeconds(std::chrono::system_clock::now());
+  EXPECT_GT(expiry, static_cast<double>(now));
+  EXPECT_TRUE(maintenance.CacheUpkeep().ok());
+}
+
+}  // namespace
+}  // namespace certctl::testing

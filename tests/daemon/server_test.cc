@@ -1,0 +1,154 @@
+// The real listeners in-process, driven with curl: TLS, the PKI listener's
+// scope, size limits, keep-alive and the drain.
+#include "daemon/server.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "certctl/pki/ca.h"
+#include "certctl/pki/certificate.h"
+#include "certctl/pki/keys.h"
+#include "certctl/store/operation_lock.h"
+#include "daemon/daemon_fixture.h"
+#include "daemon/tls_context.h"
+
+namespace certctl::testing {
+namespace {
+
+class ServerTest : public DaemonTest {
+ protected:
+  void SetUp() override {
+    DaemonTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto ca = LoadCa(ca_cert_path_, ca_key_path_, std::chrono::system_clock::now());
+    ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+    auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
+    ASSERT_TRUE(key.ok());
+    IssueRequest r;
+    r.common_name = "localhost";
+    r.public_key = key->get();
+    r.not_before = std::chrono::system_clock::now() - std::chrono::minutes(1);
+    r.not_after = r.not_before + std::chrono::hours(24);
+    r.key_usage = "digitalSignature";
+    r.extended_key_usage = "serverAuth";
+    r.ip_addresses = {"127.0.0.1"};
+    auto serial = Serial::Random();
+    ASSERT_TRUE(serial.ok());
+    auto cert = IssueCertificate(r, *serial, ca->cert.get(), ca->key.get());
+    ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+    tls_cert_ = WriteFile("server.crt", CertificateToPem(cert->get()));
+    tls_key_ = *dir_ / "server.key";
+    ASSERT_TRUE(WritePrivateKeyFile(tls_key_, key->get()).ok());
+    tls_ = std::make_unique<daemon::TlsContextHolder>(tls_cert_, tls_key_);
+    ASSERT_TRUE(tls_->Reload().ok());
+    daemon::ServerOptions options;
+    options.drain_timeout = std::chrono::seconds(10);
+    server_ = std::make_unique<daemon::Server>(*app_, *tls_, options);
+    Status s = server_->Open("127.0.0.1:0", "127.0.0.1:0");
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    server_->Start(nullptr);
+    api_ = "https://" + server_->api_address();
+    pki_ = "http://" + server_->pki_address();
+  }
+  void TearDown() override {
+    server_.reset();
+    DaemonTest::TearDown();
+  }
+  // curl -s -o /dev/null -w '%{http_code}' with extra arguments.
+  std::string HttpCode(std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        "curl",         "-s",         "-o", "/dev/null", "-w",
+        "%{http_code}", "--max-time", "20", "--cacert",  ca_cert_path_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return Command(argv).output;
+  }
+
+  std::string tls_cert_, tls_key_, api_, pki_;
+  std::unique_ptr<daemon::TlsContextHolder> tls_;
+  std::unique_ptr<daemon::Server> server_;
+};
+
+TEST_F(ServerTest, HttpsApiAndPlainPkiListener) {
+  EXPECT_EQ(HttpCode({api_ + "/healthz"}), "200");
+  EXPECT_EQ(HttpCode({"--tlsv1.2", "--tls-max", "1.2", api_ + "/healthz"}), "200");
+  EXPECT_EQ(HttpCode({"--tlsv1.3", api_ + "/healthz"}), "200");
+  EXPECT_EQ(HttpCode({api_ + "/.well-known/pki/crl/iss-local"}), "200");
+  EXPECT_EQ(HttpCode({pki_ + "/.well-known/pki/crl/iss-local"}), "200");
+  EXPECT_EQ(HttpCode({"-I", pki_ + "/.well-known/pki/crl/iss-local"}), "200");
+  EXPECT_EQ(HttpCode({pki_ + "/healthz"}), "404");
+  EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kReaderKey),
+                      api_ + "/api/v1/issuers"}),
+            "200");
+  // Plain HTTP on the TLS port is not served.
+  EXPECT_EQ(HttpCode({"http://" + server_->api_address() + "/healthz"}), "000");
+}
+
+TEST_F(ServerTest, BodyAndHeaderLimits) {
+  std::string big_ocsp = WriteFile("big-ocsp", std::string(70 * 1024, 'x'));
+  EXPECT_EQ(HttpCode({"-H", "Content-Type: application/ocsp-request", "--data-binary",
+                      "@" + big_ocsp, pki_ + "/.well-known/pki/ocsp/iss-local"}),
+            "413");
+  std::string big_api = WriteFile("big-api", std::string(1024 * 1024 + 10, 'x'));
+  EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kOperatorKey),
+                      "--data-binary", "@" + big_api, api_ + "/api/v1/certificates"}),
+            "413");
+  EXPECT_EQ(Count("certificates"), 0);
+  // Within the limit, the same API body is an ordinary JSON error.
+  EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kOperatorKey),
+                      "--data-binary", "@" + big_ocsp, api_ + "/api/v1/certificates"}),
+            "400");
+  EXPECT_EQ(HttpCode({"-H", "X-Big: " + std::string(20 * 1024, 'y'),
+                      pki_ + "/.well-known/pki/crl/iss-local"}),
+            "431");
+  auto metrics = Command({"curl", "-s", "--cacert", ca_cert_path_, api_ + "/metrics"});
+  EXPECT_NE(metrics.output.find(
+                "certctl_http_requests_total{endpoint=\"rejected\",status=\"413\"} 2"),
+            std::string::npos)
+      << metrics.output;
+}
+
+TEST_F(ServerTest, KeepAliveReusesTheConnection) {
+  auto r = Command({"curl", "-sv", "-o", "/dev/null", "-o", "/dev/null", "--cacert",
+                    ca_cert_path_, api_ + "/healthz", api_ + "/readyz"});
+  EXPECT_NE(r.output.find("Re-using existing connection"), std::string::npos) << r.output;
+}
+
+TEST_F(ServerTest, DrainFinishesInFlightRequestsAndRefusesNewOnes) {
+  // Make a CRL fetch wait: no cached CRL, and its lock held by "another
+  // process", so the live signing waits for it.
+  Sql(url_, "DELETE FROM crl_cache");
+  auto lock = OperationLock::Acquire(db(), "crl:iss-local", ThisProcess("test"));
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  std::string in_flight;
+  std::thread client(
+      [&] { in_flight = HttpCode({pki_ + "/.well-known/pki/crl/iss-local"}); });
+  // Wait until the request is being answered: its live signing holds a
+  // second pooled connection while it waits for the lock.
+  for (int i = 0; i < 200 && db().Stats().in_use < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    lock->reset();
+  });
+  size_t cut = server_->Drain();
+  client.join();
+  release.join();
+  EXPECT_EQ(cut, 0u);
+  EXPECT_EQ(in_flight, "200");
+  EXPECT_TRUE(app_->readiness().draining());
+  // The listeners are closed now.
+  EXPECT_EQ(HttpCode({pki_ + "/.well-known/pki/crl/iss-local"}), "000");
+}
+
+TEST_F(ServerTest, TlsReloadKeepsTheOldCertificateOnABadFile) {
+  WriteFile("server.crt", "not a certificate");
+  Status s = tls_->Reload();
+  EXPECT_EQ(s.code(), StatusCode::kConfiguration);
+  EXPECT_NE(s.message().find("server.crt"), std::string::npos) << s.message();
+  EXPECT_EQ(HttpCode({api_ + "/healthz"}), "200");
+}
+
+}  // namespace
+}  // namespace certctl::testing

@@ -1,0 +1,201 @@
+// The process around the answers: the interface contract, SIGTERM drain,
+// SIGHUP reloads, metrics and readiness as an operator sees them.
+#include <signal.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "certctl/store/database.h"
+#include "certctl/store/operation_lock.h"
+#include "certctl/util/encoding.h"
+#include "certctl/util/files.h"
+#include "e2e/e2e_fixture.h"
+
+namespace certctl::e2e {
+namespace {
+
+class LifecycleTest : public E2eTest {};
+
+TEST_F(LifecycleTest, RefusesADatabaseThatWasNotMigrated) {
+  std::string empty = testing::TestCluster::Get().CreateEmptyDatabase();
+  auto env = Environment(FreePort(), FreePort());
+  env["CERTCTL_DATABASE_URL"] = testing::TestCluster::Get().Url(empty);
+  BackgroundProcess p({CERTCTLD_PATH}, env, Path("unmigrated.log"));
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(p.Wait(std::chrono::seconds(30)), 78);
+  EXPECT_NE(p.Log().find("certctl-admin db migrate"), std::string::npos) << p.Log();
+  (void)testing::TestCluster::Get().cluster().DropDatabase(empty);
+}
+
+TEST_F(LifecycleTest, SigtermDrainsInFlightRequestsAndRefusesNewOnes) {
+  Instance d = Start();
+  // Hold up a CRL fetch: no cached CRL and its lock held elsewhere, so the
+  // live signing waits.
+  auto db = Database::Open({.url = url_, .pool_size = 2});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  // (The scheduler may be generating the start-up CRL right now: wait for it.)
+  auto lock = OperationLock::Acquire(**db, "crl:iss-local", ThisProcess("e2e"),
+                                     std::chrono::seconds(20));
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  Sql("DELETE FROM crl_cache");
+  Output in_flight;
+  std::thread client([&] {
+    in_flight = Curl({"-o", Path("drain.der"), "-w", "%{http_code}",
+                      d.pki + "/.well-known/pki/crl/iss-local"});
+  });
+  // In flight once the daemon starts signing it live (it logs that).
+  ASSERT_TRUE(Eventually([&] {
+    return d.process->Log().find("no cached CRL of iss-local/g1; signing one") !=
+           std::string::npos;
+  })) << d.process->Log();
+  d.process->Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Draining: new connections are refused while the old request waits.
+  Output refused = Curl({"-o", "/dev/null", "-w", "%{http_code}",
+                         d.pki + "/.well-known/pki/crl/iss-local"});
+  EXPECT_TRUE(refused.text.ends_with("000")) << refused.text;
+  EXPECT_TRUE(d.process->Running());
+  lock->reset();
+  client.join();
+  EXPECT_EQ(in_flight.text, "200") << in_flight.text;
+  EXPECT_EQ(Exec({"openssl", "crl", "-inform", "DER", "-in", Path("drain.der"), "-CAfile",
+                  ca_cert_, "-noout"})
+                .exit_code,
+            0);
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(d.process->Wait(std::chrono::seconds(30)), 0) << d.process->Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(15));
+  EXPECT_NE(d.process->Log().find("SIGTERM: draining"), std::string::npos);
+}
+
+TEST_F(LifecycleTest, SighupWithABadTrustBundleKeepsTheOldOne) {
+  std::string bundle = Path("est-clients.pem");
+  auto ca_pem = ReadFile(ca_cert_);
+  ASSERT_TRUE(ca_pem.ok());
+  ASSERT_TRUE(WriteFileAtomic(bundle, *ca_pem, {.mode = 0644}).ok());
+  std::string config = Path("certctl.yaml");
+  std::string pid_file = Path("certctld.pid");
+  ASSERT_TRUE(WriteFileAtomic(config,
+                              "trust_anchors:\n  - name: est\n    path: " + bundle +
+                                  "\npid_file: " + pid_file + "\n",
+                              {.mode = 0600})
+                  .ok());
+  Instance d = Start({"--config", config});
+  auto pid = ReadFile(pid_file);
+  ASSERT_TRUE(pid.ok());
+  EXPECT_EQ(*pid, std::to_string(d.process->pid()) + "\n");
+  HttpResult ok = Api(d, "POST", "/api/v1/admin/trust-anchors/est/reload");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  std::string good = Sha256Hex(*ca_pem);
+  EXPECT_EQ(ok.json["data"]["bundles"][0]["fingerprint"], good);
+
+  // A half-finished rotation: the file is garbage now.
+  ASSERT_TRUE(
+      WriteFileAtomic(bundle, "-----BEGIN CERTIFICATE-----\nnot base64\n", {.mode = 0644})
+          .ok());
+  d.process->Signal(SIGHUP);
+  EXPECT_TRUE(Eventually([&] {
+    return d.process->Log().find("SIGHUP: refused to reload") != std::string::npos;
+  })) << d.process->Log();
+  EXPECT_TRUE(d.process->Running());
+  // The typed error; the old pool is still the one loaded.
+  HttpResult refused = Api(d, "POST", "/api/v1/admin/trust-anchors/est/reload");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(refused.json["error"]["code"], "trust.garbage");
+  EXPECT_EQ(refused.json["report"]["data"]["bundles"][0]["fingerprint"], good);
+  EXPECT_EQ(
+      Sql("SELECT count(*) FROM audit_events WHERE action = 'trust.reload' AND outcome = "
+          "'failed' AND command_line = 'SIGHUP'"),
+      "1");
+  // Readiness is not affected.
+  EXPECT_TRUE(WaitReady(d, 200, std::chrono::seconds(2)));
+  // A second certctld with the same pid file refuses to start.
+  BackgroundProcess second({CERTCTLD_PATH, "--config", config},
+                           Environment(FreePort(), FreePort()), Path("second.log"));
+  ASSERT_TRUE(second.Start().ok());
+  EXPECT_EQ(second.Wait(std::chrono::seconds(30)), 78) << second.Log();
+  EXPECT_NE(second.Log().find("already running with pid"), std::string::npos)
+      << second.Log();
+  EXPECT_EQ(Stop(d), 0);
+  EXPECT_FALSE(std::filesystem::exists(pid_file));
+}
+
+TEST_F(LifecycleTest, SighupSwapsTheTlsCertificateAndKeepsItOnABadFile) {
+  Instance d = Start();
+  auto served_serial = [&] {
+    Output o = Exec({"sh", "-c",
+                     "openssl s_client -connect 127.0.0.1:" + std::to_string(d.api_port) +
+                         " </dev/null 2>/dev/null | openssl x509 -noout -serial"});
+    return o.text;
+  };
+  std::string before = served_serial();
+  ASSERT_NE(before.find("serial="), std::string::npos) << before;
+  // A new certificate for the same key.
+  ASSERT_EQ(Exec({"openssl", "x509", "-req", "-in", Path("tls.csr"), "-CA", ca_cert_,
+                  "-CAkey", ca_key_, "-CAcreateserial", "-days", "30", "-extfile",
+                  Path("tls.ext"), "-out", tls_cert_})
+                .exit_code,
+            0);
+  d.process->Signal(SIGHUP);
+  std::string after;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        after = served_serial();
+        return after.find("serial=") != std::string::npos && after != before;
+      },
+      std::chrono::seconds(10)));
+  // A broken file keeps the current certificate.
+  ASSERT_TRUE(WriteFileAtomic(tls_cert_, "garbage", {.mode = 0644}).ok());
+  d.process->Signal(SIGHUP);
+  EXPECT_TRUE(Eventually([&] {
+    return d.process->Log().find("keeping the current TLS certificate") !=
+           std::string::npos;
+  }));
+  EXPECT_EQ(served_serial(), after);
+  EXPECT_EQ(Curl({"-o", "/dev/null", "-w", "%{http_code}", d.api + "/healthz"}).text,
+            "200");
+}
+
+TEST_F(LifecycleTest, MetricsAndAuthAsAnOperatorSeesThem) {
+  Instance d = Start();
+  ASSERT_FALSE(Issue(d, "m").empty());
+  Ocsp(d.pki + "/.well-known/pki/ocsp/iss-local", Path("m.crt"), true);
+  Ocsp(d.pki + "/.well-known/pki/ocsp/iss-local", Path("m.crt"), true);
+  Output metrics = Curl({d.api + "/metrics"});
+  EXPECT_NE(metrics.text.find(
+                "certctl_http_requests_total{endpoint=\"api_issue\",status=\"201\"} 1"),
+            std::string::npos)
+      << metrics.text;
+  EXPECT_NE(
+      metrics.text.find("certctl_ocsp_responses_total{status=\"good\",cache=\"hit\"}"),
+      std::string::npos)
+      << metrics.text;
+  EXPECT_NE(metrics.text.find("certctl_db_pool_connections{state=\"open\"}"),
+            std::string::npos);
+  EXPECT_NE(
+      metrics.text.find("certctl_crl_generation_duration_seconds{issuer=\"iss-local\""),
+      std::string::npos)
+      << metrics.text;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return Curl({d.api + "/metrics"})
+                   .text.find(
+                       "certctl_ocsp_responder_not_after_timestamp_seconds{issuer=\"iss-"
+                       "local\"") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
+  // Without the key, and with a wrong one: 401 and a JSON error.
+  Output anonymous = Curl({"-w", "\n%{http_code}", d.api + "/api/v1/certificates"});
+  EXPECT_NE(anonymous.text.find("\"unauthenticated\""), std::string::npos)
+      << anonymous.text;
+  EXPECT_TRUE(anonymous.text.ends_with("401")) << anonymous.text;
+  ASSERT_TRUE(WriteFileAtomic(Path("wrong.header"), "Authorization: Bearer nope\n",
+                              {.mode = 0600})
+                  .ok());
+  Output wrong = Curl({"-o", "/dev/null", "-w", "%{http_code}", "-H",
+                       "@" + Path("wrong.header"), d.api + "/api/v1/certificates"});
+  EXPECT_EQ(wrong.text, "401");
+}
+
+}  // namespace
+}  // namespace certctl::e2e

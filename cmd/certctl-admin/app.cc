@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <iomanip>
 #include <iostream>
 
 #include "certctl/log/logging.h"
@@ -51,10 +51,55 @@ std::string MaskedCommandLine(int argc, char** argv) {
   return out;
 }
 
+// Progress for long work, on stderr, only when stderr is a terminal: a
+// single line rewritten in place, cleared when the work is done.
+class TerminalProgress final : public ops::Progress {
+ public:
+  ~TerminalProgress() override {
+    if (shown_) std::cerr << "\r\033[K" << std::flush;
+  }
+  void Update(std::string_view what, int64_t done, int64_t total) override {
+    std::cerr << "\r\033[K" << what << " " << done;
+    if (total > 0) std::cerr << "/" << total << " (" << (done * 100 / total) << "%)";
+    std::cerr << std::flush;
+    shown_ = true;
+  }
+
+ private:
+  bool shown_ = false;
+};
+
+// Whether argv asks for JSON output, read before (or without) a successful
+// parse so that usage errors can be reported in the requested form.
+bool JsonRequested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--output=json" || a == "-ojson") return true;
+    if ((a == "--output" || a == "-o") && i + 1 < argc &&
+        std::string_view(argv[i + 1]) == "json") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// "crl.regenerate": the subcommands parsed so far, joined with dots.
+std::string ParsedCommand(const CLI::App& root) {
+  std::string out;
+  const CLI::App* at = &root;
+  for (;;) {
+    auto parsed = at->get_subcommands();
+    if (parsed.empty()) return out;
+    at = parsed.front();
+    out += (out.empty() ? "" : ".") + at->get_name();
+  }
+}
+
 }  // namespace
 
 ops::OpContext Environment::Context(const MutationFlags* flags) {
   ops::OpContext ctx{*db, config, *clock, logger, *keyring, actor};
+  ctx.progress = progress.get();
   if (flags) {
     ctx.dry_run = flags->dry_run;
     if (!flags->wait.empty()) {
@@ -66,9 +111,10 @@ ops::OpContext Environment::Context(const MutationFlags* flags) {
 }
 
 AdminApp::AdminApp(int argc, char** argv)
-    : root_("certctl-admin: the certctl operator's tool. Every disaster-recovery procedure "
-            "is one audited, locked, verifiable command.",
-            "certctl-admin"),
+    : root_(
+          "certctl-admin: the certctl operator's tool. Every disaster-recovery procedure "
+          "is one audited, locked, verifiable command.",
+          "certctl-admin"),
       argc_(argc),
       argv_(argv),
       command_line_(MaskedCommandLine(argc, argv)) {
@@ -76,9 +122,9 @@ AdminApp::AdminApp(int argc, char** argv)
   root_.require_subcommand(1);
   root_.fallthrough();
   root_.option_defaults()->group("Global options");
-  root_.add_option("--config", globals_.config_path,
-                   "Config file (default /etc/certctl/certctl.yaml; CERTCTL_* variables "
-                   "override it)");
+  root_.add_option(
+      "--config", globals_.config_path,
+      "Config file (default /etc/certctl/certctl.yaml; CERTCTL_* variables override it)");
   root_.add_flag("--dev", globals_.dev,
                  "Use the dev-mode configuration written by `certctld --dev`");
   root_.add_option("--data-dir", globals_.data_dir,
@@ -86,12 +132,40 @@ AdminApp::AdminApp(int argc, char** argv)
   root_.add_option("--database-url", globals_.database_url,
                    "PostgreSQL URL; overrides CERTCTL_DATABASE_URL (prefer the variable: "
                    "a password here is visible to other users)");
-  root_.add_option("--output,-o", globals_.output, "Output format: text or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  root_.add_option("--actor", globals_.actor,
-                   "Who is acting, for the audit log (default: $SUDO_USER or the login name)");
-  root_.add_flag("--no-color", globals_.no_color, "Never colour the text output");
+  Choices(root_
+              .add_option("--output,-o", globals_.output,
+                          "Output format: text (aligned, for people) or json (one "
+                          "document per run, for scripts)")
+              ->capture_default_str(),
+          {"text", "json"});
+  root_.add_option(
+      "--actor", globals_.actor,
+      "Who is acting, for the audit log (default: $SUDO_USER or the login name)");
+  root_.add_flag("--no-color", globals_.no_color,
+                 "Never colour the text output (colour is only used on a terminal and "
+                 "never when NO_COLOR is set)");
+  root_
+      .add_option(
+          "--ca-file", globals_.ca_file,
+          "Extra CA certificates (PEM) trusted for https:// requests to certctld, on top "
+          "of the system store (default: the configured ca_cert_path)")
+      ->type_name("FILE");
+  root_
+      .add_option("--timeout", globals_.timeout,
+                  "Deadline for each request to certctld (e.g. 10s, 1m)")
+      ->capture_default_str()
+      ->check([](const std::string& v) {
+        auto d = ParseDuration(v);
+        return d.ok() ? std::string() : d.status().message();
+      });
+  root_.get_option("--timeout")->type_name("DURATION");
+  root_.get_option("--config")->type_name("FILE");
+  root_.get_option("--data-dir")->type_name("DIR");
+  root_.get_option("--database-url")->type_name("URL");
+  root_.get_option("--actor")->type_name("NAME");
+  // Subcommands copy option_defaults() when they are created: their own
+  // options are not global ones.
+  root_.option_defaults()->group("Options");
 }
 
 OutputFormat AdminApp::output() const {
@@ -102,20 +176,52 @@ bool AdminApp::color() const {
   return !globals_.no_color && std::getenv("NO_COLOR") == nullptr && ::isatty(1);
 }
 
+std::string AdminApp::Paint(std::string_view text, Colour colour) const {
+  if (!color()) return std::string(text);
+  const char* code = colour == Colour::kGreen    ? "32"
+                     : colour == Colour::kYellow ? "33"
+                     : colour == Colour::kRed    ? "31"
+                                                 : "1";
+  return std::string("\033[") + code + "m" + std::string(text) + "\033[0m";
+}
+
+std::string AdminApp::PaintVerdict(std::string_view verdict) const {
+  if (verdict == "ok" || verdict == "good" || verdict == "intact") {
+    return Paint(verdict, Colour::kGreen);
+  }
+  if (verdict == "warning") return Paint(verdict, Colour::kYellow);
+  return Paint(verdict, Colour::kRed);
+}
+
 void AdminApp::Document(CLI::App* cmd, CommandDoc doc) { docs_[cmd] = std::move(doc); }
+
+CLI::Option* AdminApp::Choices(CLI::Option* option, std::vector<std::string> values) {
+  option->check(CLI::IsMember(values));
+  choices_[option] = std::move(values);
+  return option;
+}
+
+const std::vector<std::string>* AdminApp::ChoicesFor(const CLI::Option* option) const {
+  auto it = choices_.find(option);
+  return it == choices_.end() ? nullptr : &it->second;
+}
 
 const CommandDoc* AdminApp::DocFor(const CLI::App* cmd) const {
   auto it = docs_.find(cmd);
   return it == docs_.end() ? nullptr : &it->second;
 }
 
-void AdminApp::AddMutationFlags(CLI::App* cmd, MutationFlags& flags) {
-  cmd->add_flag("--dry-run", flags.dry_run, "Print the plan and change nothing");
+void AdminApp::AddMutationFlags(CLI::App* cmd, MutationFlags& flags, bool locked) {
+  cmd->add_flag(
+      "--dry-run", flags.dry_run,
+      "Print the plan (what would change, row counts, files) and change nothing");
   cmd->add_flag("--yes,-y", flags.yes,
                 "Do not ask for confirmation (required when stdin is not a terminal)");
+  if (!locked) return;
   cmd->add_option("--wait", flags.wait,
-                  "When the operation's lock is held, wait up to this long (e.g. 30s, 5m) "
-                  "instead of exiting with 75")
+                  "When the operation's lock is held, wait up to this long (e.g. 30s, "
+                  "5m) instead of exiting with 75")
+      ->type_name("DURATION")
       ->check([](const std::string& v) {
         auto d = ParseDuration(v);
         return d.ok() ? std::string() : d.status().message();
@@ -127,14 +233,16 @@ Result<Config> AdminApp::LoadConfiguration() {
   load.path = globals_.config_path;
   load.path_is_explicit = !globals_.config_path.empty();
   if (globals_.dev && globals_.config_path.empty()) {
-    std::string dir = globals_.data_dir.empty() ? ops::kDefaultDevDataDir : globals_.data_dir;
+    std::string dir =
+        globals_.data_dir.empty() ? ops::kDefaultDevDataDir : globals_.data_dir;
     load.path = ops::DevConfigPath(dir);
     load.path_is_explicit = true;
   }
   auto config = LoadConfig(load);
   if (!config.ok() && globals_.dev) {
-    return Status::Configuration(config.status().message() +
-                                 " (has `certctld --dev` been started in this directory?)");
+    return Status::Configuration(
+        config.status().message() +
+        " (has `certctld --dev` been started in this directory?)");
   }
   if (config.ok() && !globals_.database_url.empty()) {
     config->database_url = SecretString(globals_.database_url);
@@ -154,24 +262,49 @@ Result<std::unique_ptr<Environment>> AdminApp::Open(bool allow_outdated_schema) 
                             .application_name = "certctl-admin"});
   if (!db.ok()) {
     if (globals_.dev && db.status().code() == StatusCode::kUnavailable) {
-      return Status::Unavailable(db.status().message() +
-                                 " (is `certctld --dev` running? it owns the dev database)");
+      return Status::Unavailable(
+          db.status().message() +
+          " (is `certctld --dev` running? it owns the dev database)");
     }
     return db.status();
   }
   env->db = std::move(db).value();
   if (!allow_outdated_schema) RETURN_IF_ERROR(RequireCurrentSchema(*env->db));
   env->keyring = std::make_unique<ops::CaKeyring>();
-  env->actor = ops::Actor{globals_.actor.empty() ? InvokingUser() : globals_.actor, HostName(),
-                          "certctl-admin", command_line_};
+  env->actor = ops::Actor{globals_.actor.empty() ? InvokingUser() : globals_.actor,
+                          HostName(), "certctl-admin", command_line_};
+  if (::isatty(2)) env->progress = std::make_unique<TerminalProgress>();
   return env;
+}
+
+Result<net::HttpClient> AdminApp::HttpClientFor(const Config& config) const {
+  net::HttpClientOptions options;
+  auto timeout = ParseDuration(globals_.timeout);
+  if (!timeout.ok())
+    return Status::InvalidArgument("--timeout: " + timeout.status().message());
+  options.timeout = *timeout;
+  options.ca_file = globals_.ca_file.empty() ? config.ca_cert_path : globals_.ca_file;
+  options.user_agent = std::string("certctl-admin/") + CERTCTL_VERSION;
+  return net::HttpClient(options);
+}
+
+std::string AdminApp::AdminApiUrl(const Config& config) {
+  auto hp = ParseHostPort(config.listen_api);
+  if (!hp.ok()) return "https://" + config.listen_api;
+  // A wildcard listener is reached over loopback.
+  std::string host = hp->host == "0.0.0.0" ? "127.0.0.1"
+                     : hp->host == "::"    ? "::1"
+                                           : hp->host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "https://" + host + ":" + std::to_string(hp->port);
 }
 
 Status AdminApp::Confirm(const MutationFlags& flags, const std::string& question) {
   if (flags.dry_run || flags.yes) return Status::Ok();
   if (!::isatty(0)) {
-    return Status::InvalidArgument(question + " -- refusing without --yes because stdin is "
-                                   "not a terminal; nothing was changed");
+    return Status::InvalidArgument(question +
+                                   " -- refusing without --yes because stdin is not a "
+                                   "terminal; nothing was changed");
   }
   std::cerr << question << " [y/N] " << std::flush;
   std::string answer;
@@ -180,8 +313,9 @@ Status AdminApp::Confirm(const MutationFlags& flags, const std::string& question
   return Status::InvalidArgument("not confirmed; nothing was changed");
 }
 
-void AdminApp::Finish(const ops::OpReport& report,
-                      const std::function<void(const ops::OpReport&, std::ostream&)>& text) {
+void AdminApp::Finish(
+    const ops::OpReport& report,
+    const std::function<void(const ops::OpReport&, std::ostream&)>& text) {
   if (output() == OutputFormat::kJson) {
     std::cout << report.ToJson().dump(2) << "\n";
   } else {
@@ -200,11 +334,10 @@ void AdminApp::Finish(const ops::OpReport& report,
 
 void AdminApp::Fail(const Status& status) {
   if (output() == OutputFormat::kJson) {
-    nlohmann::json j = {{"ok", false},
-                        {"error",
-                         {{"code", std::string(StatusCodeName(status.code()))},
-                          {"message", status.message()}}}};
-    std::cout << j.dump(2) << "\n";
+    ops::OpReport report;
+    report.operation = operation_;
+    report.status = status;
+    std::cout << report.ToJson().dump(2) << "\n";
   }
   std::cerr << "certctl-admin: " << status.message() << "\n";
   exit_code_ = ExitCodeFor(status);
@@ -215,20 +348,62 @@ int AdminApp::Run() {
     root_.parse(argc_, argv_);
   } catch (const CLI::ParseError& e) {
     int rc = root_.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    if (rc == 0) return kExitOk;  // --help, --version
+    // A script asked for JSON: it gets its one document here too.
+    if (JsonRequested(argc_, argv_)) {
+      ops::OpReport report;
+      report.operation = ParsedCommand(root_);
+      report.status = Status::InvalidArgument(e.what());
+      std::cout << report.ToJson().dump(2) << "\n";
+    }
+    return kExitUsage;
   }
-  if (action_) action_();
+  if (action_) {
+    try {
+      action_();
+    } catch (const std::exception& e) {
+      // Nothing below throws by design; this keeps a bug from becoming a
+      // crash without an exit code scripts can read.
+      Fail(Status::Internal(std::string("unexpected error: ") + e.what()));
+    }
+  }
   return exit_code_;
 }
 
-void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields,
-                 int indent) {
-  size_t width = 0;
-  for (const auto& [k, v] : fields) width = std::max(width, k.size());
-  for (const auto& [k, v] : fields) {
-    out << std::string(indent, ' ') << std::left << std::setw(static_cast<int>(width + 2))
-        << (k + ":") << v << "\n";
+void AddIssuerArgument(CLI::App* cmd, IssuerChoice& choice, bool with_all,
+                       const std::string& all_help) {
+  auto* issuer = cmd->add_option("ISSUER", choice.issuer, "The issuer id, e.g. iss-local")
+                     ->type_name("");
+  if (!with_all) {
+    issuer->required();
+    return;
   }
+  cmd->add_flag("--all", choice.all, all_help)->excludes(issuer);
+}
+
+ops::OpReport CombineReports(const std::string& operation, const std::string& target,
+                             const std::vector<ops::OpReport>& parts,
+                             const std::string& list_key) {
+  ops::OpReport out;
+  out.operation = operation;
+  out.target = target;
+  out.data[list_key] = nlohmann::json::array();
+  for (const auto& p : parts) {
+    out.dry_run = out.dry_run || p.dry_run;
+    out.plan.insert(out.plan.end(), p.plan.begin(), p.plan.end());
+    out.steps.insert(out.steps.end(), p.steps.begin(), p.steps.end());
+    out.findings.insert(out.findings.end(), p.findings.begin(), p.findings.end());
+    if (!p.before.empty()) out.before[p.target] = p.before;
+    if (!p.after.empty()) out.after[p.target] = p.after;
+    nlohmann::json d = p.data.is_object() ? p.data : nlohmann::json::object();
+    nlohmann::json j = p.ToJson();
+    d["ok"] = j["ok"];
+    d["error"] = j["error"];
+    out.data[list_key].push_back(d);
+    out.duration_ms += p.duration_ms;
+    if (out.status.ok() && !p.status.ok()) out.status = p.status;
+  }
+  return out;
 }
 
 }  // namespace certctl::admin

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "certctl/config/config.h"
+#include "certctl/net/http_client.h"
 #include "certctl/ops/keyring.h"
 #include "certctl/ops/op.h"
 #include "certctl/store/database.h"
@@ -26,12 +26,18 @@ namespace certctl::admin {
 enum class OutputFormat { kText, kJson };
 
 // Long help and real examples, kept next to the command's code; the man pages
-// and shell completions are generated from these and the CLI11 tree.
+// and shell completions are generated from these and the CLI11 tree
+// (`certctl-admin generate-docs`).
 struct CommandDoc {
-  std::string synopsis_note;        // optional extra line under SYNOPSIS
-  std::string description;          // paragraphs separated by blank lines
+  std::string synopsis_note;  // optional extra line under SYNOPSIS
+  std::string description;    // paragraphs separated by blank lines
   std::vector<std::pair<std::string, std::string>> examples;  // {command, what it does}
-  bool mutating = false;            // documents --dry-run/--yes/--wait and audit
+  // The keys of the report's "data" object in JSON output, with their meaning.
+  std::vector<std::pair<std::string, std::string>> json_data;
+  std::string findings;      // what exit status 1 means for this command
+  bool mutating = false;     // documents --dry-run/--yes/--wait and audit
+  bool destructive = false;  // needs --yes when stdin is not a terminal
+  bool locked = true;        // mutating: takes an operation lock (exit 75, --wait)
 };
 
 // Flags every mutating command has.
@@ -43,13 +49,14 @@ struct MutationFlags {
 
 struct GlobalOptions {
   std::string config_path;
-  bool config_explicit = false;
   bool dev = false;
   std::string data_dir;
   std::string database_url;  // --database-url (overrides the config)
   std::string output = "text";
   std::string actor;
   bool no_color = false;
+  std::string ca_file;  // extra CA for https:// (default: the configured CA certificate)
+  std::string timeout = "10s";  // HTTP deadline
 };
 
 // Everything a command needs to run an operation. Built on demand by
@@ -61,32 +68,51 @@ struct Environment {
   std::shared_ptr<spdlog::logger> logger;
   const Clock* clock = &SystemClock::Instance();
   ops::Actor actor;
+  std::unique_ptr<ops::Progress> progress;  // set only when stderr is a terminal
 
   // An OpContext for this environment; `flags` may be null for read-only work.
   ops::OpContext Context(const MutationFlags* flags = nullptr);
 };
+
+enum class Colour { kGreen, kYellow, kRed, kBold };
 
 class AdminApp {
  public:
   AdminApp(int argc, char** argv);
 
   CLI::App& root() { return root_; }
+  const CLI::App& root() const { return root_; }
   GlobalOptions& globals() { return globals_; }
   OutputFormat output() const;
   bool color() const;  // stdout is a TTY, NO_COLOR unset, --no-color not given
+  // `text` wrapped in the colour's escape codes when color(), else as is.
+  std::string Paint(std::string_view text, Colour colour) const;
+  // Colour for a verdict word: ok green, warning yellow, anything else red.
+  std::string PaintVerdict(std::string_view verdict) const;
 
   // Registers documentation for `cmd` (see CommandDoc).
   void Document(CLI::App* cmd, CommandDoc doc);
   const CommandDoc* DocFor(const CLI::App* cmd) const;
+  // Restricts an option to `values` and remembers them for completions.
+  CLI::Option* Choices(CLI::Option* option, std::vector<std::string> values);
+  const std::vector<std::string>* ChoicesFor(const CLI::Option* option) const;
 
-  // Adds --dry-run, --yes and --wait to a mutating command.
-  void AddMutationFlags(CLI::App* cmd, MutationFlags& flags);
+  // Adds --dry-run, --yes and (when it takes an operation lock) --wait to a
+  // mutating command.
+  void AddMutationFlags(CLI::App* cmd, MutationFlags& flags, bool locked = true);
 
   // Loads the configuration only (no database).
   Result<Config> LoadConfiguration();
   // Loads the configuration and opens the database, refusing a schema that is
   // behind unless `allow_outdated_schema` (db migrate/status need that).
   Result<std::unique_ptr<Environment>> Open(bool allow_outdated_schema = false);
+
+  // An HTTP client for checks against certctld: --timeout, and --ca-file or
+  // else the configured CA certificate (which signs certctld's dev TLS
+  // certificate) on top of the system store.
+  Result<net::HttpClient> HttpClientFor(const Config& config) const;
+  // https://<listen_api>, the admin API of the certctld this config runs.
+  static std::string AdminApiUrl(const Config& config);
 
   // For destructive commands: on a TTY asks "question [y/N]"; without a TTY
   // requires --yes. Returns OK to proceed, or InvalidArgument (exit 2) when
@@ -95,14 +121,21 @@ class AdminApp {
 
   // Renders the report (text or JSON on stdout) and sets the exit code:
   // report.status's code, else 1 when there are error findings, else 0.
-  void Finish(const ops::OpReport& report,
-              const std::function<void(const ops::OpReport&, std::ostream&)>& text_renderer);
-  // Reports a failure that happened before an operation could run.
+  void Finish(
+      const ops::OpReport& report,
+      const std::function<void(const ops::OpReport&, std::ostream&)>& text_renderer);
+  // Reports a failure that happened before an operation could run; in JSON
+  // the document has the same keys as a report's, with `operation` named
+  // after the command ("crl.status").
   void Fail(const Status& status);
 
   // Registers the action to run after parsing; commands call this from their
-  // CLI11 callback so that errors are reported uniformly.
-  void SetAction(std::function<void()> action) { action_ = std::move(action); }
+  // CLI11 callback so that errors are reported uniformly. `operation` names
+  // the command in JSON output when it fails before its operation runs.
+  void SetAction(std::string operation, std::function<void()> action) {
+    operation_ = std::move(operation);
+    action_ = std::move(action);
+  }
 
   // Storage that lives as long as the app, for option variables bound by CLI11.
   template <typename T>
@@ -120,6 +153,8 @@ class AdminApp {
   CLI::App root_;
   GlobalOptions globals_;
   std::map<const CLI::App*, CommandDoc> docs_;
+  std::map<const CLI::Option*, std::vector<std::string>> choices_;
+  std::string operation_;
   std::function<void()> action_;
   std::vector<std::shared_ptr<void>> storage_;
   int exit_code_ = 0;
@@ -128,8 +163,20 @@ class AdminApp {
   std::string command_line_;
 };
 
-// Renders "key: value" lines aligned, for text output.
-void PrintFields(std::ostream& out, const std::vector<std::pair<std::string, std::string>>& fields,
-                 int indent = 0);
+// An ISSUER positional, optionally with --all (mutually exclusive).
+struct IssuerChoice {
+  std::string issuer;
+  bool all = false;
+};
+void AddIssuerArgument(CLI::App* cmd, IssuerChoice& choice, bool with_all,
+                       const std::string& all_help = "Every issuer");
+
+// Folds the reports of one command run over several targets (--all) into
+// one: plan, steps and findings in order, data[list_key] holding each part's
+// data plus "ok" and "error", before/after keyed by target, duration summed,
+// and the status of the first part that failed.
+ops::OpReport CombineReports(const std::string& operation, const std::string& target,
+                             const std::vector<ops::OpReport>& parts,
+                             const std::string& list_key);
 
 }  // namespace certctl::admin

@@ -3,9 +3,15 @@
 #pragma once
 
 #include "app.h"
+#include "render.h"
 
 namespace certctl::admin {
 
+void RegisterCrlCommands(AdminApp& app);
+void RegisterOcspCommands(AdminApp& app);
+void RegisterCacheCommands(AdminApp& app);
+void RegisterTrustCommands(AdminApp& app);
+void RegisterAuditCommands(AdminApp& app);
 void RegisterDbCommands(AdminApp& app);
 
 }  // namespace certctl::admin

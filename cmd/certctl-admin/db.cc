@@ -7,7 +7,8 @@ namespace {
 
 void RenderMigrate(const ops::OpReport& r, std::ostream& out) {
   if (r.dry_run) {
-    out << (r.plan.empty() ? "schema is current; nothing would change\n" : "would apply:\n");
+    out << (r.plan.empty() ? "schema is current; nothing would change\n"
+                           : "would apply:\n");
     for (const auto& p : r.plan) out << "  " << p << "\n";
     return;
   }
@@ -21,15 +22,16 @@ void RenderStatus(const ops::OpReport& r, std::ostream& out) {
   if (!r.status.ok()) return;
   for (const auto& f : r.findings) out << f.severity << ": " << f.message << "\n";
   if (!r.data.contains("current_version")) return;
-  PrintFields(out, {{"schema version", std::to_string(r.data["current_version"].get<int>())},
-                    {"this certctl needs", std::to_string(r.data["latest_version"].get<int>())}});
+  PrintFields(
+      out, {{"schema version", std::to_string(r.data["current_version"].get<int>())},
+            {"this certctl needs", std::to_string(r.data["latest_version"].get<int>())}});
+  std::vector<std::vector<std::string>> rows{{"STATE", "MIGRATION", "APPLIED AT"}};
   for (const auto& a : r.data["applied"]) {
-    out << "  applied  " << a["name"].get<std::string>() << "  "
-        << a["applied_at"].get<std::string>() << "\n";
+    rows.push_back({"applied", Cell(a["name"]), Cell(a["applied_at"])});
   }
-  for (const auto& p : r.data["pending"]) {
-    out << "  pending  " << p["name"].get<std::string>() << "\n";
-  }
+  for (const auto& p : r.data["pending"])
+    rows.push_back({"pending", Cell(p["name"]), "-"});
+  PrintTable(out, rows, 2);
 }
 
 }  // namespace
@@ -40,20 +42,29 @@ void RegisterDbCommands(AdminApp& app) {
 
   auto& migrate_flags = app.Make<MutationFlags>();
   auto* migrate = db->add_subcommand("migrate", "Apply pending schema migrations");
-  app.AddMutationFlags(migrate, migrate_flags);
-  app.Document(migrate, {
-      .description =
-          "Applies the schema migrations compiled into this binary that the database has not "
-          "seen yet, in order, each in its own transaction, under an advisory lock so that "
-          "concurrent runs serialise. Every applied file is recorded in schema_migrations "
-          "with its checksum; a file that changed after it was applied is refused, naming "
-          "it.\n\nBoth certctld and certctl-admin refuse to work with a database that is "
-          "behind; this is the command they point to.",
-      .examples = {{"certctl-admin db migrate --dry-run", "show which migrations would run"},
-                   {"certctl-admin db migrate", "apply them"}},
-      .mutating = true});
+  app.AddMutationFlags(migrate, migrate_flags, /*locked=*/false);
+  app.Document(
+      migrate,
+      {.description =
+           "Applies the schema migrations compiled into this binary that the database "
+           "has not seen yet, in order, each in its own transaction, under an advisory "
+           "lock so that concurrent runs serialise. Every applied file is recorded in "
+           "schema_migrations with its checksum; a file that changed after it was "
+           "applied is refused, naming it.\n\nBoth certctld and certctl-admin refuse to "
+           "work with a database that is behind; this is the command they point to.",
+       .examples = {{"certctl-admin db migrate --dry-run",
+                     "show which migrations would run"},
+                    {"certctl-admin db migrate", "apply them"}},
+       .json_data =
+           {{"from_version", "the schema version before"},
+            {"to_version", "the schema version after"},
+            {"applied",
+             "[{version, name, checksum}] applied (in a dry run: would be applied)"}},
+       .findings = "never (a changed migration file is exit 1 with error Corruption)",
+       .mutating = true,
+       .locked = false});
   migrate->callback([&app, &migrate_flags] {
-    app.SetAction([&app, &migrate_flags] {
+    app.SetAction("db.migrate", [&app, &migrate_flags] {
       auto env = app.Open(/*allow_outdated_schema=*/true);
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&migrate_flags);
@@ -63,15 +74,22 @@ void RegisterDbCommands(AdminApp& app) {
     });
   });
 
-  auto* status = db->add_subcommand("status", "Show the schema version and pending migrations");
-  app.Document(status, {
-      .description = "Reads schema_migrations and compares it with the migrations compiled "
-                     "into this binary. Exits 1 when migrations are pending or an applied "
-                     "file was changed.",
-      .examples = {{"certctl-admin db status", "is the schema current?"},
-                   {"certctl-admin db status -o json", "the same, for scripts"}}});
+  auto* status =
+      db->add_subcommand("status", "Show the schema version and pending migrations");
+  app.Document(
+      status, {.description = "Reads schema_migrations and compares it with the "
+                              "migrations compiled into this binary. Exits 1 when "
+                              "migrations are pending or an applied file was changed.",
+               .examples = {{"certctl-admin db status", "is the schema current?"},
+                            {"certctl-admin db status -o json", "the same, for scripts"}},
+               .json_data = {{"current_version", "the database's schema version"},
+                             {"latest_version", "the newest migration in this binary"},
+                             {"applied", "[{version, name, checksum, applied_at}]"},
+                             {"pending", "[{version, name, checksum}] not applied yet"}},
+               .findings = "migrations are pending (schema.behind) or an applied file "
+                           "changed (schema.mismatch)"});
   status->callback([&app] {
-    app.SetAction([&app] {
+    app.SetAction("db.status", [&app] {
       auto env = app.Open(/*allow_outdated_schema=*/true);
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();

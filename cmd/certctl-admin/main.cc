@@ -1,14 +1,19 @@
 // certctl-admin: every procedure of the disaster-recovery runbook as one
-// safe, audited command. The single table of command groups is below.
+// safe, audited command. The single table of command groups is below; the
+// order is the order of --help, the man pages and the completions.
 #include "app.h"
 #include "commands.h"
+#include "docs.h"
 
 namespace {
 
 using Register = void (*)(certctl::admin::AdminApp&);
 
 constexpr Register kCommandGroups[] = {
-    certctl::admin::RegisterDbCommands,
+    certctl::admin::RegisterCrlCommands,   certctl::admin::RegisterOcspCommands,
+    certctl::admin::RegisterCacheCommands, certctl::admin::RegisterTrustCommands,
+    certctl::admin::RegisterAuditCommands, certctl::admin::RegisterDbCommands,
+    certctl::admin::RegisterDocsCommand,  // hidden
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "certctl/ops/issuer_ops.h"
 
+#include <algorithm>
+
 #include "certctl/pki/certificate.h"
 #include "certctl/store/audit_repo.h"
 #include "certctl/store/issuer_repo.h"
@@ -74,6 +76,16 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
   }
   ctx.keyring.Put(issuer, generation, std::move(ca));
   return report.status = Status::Ok();
+}
+
+Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx) {
+  auto issuers = ctx.db.Query<std::vector<IssuerRecord>>(
+      [](Transaction& tx) { return IssuerRepo::List(tx); });
+  if (!issuers.ok()) return issuers.status();
+  std::vector<std::string> ids;
+  for (const auto& i : *issuers) ids.push_back(i.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace certctl::ops

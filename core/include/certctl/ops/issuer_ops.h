@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "certctl/ops/op.h"
 
@@ -18,5 +19,8 @@ namespace certctl::ops {
 Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
                             const std::string& cert_path, const std::string& key_path,
                             OpReport& report);
+
+// The ids of every issuer, sorted (for `--all` in certctl-admin).
+Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx);
 
 }  // namespace certctl::ops

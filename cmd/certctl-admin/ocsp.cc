@@ -1,0 +1,296 @@
+// certctl-admin ocsp: the runbook's "OCSP responder cert recovery" section
+// and the check behind "OCSP response cache recovery".
+#include "certctl/ops/ocsp_ops.h"
+#include "commands.h"
+
+namespace certctl::admin {
+namespace {
+
+// POSTs OCSP requests to `url` the way `openssl ocsp -url` does.
+ops::OcspFetcher MakeFetcher(net::HttpClient client, std::string url) {
+  return [client = std::move(client),
+          url = std::move(url)](const std::string& request_der) -> Result<std::string> {
+    ASSIGN_OR_RETURN(auto response,
+                     client.Post(url, "application/ocsp-request", request_der));
+    if (response.status != 200) {
+      return Status::Unavailable(url + " answered " + std::to_string(response.status) +
+                                 " " + response.reason);
+    }
+    return std::move(response.body);
+  };
+}
+
+void RenderStatus(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+  for (const auto& g : r.data.value("generations", nlohmann::json::array())) {
+    out << r.data.value("issuer", "?") << " generation " << Cell(g["generation"]) << " ("
+        << g.value("state", "?") << ")\n";
+    nlohmann::json fields = nlohmann::json::object();
+    fields["responder certificate"] = g.contains("responder") && !g["responder"].is_null()
+                                          ? g["responder"]
+                                          : nlohmann::json("none");
+    if (g.contains("key_file")) fields["key file"] = g["key_file"];
+    if (g.contains("history") && !g["history"].empty())
+      fields["recent rotations"] = g["history"];
+    PrintObject(out, fields, 2);
+  }
+  for (const auto& f : r.findings) {
+    out << app.PaintVerdict(f.severity) << ": " << f.subject << ": " << f.message << " ["
+        << f.code << "]\n";
+  }
+  if (r.status.ok() && r.findings.empty()) out << app.PaintVerdict("ok") << "\n";
+}
+
+void RenderReset(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+  PrintPlanStepsFindings(app, r, out);
+  if (r.dry_run || !r.status.ok()) return;
+  if (r.data.contains("responder")) {
+    out << "new responder certificate:\n";
+    PrintObject(out, r.data["responder"], 2);
+  }
+}
+
+void RenderCheck(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+  if (!r.status.ok()) return;
+  nlohmann::json db = Member(r.data, "database");
+  nlohmann::json answer = Member(r.data, "responder");
+  PrintTable(out, {{"", "STATUS", "REASON", "REVOKED AT"},
+                   {"database", app.PaintVerdict(db.value("status", "?")),
+                    Cell(db["reason"]), Cell(db["revoked_at"])},
+                   {"responder", app.PaintVerdict(answer.value("status", "?")),
+                    Cell(answer.value("reason", nlohmann::json())),
+                    Cell(answer.value("revoked_at", nlohmann::json()))}});
+  if (!answer.empty()) {
+    PrintFields(out,
+                {{"answer from", Cell(answer.value("source", nlohmann::json()))},
+                 {"signed by", Cell(answer.value("responder", nlohmann::json()))},
+                 {"produced at", Cell(answer.value("produced_at", nlohmann::json()))},
+                 {"next update", Cell(answer.value("next_update", nlohmann::json()))}});
+  }
+  for (const auto& f : r.findings) {
+    out << app.PaintVerdict(f.severity) << ": " << f.message << " [" << f.code << "]\n";
+  }
+  if (r.status.ok() && !r.has_errors()) out << app.PaintVerdict("ok") << ": they agree\n";
+}
+
+void RegisterStatus(AdminApp& app, CLI::App* ocsp) {
+  auto& choice = app.Make<IssuerChoice>();
+  auto* cmd =
+      ocsp->add_subcommand("status", "Diagnose the OCSP responder certificate and key");
+  AddIssuerArgument(cmd, choice, false);
+  app.Document(
+      cmd,
+      {.description =
+           "Shows the delegated OCSP responder of each CA generation of the issuer: the "
+           "certificate (subject, serial, validity, whether it carries OCSPSigning and "
+           "id-pkix-ocsp-nocheck, whether the current CA generation issued it), its key "
+           "file (present, mode 0600, owner, matches the certificate) and the recent "
+           "rotations from the history table, so a quarterly check can see that rotation "
+           "fired.\n\nThis replaces the runbook's psql query and `ls -la` of the key "
+           "directory. It only reads.",
+       .examples = {{"certctl-admin ocsp status iss-local", "is the responder healthy?"},
+                    {"certctl-admin ocsp status iss-local -o json | jq "
+                     "'.data.generations[0].history'",
+                     "when did it last rotate?"}},
+       .json_data =
+           {{"issuer", "the issuer id"},
+            {"generations",
+             "[{generation, state, responder: {serial, subject, not_before, not_after, "
+             "created_at, key_path, ocsp_signing, ocsp_nocheck, digital_signature, "
+             "issued_by_generation, key_algorithm} or null, key_file: {path, exists, "
+             "mode, owner, matches_certificate}, history: [...]}]"}},
+       .findings =
+           "the responder row or key file is missing, the key is unreadable, has the "
+           "wrong mode or does not match, the certificate is expired, has the wrong "
+           "profile or was issued by another CA (ocsp.responder_missing, "
+           "ocsp.key_missing, ocsp.key_mode, ocsp.key_mismatch, ...)"});
+  cmd->callback([&app, &choice] {
+    app.SetAction("ocsp.status", [&app, &choice] {
+      auto env = app.Open();
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context();
+      ops::OpReport report;
+      (void)ops::DescribeOcspResponder(ctx, choice.issuer, report);
+      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
+        RenderStatus(app, r, out);
+      });
+    });
+  });
+}
+
+// After a reset, asks the live responder for a serial nobody was issued and
+// checks that the answer comes signed by the new responder certificate.
+void CheckLiveResponder(AdminApp& app, ops::OpContext& ctx, const std::string& issuer,
+                        const std::string& url, ops::OpReport& report) {
+  auto client = app.HttpClientFor(ctx.config);
+  if (!client.ok()) {
+    report.status = client.status();
+    return;
+  }
+  ops::OpReport check;
+  Status s = ops::CheckOcspAnswer(ctx, issuer, "1", MakeFetcher(*client, url), check);
+  report.data["live_check"] = check.data;
+  report.findings.insert(report.findings.end(), check.findings.begin(),
+                         check.findings.end());
+  if (!s.ok()) {
+    report.status = s.WithContext("query the live responder at " + url);
+    return;
+  }
+  std::string served = Member(check.data, "responder").value("responder_serial", "");
+  std::string fresh = Member(report.data, "responder").value("serial", "");
+  if (served != fresh) {
+    report.AddFinding("error", "ocsp.live_responder_stale", url,
+                      "the live responder still signs with responder certificate " +
+                          served + ", not the new " + fresh +
+                          " (is that certctld on this database?)");
+  } else {
+    report.steps.push_back("the live responder at " + url +
+                           " signs with the new certificate");
+  }
+}
+
+void RegisterReset(AdminApp& app, CLI::App* ocsp) {
+  auto& choice = app.Make<IssuerChoice>();
+  auto& keep_key = app.Make<bool>();
+  auto& url = app.Make<std::string>();
+  auto& flags = app.Make<MutationFlags>();
+  auto* cmd = ocsp->add_subcommand("reset-responder",
+                                   "Replace the OCSP responder certificate (and key)");
+  AddIssuerArgument(cmd, choice, false);
+  cmd->add_flag(
+      "--keep-key", keep_key,
+      "Keep the existing responder key file and only issue a new certificate for it");
+  cmd->add_option("--url", url,
+                  "Afterwards, also query this live responder (e.g. "
+                  "http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local) and check that "
+                  "it signs with the new certificate")
+      ->type_name("URL");
+  app.AddMutationFlags(cmd, flags);
+  app.Document(
+      cmd,
+      {.description =
+           "Generates a new ECDSA P-256 responder key (unless --keep-key) and has the "
+           "issuer's active CA generation sign a new responder certificate (OCSPSigning, "
+           "id-pkix-ocsp-nocheck, digitalSignature). The key file is written atomically "
+           "with mode 0600 and the old one kept as a backup; the database row is "
+           "replaced with the old one copied to the history; the issuer's cached OCSP "
+           "answers are deleted and every certctld is notified to drop its in-memory "
+           "copies. The result is verified by signing a test answer and checking it with "
+           "the CA certificate, and with --url also by querying the live "
+           "responder.\n\nThis is the runbook's \"delete the responder row and key file, "
+           "then trigger the bootstrap\" in one locked, audited step. It replaces a key, "
+           "so it asks for confirmation.",
+       .examples = {{"certctl-admin ocsp reset-responder iss-local --dry-run",
+                     "show the plan"},
+                    {"certctl-admin ocsp reset-responder iss-local --yes --url "
+                     "http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local",
+                     "replace the responder and check that certctld uses it"}},
+       .json_data = {{"issuer", "the issuer id"},
+                     {"generation", "the CA generation whose responder was replaced"},
+                     {"keep_key", "whether the key was kept"},
+                     {"key_path", "the responder key file"},
+                     {"key_backup", "where the previous key file was kept, or \"\""},
+                     {"old_serial", "the replaced certificate's serial, or \"\""},
+                     {"responder",
+                      "the new certificate: {serial, subject, not_before, not_after, "
+                      "created_at, key_path}"},
+                     {"ocsp_rows_deleted", "cached OCSP answers dropped"},
+                     {"verified", "whether the test answer verified"},
+                     {"live_check", "with --url: the live answer, as in `ocsp check`"}},
+       .findings =
+           "with --url, the live responder does not sign with the new certificate",
+       .mutating = true,
+       .destructive = true});
+  cmd->callback([&app, &choice, &keep_key, &url, &flags] {
+    app.SetAction("ocsp.reset-responder", [&app, &choice, &keep_key, &url, &flags] {
+      Status confirmed = app.Confirm(
+          flags, "Replace the OCSP responder " +
+                     std::string(keep_key ? "certificate" : "key and certificate") +
+                     " of " + choice.issuer + "?");
+      if (!confirmed.ok()) return app.Fail(confirmed);
+      auto env = app.Open();
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context(&flags);
+      ops::OpReport report;
+      Status s = ops::ResetOcspResponder(ctx, choice.issuer, keep_key, report);
+      if (s.ok() && !flags.dry_run && !url.empty()) {
+        CheckLiveResponder(app, ctx, choice.issuer, url, report);
+      }
+      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
+        RenderReset(app, r, out);
+      });
+    });
+  });
+}
+
+void RegisterCheck(AdminApp& app, CLI::App* ocsp) {
+  auto& choice = app.Make<IssuerChoice>();
+  auto& serial = app.Make<std::string>();
+  auto& url = app.Make<std::string>();
+  auto* cmd = ocsp->add_subcommand(
+      "check", "Compare the OCSP answer for a serial with the database");
+  AddIssuerArgument(cmd, choice, false);
+  cmd->add_option("SERIAL", serial,
+                  "The certificate serial, in hex (any case, leading zeros allowed)")
+      ->required()
+      ->type_name("");
+  cmd->add_option("--url", url,
+                  "Ask this live responder (POST, like `openssl ocsp -url`) instead of "
+                  "reading the shared response cache")
+      ->type_name("URL");
+  app.Document(
+      cmd,
+      {.description =
+           "Asks what the responder answers for SERIAL and compares it with what the "
+           "database says (good, revoked with reason and time, or unknown). Without "
+           "--url the answer is the one every certctld replica would serve: the row in "
+           "the shared OCSP response cache, or a freshly signed one when there is none "
+           "(not written back). With --url the request goes to that live responder. The "
+           "answer's signature is verified with the CA certificate.\n\nThis detects the "
+           "runbook's \"stale good after a revoke\" symptom; `certctl-admin cache "
+           "truncate --ocsp --issuer ISSUER --serial SERIAL` fixes it. It only reads.",
+       .examples = {{"certctl-admin ocsp check iss-local 3f0a9c...",
+                     "does OCSP say revoked?"},
+                    {"certctl-admin ocsp check iss-local 3f0a9c... --url "
+                     "http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local",
+                     "ask the running certctld"}},
+       .json_data = {{"issuer", "the issuer id"},
+                     {"serial", "the canonical serial"},
+                     {"database", "{status, reason, revoked_at}"},
+                     {"responder",
+                      "{status, reason, revoked_at, this_update, next_update, "
+                      "produced_at, responder, responder_serial, source}"}},
+       .findings = "the answer disagrees with the database (ocsp.disagreement), does not "
+                   "verify (ocsp.unverifiable), is an error response, has no answer for "
+                   "the serial, or is expired"});
+  cmd->callback([&app, &choice, &serial, &url] {
+    app.SetAction("ocsp.check", [&app, &choice, &serial, &url] {
+      auto env = app.Open();
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context();
+      ops::OcspFetcher fetcher;
+      if (!url.empty()) {
+        auto client = app.HttpClientFor(ctx.config);
+        if (!client.ok()) return app.Fail(client.status());
+        fetcher = MakeFetcher(*client, url);
+      }
+      ops::OpReport report;
+      (void)ops::CheckOcspAnswer(ctx, choice.issuer, serial, fetcher, report);
+      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
+        RenderCheck(app, r, out);
+      });
+    });
+  });
+}
+
+}  // namespace
+
+void RegisterOcspCommands(AdminApp& app) {
+  auto* ocsp =
+      app.root().add_subcommand("ocsp", "OCSP responder: diagnose, reset, check answers");
+  ocsp->require_subcommand(1);
+  RegisterStatus(app, ocsp);
+  RegisterReset(app, ocsp);
+  RegisterCheck(app, ocsp);
+}
+
+}  // namespace certctl::admin

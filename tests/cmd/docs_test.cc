@@ -1,0 +1,149 @@
+// The man pages and completions in the source tree are exactly what the
+// command tree generates, render cleanly, and complete.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "certctl/util/files.h"
+#include "certctl/util/process.h"
+#include "support/pg_harness.h"
+
+namespace certctl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::set<std::string> Names(const std::string& dir) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.find("certctl-admin") != std::string::npos) out.insert(name);
+  }
+  return out;
+}
+
+class DocsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto r = RunProcess({CERTCTL_ADMIN_PATH, "generate-docs", "--man-dir", tmp_ / "man",
+                         "--completions-dir", tmp_ / "completions"});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->exit_code, 0) << r->output;
+  }
+  std::string Generated(const std::string& sub) { return tmp_ / sub; }
+  testing::TempDir tmp_;
+};
+
+TEST_F(DocsTest, CommittedDocsAreCurrent) {
+  for (std::string sub : {"man", "completions"}) {
+    std::string committed = std::string(CERTCTL_SOURCE_DIR) + "/" + sub;
+    auto want = Names(Generated(sub));
+    EXPECT_EQ(Names(committed), want)
+        << sub
+        << "/ differs from the command tree: run `certctl-admin generate-docs --man-dir "
+           "man --completions-dir completions` (or `ninja certctl-docs`) and commit";
+    for (const auto& name : want) {
+      auto fresh = ReadFile(Generated(sub) + "/" + name);
+      auto old = ReadFile(committed + "/" + name);
+      ASSERT_TRUE(fresh.ok());
+      EXPECT_TRUE(old.ok() && *old == *fresh)
+          << sub << "/" << name << " is out of date: regenerate it (ninja certctl-docs)";
+    }
+  }
+}
+
+TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
+  auto pages = Names(Generated("man"));
+  EXPECT_EQ(pages.size(), 15u);  // certctl-admin(1) and 14 commands
+  for (const auto& page : pages) {
+    std::string path = Generated("man") + "/" + page;
+    auto text = ReadFile(path);
+    ASSERT_TRUE(text.ok());
+    for (const char* section :
+         {".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH OPTIONS", ".SH JSON OUTPUT",
+          ".SH EXIT STATUS", ".SH ENVIRONMENT", ".SH FILES", ".SH EXAMPLES",
+          ".SH SEE ALSO"}) {
+      std::string want = section;
+      if (page == "certctl-admin.1" && want == ".SH OPTIONS") want = ".SH GLOBAL OPTIONS";
+      EXPECT_NE(text->find(want), std::string::npos) << page << " lacks " << want;
+    }
+    for (const char* code : {"\n.B 0\n", "\n.B 1\n", "\n.B 2\n", "\n.B 69\n", "\n.B 70\n",
+                             "\n.B 75\n", "\n.B 78\n"}) {
+      EXPECT_NE(text->find(code), std::string::npos)
+          << page << " lacks exit code " << code;
+    }
+    // groff with every warning on: any output is a problem in the page.
+    auto groff = RunProcess({"groff", "-man", "-Tutf8", "-ww", "-z", path});
+    ASSERT_TRUE(groff.ok());
+    EXPECT_EQ(groff->exit_code, 0);
+    EXPECT_EQ(groff->output, "") << page;
+  }
+  auto rendered =
+      RunProcess({"man", "-l", Generated("man") + "/certctl-admin-crl-regenerate.1"},
+                 {.extra_env = {"MANPAGER=cat", "MANWIDTH=100"}});
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_NE(rendered->output.find(
+                "certctl-admin crl regenerate iss-local --invalidate-only --yes"),
+            std::string::npos)
+      << rendered->output;
+  EXPECT_NE(rendered->output.find("--dry-run"), std::string::npos);
+}
+
+TEST_F(DocsTest, BashCompletionCompletesCommandsOptionsAndValues) {
+  std::string script = Generated("completions") + "/certctl-admin.bash";
+  auto complete = [&](const std::string& line) {
+    // COMP_WORDS as bash splits the line, the cursor on the last word.
+    std::string words = "(" + line + ")";
+    if (!line.empty() && line.back() == ' ') words = "(" + line + "'')";
+    auto r = RunProcess({"bash", "-c",
+                         "source \"$0\"; COMP_WORDS=" + words +
+                             "; COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _certctl_admin; "
+                             "((${#COMPREPLY[@]})) && printf '%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '",
+                         script});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->output : std::string();
+  };
+  EXPECT_EQ(complete("certctl-admin cr"), "crl ");
+  EXPECT_EQ(complete("certctl-admin crl re"), "regenerate ");
+  EXPECT_EQ(complete("certctl-admin ocsp "), "check reset-responder status ");
+  EXPECT_EQ(complete("certctl-admin -o "), "json text ");
+  EXPECT_EQ(complete("certctl-admin cache truncate --se"), "--serial ");
+  EXPECT_NE(complete("certctl-admin cache truncate --").find("--dry-run"),
+            std::string::npos);
+  EXPECT_EQ(complete("certctl-admin gen"), "");  // hidden
+  auto syntax = RunProcess({"bash", "-n", script});
+  EXPECT_EQ(syntax->exit_code, 0) << syntax->output;
+}
+
+TEST_F(DocsTest, ZshAndFishCompletionsNameEveryCommand) {
+  auto zsh = ReadFile(Generated("completions") + "/_certctl-admin");
+  auto fish = ReadFile(Generated("completions") + "/certctl-admin.fish");
+  ASSERT_TRUE(zsh.ok() && fish.ok());
+  EXPECT_EQ(zsh->rfind("#compdef certctl-admin\n", 0), 0u);
+  for (const char* cmd :
+       {"reset-responder", "truncate", "regenerate", "reload", "verify"}) {
+    EXPECT_NE(zsh->find(std::string("'") + cmd + ":"), std::string::npos) << cmd;
+    EXPECT_NE(fish->find(std::string("-a ") + cmd + " "), std::string::npos) << cmd;
+  }
+  EXPECT_NE(fish->find("-l output -x -a 'text json'"), std::string::npos);
+  EXPECT_EQ(zsh->find("(generate-docs)"), std::string::npos);
+  EXPECT_EQ(fish->find("-a generate-docs"), std::string::npos);
+  // Balanced quotes: every line of the fish script has an even number of
+  // unescaped single quotes.
+  size_t start = 0;
+  while (start < fish->size()) {
+    size_t end = fish->find('\n', start);
+    std::string line = fish->substr(start, end - start);
+    int quotes = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\'' && (i == 0 || line[i - 1] != '\\')) ++quotes;
+    }
+    EXPECT_EQ(quotes % 2, 0) << line;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+}  // namespace certctl

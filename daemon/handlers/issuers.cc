@@ -1,6 +1,6 @@
 // GET /api/v1/issuers and GET /api/v1/audit.
 #include "certctl/ops/certificate_ops.h"
-#include "certctl/store/audit_repo.h"
+#include "certctl/ops/audit_ops.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/time_format.h"
 #include "daemon/handlers/common.h"
@@ -26,23 +26,6 @@ json GenerationJson(const CaGenerationRecord& g, const Config& config) {
       {"not_after", FormatRfc3339(g.not_after)},
       {"retired_at", g.retired_at ? json(FormatRfc3339(*g.retired_at)) : json(nullptr)},
       {"crl_url", ops::CrlUrl(config, g.issuer_id, g.generation)}};
-}
-
-json AuditJson(const AuditEvent& e) {
-  auto parameters = json::parse(e.parameters_json, nullptr, /*allow_exceptions=*/false);
-  return {
-      {"id", e.id},
-      {"occurred_at", FormatRfc3339(e.occurred_at)},
-      {"actor", e.actor},
-      {"host", e.host},
-      {"action", e.action},
-      {"target", e.target},
-      {"outcome", std::string(AuditOutcomeName(e.outcome))},
-      {"command_line", e.command_line},
-      {"parameters", parameters.is_discarded() ? json(e.parameters_json) : parameters},
-      {"detail", e.detail},
-      {"duration_ms", e.duration_ms ? json(*e.duration_ms) : json(nullptr)},
-      {"correlation_id", e.correlation_id}};
 }
 
 }  // namespace
@@ -80,29 +63,26 @@ HttpResponse ListIssuers(const HttpRequest& req, App& app) {
 HttpResponse ListAudit(const HttpRequest& req, App& app) {
   auto query = QueryParams(req, {"since", "action", "actor", "limit"});
   if (!query.ok()) return ErrorResponse(query.status());
-  AuditFilter filter;
-  filter.limit = 100;
+  auto actor = ApiActorFor(req, app);
+  if (!actor.ok()) return ErrorResponse(actor.status());
+  ops::OpContext ctx = app.Context(*actor);
+  ops::AuditQuery audit_query;
+  audit_query.limit = 100;
   if (const auto& since = (*query)["since"]; !since.empty()) {
-    auto t = ParseRfc3339(since);
-    if (!t.ok()) {
-      return ErrorResponse(Status::InvalidArgument("since must be an RFC 3339 time: " +
-                                                   t.status().message()));
-    }
-    filter.since = *t;
+    auto t = ops::ParseSince(since, ctx.clock.Now());
+    if (!t.ok()) return ErrorResponse(t.status());
+    audit_query.since = *t;
   }
-  filter.action = (*query)["action"];
-  filter.actor = (*query)["actor"];
+  audit_query.action = (*query)["action"];
+  audit_query.actor = (*query)["actor"];
   if (const auto& limit = (*query)["limit"]; !limit.empty()) {
     auto n = ParseBoundedInt(limit, "limit", 1, 1000);
     if (!n.ok()) return ErrorResponse(n.status());
-    filter.limit = *n;
+    audit_query.limit = *n;
   }
-  auto events = app.db().Query<std::vector<AuditEvent>>(
-      [&](Transaction& tx) { return AuditRepo::List(tx, filter); });
-  if (!events.ok()) return ErrorResponse(events.status());
-  json items = json::array();
-  for (const auto& e : *events) items.push_back(AuditJson(e));
-  return JsonResponse(200, {{"items", items}});
+  ops::OpReport report;
+  if (Status s = ops::ListAuditEvents(ctx, audit_query, report); !s.ok()) return ErrorResponse(s);
+  return JsonResponse(200, {{"items", report.data["events"]}});
 }
 
 }  // namespace certctl::daemon::handlers

@@ -44,7 +44,7 @@ Status Maintenance::RotateResponders() {
 Status Maintenance::CacheUpkeep() {
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
   ops::OpReport report;
-  Status s = ops::VerifyOcspCache(ctx, /*fix=*/true, report);
+  Status s = ops::VerifyOcspCache(ctx, /*fix=*/true, report, /*audit=*/false);
   if (!s.ok()) {
     app_.logger()->warn("OCSP cache upkeep: {}", s.ToString());
   } else if (report.data.value("fixed", 0) > 0) {

@@ -194,7 +194,7 @@ Status TruncateCaches(OpContext& ctx, const TruncateScope& scope_in, OpReport& r
   });
 }
 
-Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report) {
+Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report, bool audit) {
   report.data = {{"scanned", 0}, {"bad", 0}, {"fixed", 0}};
   auto body = [&]() -> Status {
     std::vector<BadRow> bad;
@@ -237,7 +237,7 @@ Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report) {
     return report.status = body();
   }
   MutationSpec spec{
-      "cache.verify", "ocsp_response_cache", {{"fix", true}}, {kGlobalCacheLock}};
+      "cache.verify", "ocsp_response_cache", {{"fix", true}}, {kGlobalCacheLock}, audit};
   return RunMutation(ctx, spec, report, body);
 }
 

@@ -39,6 +39,8 @@ Status TruncateCaches(OpContext& ctx, const TruncateScope& scope, OpReport& repo
 // "<issuer>/<serial> (<hash>)". Locks "cache:*" when fixing; a row re-signed
 // since the scan is left alone. Dry run with fix: findings and plan, nothing
 // deleted. report.data: {"scanned", "bad", "fixed"}.
-Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report);
+// `audit` false is for certctld's periodic upkeep, whose log line is its
+// record (like the CRL scheduler's); every command audits.
+Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report, bool audit = true);
 
 }  // namespace certctl::ops

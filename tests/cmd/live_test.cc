@@ -7,6 +7,7 @@
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "cmd/admin_fixture.h"
+#include "support/test_pki.h"
 
 namespace certctl {
 namespace {
@@ -25,16 +26,7 @@ class LiveTest : public testing::AdminTest {
             "CERTCTL_PID_FILE=" + d.env.at("CERTCTL_PID_FILE")};
   }
   std::string CaPem(const std::string& cn, TimePoint not_before, TimePoint not_after) {
-    auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-    IssueRequest r;
-    r.common_name = cn;
-    r.public_key = key->get();
-    r.not_before = not_before;
-    r.not_after = not_after;
-    r.is_ca = true;
-    r.key_usage = "keyCertSign,cRLSign";
-    auto cert = IssueCertificate(r, *Serial::Random(), nullptr, key->get());
-    return CertificateToPem(cert->get());
+    return testing::SelfSignedCaPem(cn, not_before, not_after);
   }
 };
 

@@ -12,6 +12,7 @@
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "cmd/admin_fixture.h"
+#include "support/test_pki.h"
 
 namespace certctl {
 namespace {
@@ -39,16 +40,7 @@ class RunbookTest : public testing::AdminTest {
     return path;
   }
   std::string CaPem(const std::string& cn, TimePoint not_before, TimePoint not_after) {
-    auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-    IssueRequest r;
-    r.common_name = cn;
-    r.public_key = key->get();
-    r.not_before = not_before;
-    r.not_after = not_after;
-    r.is_ca = true;
-    r.key_usage = "keyCertSign,cRLSign";
-    auto cert = IssueCertificate(r, *Serial::Random(), nullptr, key->get());
-    return CertificateToPem(cert->get());
+    return testing::SelfSignedCaPem(cn, not_before, not_after);
   }
 };
 

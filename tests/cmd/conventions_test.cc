@@ -389,7 +389,15 @@ TEST_F(ConventionsTest, TerminalGetsColourAndAQuestion) {
   EXPECT_EQ(plain.output.find('\033'), std::string::npos) << plain.output;
   EXPECT_NE(plain.output.find("missing"), std::string::npos) << plain.output;
 
-  ASSERT_EQ(Admin({"crl", "regenerate", "iss-local"}).exit_code, 0);
+  // Long work reports progress on a terminal (and nothing without one, see
+  // QuietAndPlainWithoutATerminal), then clears the line.
+  Revoke(Issue("progress.example").serial);
+  auto regenerated = on_tty("crl regenerate iss-local", {});
+  EXPECT_EQ(regenerated.exit_code, 0) << regenerated.output;
+  EXPECT_NE(regenerated.output.find("CRL entries 1/1 (100%)"), std::string::npos)
+      << regenerated.output;
+  EXPECT_NE(regenerated.output.find("\r\033[K"), std::string::npos) << regenerated.output;
+
   auto before = Snapshot();
   auto asked = on_tty("cache truncate --crl", {});
   EXPECT_EQ(asked.exit_code, 2) << asked.output;

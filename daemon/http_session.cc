@@ -278,7 +278,15 @@ class TlsSession : public HttpSession<TlsSession>,
 
  private:
   void OnHandshake(beast::error_code ec) {
-    if (ec) return Fail(shared().app.logger(), ec, "TLS handshake", remote());
+    if (ec) {
+      if (ec == net::error::operation_aborted) return;  // drained
+      // Port scanners, health probes speaking plain TCP and clients that do
+      // not trust the certificate fail here all day: count them for
+      // /metrics and keep them out of the log unless debugging.
+      shared().app.metrics().CountConnectionError("api", "tls_handshake");
+      shared().app.logger()->debug("{} TLS handshake: {}", remote(), ec.message());
+      return;
+    }
     DoRead();
   }
 

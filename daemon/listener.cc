@@ -3,6 +3,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
+
 #include "certctl/config/config.h"
 #include "daemon/http_session.h"
 
@@ -11,7 +13,11 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 Listener::Listener(net::io_context& ioc, ListenerKind kind, ServerShared& shared)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), kind_(kind), shared_(shared) {}
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      kind_(kind),
+      shared_(shared),
+      retry_timer_(acceptor_.get_executor()) {}
 
 Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& ioc,
                                                  const std::string& address,
@@ -59,6 +65,7 @@ void Listener::Stop() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->retry_timer_.cancel();
   });
 }
 
@@ -74,8 +81,13 @@ void Listener::DoAccept() {
 void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;  // stopped
   if (ec) {
+    shared_.app.metrics().CountConnectionError(
+        kind_ == ListenerKind::kApi ? "api" : "pki", "accept");
     Fail(shared_.app.logger(), ec, "accept", local_address_);
-  } else if (shared_.draining) {
+    return RetryAcceptLater();
+  }
+  retry_delay_ = std::chrono::milliseconds(0);
+  if (shared_.draining) {
     boost::system::error_code ignored;
     socket.close(ignored);
   } else if (kind_ == ListenerKind::kApi) {
@@ -85,6 +97,16 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     StartPlainSession(std::move(socket), shared_, kind_);
   }
   DoAccept();
+}
+
+void Listener::RetryAcceptLater() {
+  using std::chrono::milliseconds;
+  retry_delay_ = std::clamp(retry_delay_ * 2, milliseconds(10), milliseconds(1000));
+  retry_timer_.expires_after(retry_delay_);
+  retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || !self->acceptor_.is_open()) return;  // stopped
+    self->DoAccept();
+  });
 }
 
 }  // namespace certctl::daemon

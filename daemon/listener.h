@@ -4,6 +4,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -31,12 +33,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Listener(boost::asio::io_context& ioc, ListenerKind kind, ServerShared& shared);
   void DoAccept();
   void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  // After a failed accept (out of file descriptors, say), waits before the
+  // next one instead of spinning: 10 ms, doubling up to 1 s, reset by the
+  // next successful accept.
+  void RetryAcceptLater();
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   ListenerKind kind_;
   ServerShared& shared_;
   std::string local_address_;
+  boost::asio::steady_timer retry_timer_;
+  std::chrono::milliseconds retry_delay_{0};
 };
 
 }  // namespace certctl::daemon

@@ -55,6 +55,8 @@ Metrics::Metrics() {
           "Duration of the last CRL generation, by issuer and CA generation.");
   Declare("certctl_crl_size_bytes", "gauge", "Size of the last generated CRL (DER).");
   Declare("certctl_crl_revoked_entries", "gauge", "Entries in the last generated CRL.");
+  Declare("certctl_connection_errors_total", "counter",
+          "Connections that failed before a request was read, by listener and stage.");
   Declare("certctl_ocsp_responder_not_after_timestamp_seconds", "gauge",
           "Expiry of the current OCSP responder certificate (Unix time).");
 }
@@ -98,6 +100,11 @@ void Metrics::CountOcspResponse(std::string_view status, bool cache_hit) {
 void Metrics::CountCrlServed(const std::string& issuer, bool from_memory) {
   Add("certctl_crl_served_total",
       {{"issuer", issuer}, {"source", from_memory ? "memory" : "database"}}, 1);
+}
+
+void Metrics::CountConnectionError(std::string_view listener, std::string_view stage) {
+  Add("certctl_connection_errors_total",
+      {{"listener", std::string(listener)}, {"stage", std::string(stage)}}, 1);
 }
 
 void Metrics::RecordCrlGeneration(const std::string& issuer, std::string_view result) {

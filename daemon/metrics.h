@@ -50,6 +50,10 @@ class Metrics {
   // certctl_ocsp_responder_not_after_timestamp_seconds{issuer,generation}.
   void SetResponderExpiry(const std::string& issuer, int generation, TimePoint not_after);
 
+  // certctl_connection_errors_total{listener,stage}: connections that failed
+  // before a request was read; stage "accept" or "tls_handshake".
+  void CountConnectionError(std::string_view listener, std::string_view stage);
+
   // Any gauge, e.g. the database pool state sampled at scrape time.
   void SetGauge(const std::string& name, const Labels& labels, double value);
 

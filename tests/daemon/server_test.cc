@@ -4,6 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "certctl/pki/ca.h"
@@ -80,8 +88,59 @@ TEST_F(ServerTest, HttpsApiAndPlainPkiListener) {
   EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kReaderKey),
                       api_ + "/api/v1/issuers"}),
             "200");
-  // Plain HTTP on the TLS port is not served.
+  // Plain HTTP on the TLS port is not served, and is counted for /metrics.
   EXPECT_EQ(HttpCode({"http://" + server_->api_address() + "/healthz"}), "000");
+  EXPECT_GE(app_->metrics().Value("certctl_connection_errors_total",
+                                  {{"listener", "api"}, {"stage", "tls_handshake"}}),
+            1);
+}
+
+// Out of file descriptors, accept() fails; the listener backs off instead of
+// spinning, counts the failures, and serves the waiting client once
+// descriptors are free again.
+TEST_F(ServerTest, AcceptBacksOffWhileOutOfDescriptors) {
+  auto port = std::stoi(server_->pki_address().substr(server_->pki_address().rfind(':') + 1));
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(client, 0);
+  timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // Lower the limit to just above the highest open descriptor and fill every
+  // gap below it, so that no new descriptor can be had.
+  int highest = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    highest = std::max(highest, std::stoi(e.path().filename().string()));
+  }
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(highest) + 1;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  std::vector<int> fillers;
+  for (int fd; (fd = ::dup(0)) >= 0;) fillers.push_back(fd);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int connected = ::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double failures = app_->metrics().Value("certctl_connection_errors_total",
+                                          {{"listener", "pki"}, {"stage", "accept"}});
+  for (int fd : fillers) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_EQ(connected, 0) << std::strerror(errno);
+  // 10, 20, 40, 80, 160 ms...: a handful of attempts, not thousands.
+  EXPECT_GE(failures, 2);
+  EXPECT_LE(failures, 30);
+
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(client, request.data(), request.size(), 0),
+            static_cast<ssize_t>(request.size()));
+  char buf[64] = {};
+  ssize_t n = ::recv(client, buf, sizeof buf - 1, 0);
+  ::close(client);
+  ASSERT_GT(n, 0) << std::strerror(errno);
+  // The PKI listener serves only /.well-known/pki/: 404, but an answer.
+  EXPECT_EQ(std::string(buf, 12), "HTTP/1.1 404") << buf;
 }
 
 TEST_F(ServerTest, BodyAndHeaderLimits) {

@@ -2,9 +2,12 @@
 // command tree generates, render cleanly, and complete.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <set>
+#include <vector>
 
+#include "certctl/config/config.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "support/pg_harness.h"
@@ -143,6 +146,95 @@ TEST_F(DocsTest, ZshAndFishCompletionsNameEveryCommand) {
     EXPECT_EQ(quotes % 2, 0) << line;
     start = end + 1;
   }
+}
+
+// certctld(8) and certctld's completions are written by hand: they must keep
+// up with `certctld --help` and the configuration keys, and render cleanly.
+class CertctldDocsTest : public ::testing::Test {
+ protected:
+  static std::string Source(const std::string& rel) {
+    auto text = ReadFile(std::string(CERTCTL_SOURCE_DIR) + "/" + rel);
+    EXPECT_TRUE(text.ok()) << rel;
+    return text.ok() ? *text : std::string();
+  }
+  // `word` occurs in `text` not followed by a letter or dash: "--log" is
+  // not found in "--log-level".
+  static bool HasWord(const std::string& text, const std::string& word) {
+    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+      char next = at + word.size() < text.size() ? text[at + word.size()] : ' ';
+      if (!std::isalnum(static_cast<unsigned char>(next)) && next != '-' && next != '\\') {
+        return true;
+      }
+    }
+    return false;
+  }
+  // Every long option `certctld --help` lists ("--config", ...).
+  static std::vector<std::string> Options() {
+    auto help = RunProcess({CERTCTLD_PATH, "--help"});
+    EXPECT_TRUE(help.ok() && help->exit_code == 0);
+    std::vector<std::string> out;
+    std::string text = help.ok() ? help->output : "";
+    for (size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+      size_t end = text.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", at + 2);
+      out.push_back(text.substr(at, end - at));
+    }
+    return out;
+  }
+};
+
+TEST_F(CertctldDocsTest, ManPageDocumentsEveryOptionAndKeyAndRendersCleanly) {
+  std::string page = Source("man/certctld.8");
+  for (const char* section :
+       {".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH OPTIONS", ".SH ENDPOINTS",
+        ".SH SIGNALS", ".SH ENVIRONMENT", ".SH EXIT STATUS", ".SH FILES", ".SH EXAMPLES",
+        ".SH SEE ALSO"}) {
+    EXPECT_NE(page.find(section), std::string::npos) << "certctld.8 lacks " << section;
+  }
+  auto options = Options();
+  EXPECT_GE(options.size(), 6u);
+  size_t from = page.find(".SH OPTIONS");
+  std::string section = page.substr(from, page.find(".SH ", from + 1) - from);
+  for (const auto& option : options) {
+    std::string roff;  // "--data-dir" is written \-\-data\-dir
+    for (char c : option) roff += c == '-' ? std::string("\\-") : std::string(1, c);
+    EXPECT_TRUE(HasWord(section, roff)) << "certctld.8 lacks " << option;
+  }
+  for (const auto& name : ConfigEnvironmentNames()) {
+    EXPECT_NE(page.find(name), std::string::npos) << "certctld.8 does not document " << name;
+  }
+  auto groff = RunProcess(
+      {"groff", "-man", "-Tutf8", "-ww", "-z", std::string(CERTCTL_SOURCE_DIR) + "/man/certctld.8"});
+  ASSERT_TRUE(groff.ok());
+  EXPECT_EQ(groff->exit_code, 0);
+  EXPECT_EQ(groff->output, "");
+}
+
+TEST_F(CertctldDocsTest, CompletionsOfferEveryOption) {
+  std::string bash = Source("completions/certctld.bash");
+  std::string zsh = Source("completions/_certctld");
+  std::string fish = Source("completions/certctld.fish");
+  for (const auto& option : Options()) {
+    EXPECT_TRUE(HasWord(bash, option)) << "bash lacks " << option;
+    EXPECT_TRUE(HasWord(zsh, option)) << "zsh lacks " << option;
+    EXPECT_NE(fish.find("-l " + option.substr(2) + " "), std::string::npos)
+        << "fish lacks " << option;
+  }
+  std::string script = std::string(CERTCTL_SOURCE_DIR) + "/completions/certctld.bash";
+  auto complete = [&](const std::string& words, int cword) {
+    auto r = RunProcess({"bash", "-c",
+                         "source \"$0\"; COMP_WORDS=" + words + "; COMP_CWORD=" +
+                             std::to_string(cword) +
+                             "; _certctld; printf '%s ' \"${COMPREPLY[@]}\"",
+                         script});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->output : std::string();
+  };
+  EXPECT_EQ(complete("(certctld --log-f)", 1), "--log-format ");
+  EXPECT_EQ(complete("(certctld --log-format '')", 2), "text json ");
+  EXPECT_EQ(complete("(certctld --log-level w)", 2), "warn ");
+  auto syntax = RunProcess({"bash", "-n", script});
+  ASSERT_TRUE(syntax.ok());
+  EXPECT_EQ(syntax->exit_code, 0) << syntax->output;
 }
 
 }  // namespace

@@ -366,6 +366,12 @@ std::map<std::string, std::string> CertctlEnvironment() {
   return env;
 }
 
+std::vector<std::string> ConfigEnvironmentNames() {
+  std::vector<std::string> out;
+  for (const auto& spec : KeyTable()) out.push_back(EnvName(spec.key));
+  return out;
+}
+
 Result<Config> LoadConfig(const ConfigLoadOptions& options) {
   Config c;
   std::string path = options.path.empty() ? kDefaultConfigPath : options.path;

@@ -93,6 +93,10 @@ struct ConfigLoadOptions {
 
 Result<Config> LoadConfig(const ConfigLoadOptions& options);
 
+// The environment variable of every scalar configuration key, in table
+// order: "CERTCTL_DATABASE_URL", ... (for documentation and its tests).
+std::vector<std::string> ConfigEnvironmentNames();
+
 // The process environment as a map (only CERTCTL_* entries).
 std::map<std::string, std::string> CertctlEnvironment();
 

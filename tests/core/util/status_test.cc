@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "certctl/util/exit_codes.h"
+
 namespace certctl {
 namespace {
 
@@ -40,6 +42,31 @@ TEST(StatusTest, ResultFromOkStatusIsAnError) {
   Result<int> r = Status::Ok();
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+}
+
+// The exit codes every man page documents, one per kind of failure.
+TEST(ExitCodesTest, EveryStatusCodeMapsToItsDocumentedExitCode) {
+  const std::vector<std::pair<StatusCode, int>> table = {
+      {StatusCode::kOk, 0},
+      {StatusCode::kInvalidArgument, 2},
+      {StatusCode::kNotFound, 2},
+      {StatusCode::kAlreadyExists, 1},
+      {StatusCode::kFailedPrecondition, 78},
+      {StatusCode::kPermissionDenied, 78},
+      {StatusCode::kUnauthenticated, 78},
+      {StatusCode::kUnavailable, 69},
+      {StatusCode::kBusy, 75},
+      {StatusCode::kCorruption, 1},
+      {StatusCode::kDeadlineExceeded, 69},
+      {StatusCode::kConfiguration, 78},
+      {StatusCode::kInternal, 70},
+  };
+  // The table covers every code of the enum (kInternal is the last).
+  ASSERT_EQ(table.size(), static_cast<size_t>(StatusCode::kInternal) + 1);
+  for (const auto& [code, exit_code] : table) {
+    Status s = code == StatusCode::kOk ? Status::Ok() : Status(code, "x");
+    EXPECT_EQ(ExitCodeFor(s), exit_code) << StatusCodeName(code);
+  }
 }
 
 }  // namespace

@@ -120,7 +120,7 @@ TEST_F(DocsTest, BashCompletionCompletesCommandsOptionsAndValues) {
   EXPECT_EQ(syntax->exit_code, 0) << syntax->output;
 }
 
-TEST_F(DocsTest, ZshAndFishCompletionsNameEveryCommand) {
+TEST_F(DocsTest, ZshAndFishCompletionsParseAndComplete) {
   auto zsh = ReadFile(Generated("completions") + "/_certctl-admin");
   auto fish = ReadFile(Generated("completions") + "/certctl-admin.fish");
   ASSERT_TRUE(zsh.ok() && fish.ok());
@@ -131,6 +131,23 @@ TEST_F(DocsTest, ZshAndFishCompletionsNameEveryCommand) {
     EXPECT_NE(fish->find(std::string("-a ") + cmd + " "), std::string::npos) << cmd;
   }
   EXPECT_NE(fish->find("-l output -x -a 'text json'"), std::string::npos);
+  // The shells themselves: zsh parses its script; fish loads its own and
+  // completes a command line with it.
+  auto zsh_syntax = RunProcess({"zsh", "-n", Generated("completions") + "/_certctl-admin"});
+  ASSERT_TRUE(zsh_syntax.ok());
+  EXPECT_EQ(zsh_syntax->exit_code, 0) << zsh_syntax->output;
+  auto fish_complete = [&](const std::string& line) {
+    auto r = RunProcess({"fish", "--no-config", "-c",
+                         "source $argv[1]; complete -C $argv[2] | cut -f1 | sort | "
+                         "string join ' '",
+                         Generated("completions") + "/certctl-admin.fish", line});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->output : std::string();
+  };
+  EXPECT_EQ(fish_complete("certctl-admin crl re"), "regenerate\n");
+  EXPECT_EQ(fish_complete("certctl-admin ocsp "), "check reset-responder status\n");
+  EXPECT_EQ(fish_complete("certctl-admin -o "), "json text\n");
+  EXPECT_EQ(fish_complete("certctl-admin cache truncate --se"), "--serial\n");
   EXPECT_EQ(zsh->find("(generate-docs)"), std::string::npos);
   EXPECT_EQ(fish->find("-a generate-docs"), std::string::npos);
   // Balanced quotes: every line of the fish script has an even number of
@@ -235,6 +252,16 @@ TEST_F(CertctldDocsTest, CompletionsOfferEveryOption) {
   auto syntax = RunProcess({"bash", "-n", script});
   ASSERT_TRUE(syntax.ok());
   EXPECT_EQ(syntax->exit_code, 0) << syntax->output;
+  auto zsh_syntax =
+      RunProcess({"zsh", "-n", std::string(CERTCTL_SOURCE_DIR) + "/completions/_certctld"});
+  ASSERT_TRUE(zsh_syntax.ok());
+  EXPECT_EQ(zsh_syntax->exit_code, 0) << zsh_syntax->output;
+  auto fished = RunProcess({"fish", "--no-config", "-c",
+                          "source $argv[1]; complete -C 'certctld --log-format ' | cut -f1 | "
+                          "sort | string join ' '",
+                          std::string(CERTCTL_SOURCE_DIR) + "/completions/certctld.fish"});
+  ASSERT_TRUE(fished.ok());
+  EXPECT_EQ(fished->output, "json text\n");
 }
 
 }  // namespace

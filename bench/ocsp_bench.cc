@@ -1,0 +1,178 @@
+// OCSP answering cost on each of certctld's paths (OcspService::Respond, the
+// function the POST and GET handlers call), against the harness PostgreSQL:
+//
+//   BM_OcspMemoryHit     the answer is in the in-process cache: parse the
+//                        request, look it up, return the stored DER
+//   BM_OcspDatabaseHit   not in memory (a one-entry memory cache and a
+//                        rotating serial): read the ocsp_response_cache row,
+//                        check it (parses, current responder, agrees with
+//                        certificate_revocations) and serve it
+//   BM_OcspLiveSign      a request with a nonce, which bypasses every cache:
+//                        look up the certificate and its revocation, sign
+//                        with the responder's ECDSA P-256 key
+//
+//   ocsp_bench --benchmark_filter=Ocsp
+//
+// kCertificates certificates, a quarter of them revoked, inserted with one
+// INSERT ... SELECT generate_series outside the timing.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "certctl/config/config.h"
+#include "certctl/log/logging.h"
+#include "certctl/ops/issuer_ops.h"
+#include "certctl/ops/ocsp_ops.h"
+#include "certctl/pki/ca.h"
+#include "certctl/pki/ocsp.h"
+#include "support/pg_harness.h"
+
+namespace certctl {
+namespace {
+
+constexpr int kCertificates = 10000;
+constexpr int kWarmSerials = 1000;  // answers cached in ocsp_response_cache
+
+struct Environment {
+  testing::TempDir dir;
+  std::unique_ptr<Database> db;
+  Config config;
+  ops::CaKeyring keyring;
+  CaMaterial ca;
+  std::vector<std::string> serials;   // the first kWarmSerials, canonical
+  std::vector<std::string> requests;  // DER, one per warm serial, no nonce
+
+  Status Prepare() {
+    auto& cluster = testing::TestCluster::Get();
+    std::string url = cluster.Url(cluster.CreateMigratedDatabase());
+    ASSIGN_OR_RETURN(db, Database::Open({.url = url, .pool_size = 4}));
+    config.ocsp_responder_key_dir = dir / "ocsp-keys";
+    ASSIGN_OR_RETURN(ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
+    RETURN_IF_ERROR(WriteCaFiles(ca, dir / "ca.crt", dir / "ca.key"));
+    ops::OpReport report;
+    auto ctx = Context();
+    RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, dir / "ca.crt",
+                                              dir / "ca.key", report));
+    testing::Sql(
+        url,
+        "WITH c AS (INSERT INTO certificates (issuer_id, serial, generation, subject, "
+        "not_before, not_after, cert_der, issued_by) "
+        "SELECT 'iss-local', '1' || substr(md5(i::text) || md5((-i)::text), 1, 39), 1, "
+        "'CN=bench-' || i, now() - interval '1 day', now() + interval '90 days', "
+        "'\\x00'::bytea, 'bench' FROM generate_series(1, " +
+            std::to_string(kCertificates) +
+            ") AS i RETURNING serial) "
+            "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
+            "revoked_at, revoked_by) SELECT 'iss-local', serial, 1, 1, now(), 'bench' "
+            "FROM c WHERE abs(hashtext(serial)) % 4 = 0");
+    testing::Sql(url, "ANALYZE");
+    std::string list = testing::Sql(
+        url, "SELECT string_agg(serial, ',' ORDER BY serial) FROM (SELECT serial FROM "
+             "certificates ORDER BY serial LIMIT " + std::to_string(kWarmSerials) + ") s");
+    for (size_t from = 0; from < list.size();) {
+      size_t comma = std::min(list.find(',', from), list.size());
+      serials.push_back(list.substr(from, comma - from));
+      from = comma + 1;
+    }
+    ops::OpReport responder;
+    RETURN_IF_ERROR(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder));
+    ops::OcspService warm(Context());
+    for (const auto& serial : serials) {
+      ASSIGN_OR_RETURN(std::string der, ops::MakeOcspRequest(ctx, kLocalIssuerId, serial));
+      auto answer = warm.Respond(kLocalIssuerId, der);
+      if (answer.response_status != 0 || answer.cert_status == "unknown") {
+        return Status::Internal("warming " + serial + " answered " + answer.cert_status);
+      }
+      requests.push_back(std::move(der));
+    }
+    return Status::Ok();
+  }
+
+  ops::OpContext Context() {
+    return ops::OpContext{
+        *db,          config,  SystemClock::Instance(),
+        NullLogger(), keyring, ops::Actor{"bench", "bench-host", "ocsp_bench", ""}};
+  }
+};
+
+Environment& Env() {
+  static std::unique_ptr<Environment> env;
+  if (!env) {
+    env = std::make_unique<Environment>();
+    Status s = env->Prepare();
+    if (!s.ok()) {
+      fprintf(stderr, "bench setup: %s\n", s.ToString().c_str());
+      std::abort();
+    }
+  }
+  return *env;
+}
+
+// Fails the benchmark unless `answer` is a signed good/revoked answer from
+// the expected source.
+bool Check(benchmark::State& state, const ops::OcspService::Answer& answer, bool cached,
+           bool from_memory) {
+  if (answer.response_status != 0 ||
+      (answer.cert_status != "good" && answer.cert_status != "revoked") ||
+      answer.cache_hit != cached || answer.from_memory != from_memory) {
+    state.SkipWithError(("unexpected answer: status " + answer.cert_status + ", cache_hit " +
+                         std::to_string(answer.cache_hit) + ", from_memory " +
+                         std::to_string(answer.from_memory))
+                            .c_str());
+    return false;
+  }
+  return true;
+}
+
+void BM_OcspMemoryHit(benchmark::State& state) {
+  Environment& env = Env();
+  ops::OcspService service(env.Context());
+  const std::string& request = env.requests.front();
+  service.Respond(kLocalIssuerId, request);  // into memory
+  for (auto _ : state) {
+    auto answer = service.Respond(kLocalIssuerId, request);
+    if (!Check(state, answer, true, true)) return;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OcspMemoryHit)->Unit(benchmark::kMicrosecond);
+
+void BM_OcspDatabaseHit(benchmark::State& state) {
+  Environment& env = Env();
+  ops::OcspService service(env.Context(), /*memory_entries=*/1);
+  size_t i = 0;
+  for (auto _ : state) {
+    auto answer = service.Respond(kLocalIssuerId, env.requests[i++ % env.requests.size()]);
+    if (!Check(state, answer, true, false)) return;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OcspDatabaseHit)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_OcspLiveSign(benchmark::State& state) {
+  Environment& env = Env();
+  ops::OcspService service(env.Context());
+  std::vector<std::string> requests;
+  for (size_t i = 0; i < 100; ++i) {
+    auto serial = Serial::Parse(env.serials[i]);
+    auto der = MakeOcspRequestDer(env.ca.cert.get(), {*serial}, nullptr,
+                                  std::string(16, static_cast<char>('a' + i % 26)));
+    if (!der.ok()) return state.SkipWithError(der.status().ToString().c_str());
+    requests.push_back(*der);
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    auto answer = service.Respond(kLocalIssuerId, requests[i++ % requests.size()]);
+    if (!Check(state, answer, false, false) || !answer.nonce) return;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OcspLiveSign)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+}  // namespace
+}  // namespace certctl
+
+BENCHMARK_MAIN();

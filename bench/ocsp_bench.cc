@@ -70,8 +70,10 @@ struct Environment {
             "FROM c WHERE abs(hashtext(serial)) % 4 = 0");
     testing::Sql(url, "ANALYZE");
     std::string list = testing::Sql(
-        url, "SELECT string_agg(serial, ',' ORDER BY serial) FROM (SELECT serial FROM "
-             "certificates ORDER BY serial LIMIT " + std::to_string(kWarmSerials) + ") s");
+        url,
+        "SELECT string_agg(serial, ',' ORDER BY serial) FROM (SELECT serial FROM "
+        "certificates ORDER BY serial LIMIT " +
+            std::to_string(kWarmSerials) + ") s");
     for (size_t from = 0; from < list.size();) {
       size_t comma = std::min(list.find(',', from), list.size());
       serials.push_back(list.substr(from, comma - from));
@@ -81,7 +83,8 @@ struct Environment {
     RETURN_IF_ERROR(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder));
     ops::OcspService warm(Context());
     for (const auto& serial : serials) {
-      ASSIGN_OR_RETURN(std::string der, ops::MakeOcspRequest(ctx, kLocalIssuerId, serial));
+      ASSIGN_OR_RETURN(std::string der,
+                       ops::MakeOcspRequest(ctx, kLocalIssuerId, serial));
       auto answer = warm.Respond(kLocalIssuerId, der);
       if (answer.response_status != 0 || answer.cert_status == "unknown") {
         return Status::Internal("warming " + serial + " answered " + answer.cert_status);
@@ -118,9 +121,9 @@ bool Check(benchmark::State& state, const ops::OcspService::Answer& answer, bool
   if (answer.response_status != 0 ||
       (answer.cert_status != "good" && answer.cert_status != "revoked") ||
       answer.cache_hit != cached || answer.from_memory != from_memory) {
-    state.SkipWithError(("unexpected answer: status " + answer.cert_status + ", cache_hit " +
-                         std::to_string(answer.cache_hit) + ", from_memory " +
-                         std::to_string(answer.from_memory))
+    state.SkipWithError(("unexpected answer: status " + answer.cert_status +
+                         ", cache_hit " + std::to_string(answer.cache_hit) +
+                         ", from_memory " + std::to_string(answer.from_memory))
                             .c_str());
     return false;
   }
@@ -145,7 +148,8 @@ void BM_OcspDatabaseHit(benchmark::State& state) {
   ops::OcspService service(env.Context(), /*memory_entries=*/1);
   size_t i = 0;
   for (auto _ : state) {
-    auto answer = service.Respond(kLocalIssuerId, env.requests[i++ % env.requests.size()]);
+    auto answer =
+        service.Respond(kLocalIssuerId, env.requests[i++ % env.requests.size()]);
     if (!Check(state, answer, true, false)) return;
   }
   state.SetItemsProcessed(state.iterations());

@@ -1,9 +1,8 @@
 #include "daemon/listener.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
-
-#include <algorithm>
 
 #include "certctl/config/config.h"
 #include "daemon/http_session.h"

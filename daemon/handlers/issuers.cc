@@ -1,6 +1,6 @@
 // GET /api/v1/issuers and GET /api/v1/audit.
-#include "certctl/ops/certificate_ops.h"
 #include "certctl/ops/audit_ops.h"
+#include "certctl/ops/certificate_ops.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/time_format.h"
 #include "daemon/handlers/common.h"
@@ -81,7 +81,8 @@ HttpResponse ListAudit(const HttpRequest& req, App& app) {
     audit_query.limit = *n;
   }
   ops::OpReport report;
-  if (Status s = ops::ListAuditEvents(ctx, audit_query, report); !s.ok()) return ErrorResponse(s);
+  if (Status s = ops::ListAuditEvents(ctx, audit_query, report); !s.ok())
+    return ErrorResponse(s);
   return JsonResponse(200, {{"items", report.data["events"]}});
 }
 

@@ -103,7 +103,8 @@ TEST_F(DocsTest, BashCompletionCompletesCommandsOptionsAndValues) {
     auto r = RunProcess({"bash", "-c",
                          "source \"$0\"; COMP_WORDS=" + words +
                              "; COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _certctl_admin; "
-                             "((${#COMPREPLY[@]})) && printf '%s\\n' \"${COMPREPLY[@]}\" | sort | tr '\\n' ' '",
+                             "((${#COMPREPLY[@]})) && printf '%s\\n' \"${COMPREPLY[@]}\" "
+                             "| sort | tr '\\n' ' '",
                          script});
     EXPECT_TRUE(r.ok());
     return r.ok() ? r->output : std::string();
@@ -133,7 +134,8 @@ TEST_F(DocsTest, ZshAndFishCompletionsParseAndComplete) {
   EXPECT_NE(fish->find("-l output -x -a 'text json'"), std::string::npos);
   // The shells themselves: zsh parses its script; fish loads its own and
   // completes a command line with it.
-  auto zsh_syntax = RunProcess({"zsh", "-n", Generated("completions") + "/_certctl-admin"});
+  auto zsh_syntax =
+      RunProcess({"zsh", "-n", Generated("completions") + "/_certctl-admin"});
   ASSERT_TRUE(zsh_syntax.ok());
   EXPECT_EQ(zsh_syntax->exit_code, 0) << zsh_syntax->output;
   auto fish_complete = [&](const std::string& line) {
@@ -177,9 +179,11 @@ class CertctldDocsTest : public ::testing::Test {
   // `word` occurs in `text` not followed by a letter or dash: "--log" is
   // not found in "--log-level".
   static bool HasWord(const std::string& text, const std::string& word) {
-    for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    for (size_t at = text.find(word); at != std::string::npos;
+         at = text.find(word, at + 1)) {
       char next = at + word.size() < text.size() ? text[at + word.size()] : ' ';
-      if (!std::isalnum(static_cast<unsigned char>(next)) && next != '-' && next != '\\') {
+      if (!std::isalnum(static_cast<unsigned char>(next)) && next != '-' &&
+          next != '\\') {
         return true;
       }
     }
@@ -191,7 +195,8 @@ class CertctldDocsTest : public ::testing::Test {
     EXPECT_TRUE(help.ok() && help->exit_code == 0);
     std::vector<std::string> out;
     std::string text = help.ok() ? help->output : "";
-    for (size_t at = text.find("--"); at != std::string::npos; at = text.find("--", at + 2)) {
+    for (size_t at = text.find("--"); at != std::string::npos;
+         at = text.find("--", at + 2)) {
       size_t end = text.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", at + 2);
       out.push_back(text.substr(at, end - at));
     }
@@ -217,10 +222,11 @@ TEST_F(CertctldDocsTest, ManPageDocumentsEveryOptionAndKeyAndRendersCleanly) {
     EXPECT_TRUE(HasWord(section, roff)) << "certctld.8 lacks " << option;
   }
   for (const auto& name : ConfigEnvironmentNames()) {
-    EXPECT_NE(page.find(name), std::string::npos) << "certctld.8 does not document " << name;
+    EXPECT_NE(page.find(name), std::string::npos)
+        << "certctld.8 does not document " << name;
   }
-  auto groff = RunProcess(
-      {"groff", "-man", "-Tutf8", "-ww", "-z", std::string(CERTCTL_SOURCE_DIR) + "/man/certctld.8"});
+  auto groff = RunProcess({"groff", "-man", "-Tutf8", "-ww", "-z",
+                           std::string(CERTCTL_SOURCE_DIR) + "/man/certctld.8"});
   ASSERT_TRUE(groff.ok());
   EXPECT_EQ(groff->exit_code, 0);
   EXPECT_EQ(groff->output, "");
@@ -239,8 +245,8 @@ TEST_F(CertctldDocsTest, CompletionsOfferEveryOption) {
   std::string script = std::string(CERTCTL_SOURCE_DIR) + "/completions/certctld.bash";
   auto complete = [&](const std::string& words, int cword) {
     auto r = RunProcess({"bash", "-c",
-                         "source \"$0\"; COMP_WORDS=" + words + "; COMP_CWORD=" +
-                             std::to_string(cword) +
+                         "source \"$0\"; COMP_WORDS=" + words +
+                             "; COMP_CWORD=" + std::to_string(cword) +
                              "; _certctld; printf '%s ' \"${COMPREPLY[@]}\"",
                          script});
     EXPECT_TRUE(r.ok());
@@ -252,14 +258,15 @@ TEST_F(CertctldDocsTest, CompletionsOfferEveryOption) {
   auto syntax = RunProcess({"bash", "-n", script});
   ASSERT_TRUE(syntax.ok());
   EXPECT_EQ(syntax->exit_code, 0) << syntax->output;
-  auto zsh_syntax =
-      RunProcess({"zsh", "-n", std::string(CERTCTL_SOURCE_DIR) + "/completions/_certctld"});
+  auto zsh_syntax = RunProcess(
+      {"zsh", "-n", std::string(CERTCTL_SOURCE_DIR) + "/completions/_certctld"});
   ASSERT_TRUE(zsh_syntax.ok());
   EXPECT_EQ(zsh_syntax->exit_code, 0) << zsh_syntax->output;
-  auto fished = RunProcess({"fish", "--no-config", "-c",
-                          "source $argv[1]; complete -C 'certctld --log-format ' | cut -f1 | "
-                          "sort | string join ' '",
-                          std::string(CERTCTL_SOURCE_DIR) + "/completions/certctld.fish"});
+  auto fished =
+      RunProcess({"fish", "--no-config", "-c",
+                  "source $argv[1]; complete -C 'certctld --log-format ' | cut -f1 | "
+                  "sort | string join ' '",
+                  std::string(CERTCTL_SOURCE_DIR) + "/completions/certctld.fish"});
   ASSERT_TRUE(fished.ok());
   EXPECT_EQ(fished->output, "json text\n");
 }

@@ -2,9 +2,8 @@
 // scope, size limits, keep-alive and the drain.
 #include "daemon/server.h"
 
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -99,7 +98,8 @@ TEST_F(ServerTest, HttpsApiAndPlainPkiListener) {
 // spinning, counts the failures, and serves the waiting client once
 // descriptors are free again.
 TEST_F(ServerTest, AcceptBacksOffWhileOutOfDescriptors) {
-  auto port = std::stoi(server_->pki_address().substr(server_->pki_address().rfind(':') + 1));
+  auto port =
+      std::stoi(server_->pki_address().substr(server_->pki_address().rfind(':') + 1));
   int client = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(client, 0);
   timeval timeout{.tv_sec = 10, .tv_usec = 0};

@@ -7,7 +7,8 @@
 
 namespace certctl::testing {
 
-std::string SelfSignedCaPem(const std::string& cn, TimePoint not_before, TimePoint not_after) {
+std::string SelfSignedCaPem(const std::string& cn, TimePoint not_before,
+                            TimePoint not_after) {
   auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
   auto serial = Serial::Random();
   if (!key.ok() || !serial.ok()) std::abort();

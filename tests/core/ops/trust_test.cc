@@ -25,7 +25,9 @@ std::string CaPem(const std::string& cn, TimePoint not_before, TimePoint not_aft
 class TrustTest : public testing::OpsTest {
  protected:
   TimePoint now_ = std::chrono::system_clock::now();
-  std::string Good(const std::string& cn) { return CaPem(cn, now_ - hours(1), now_ + hours(24)); }
+  std::string Good(const std::string& cn) {
+    return CaPem(cn, now_ - hours(1), now_ + hours(24));
+  }
 };
 
 TEST_F(TrustTest, CheckNamesTheExactReason) {
@@ -36,7 +38,8 @@ TEST_F(TrustTest, CheckNamesTheExactReason) {
   EXPECT_EQ(*check(Good("a") + "junk").problem, ops::TrustProblem::kGarbage);
   auto expired = check(Good("a") + CaPem("old", now_ - hours(48), now_ - hours(24)));
   EXPECT_EQ(*expired.problem, ops::TrustProblem::kExpired);
-  EXPECT_NE(expired.message.find("certificate 2 (CN=old)"), std::string::npos) << expired.message;
+  EXPECT_NE(expired.message.find("certificate 2 (CN=old)"), std::string::npos)
+      << expired.message;
   EXPECT_EQ(*check(CaPem("future", now_ + hours(1), now_ + hours(48))).problem,
             ops::TrustProblem::kNotYetValid);
   EXPECT_EQ(*ops::CheckTrustBundleFile(*dir_ / "missing.pem", now_).problem,
@@ -54,20 +57,23 @@ TEST_F(TrustTest, BadReloadKeepsTheOldPoolAndAudits) {
   ASSERT_NE(before, nullptr);
   EXPECT_EQ(before->entries[0].subject, "CN=first");
 
-  ASSERT_TRUE(WriteFileAtomic(path, "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n",
-                              {.mode = 0644, .keep_backup = false})
+  ASSERT_TRUE(WriteFileAtomic(
+                  path, "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n",
+                  {.mode = 0644, .keep_backup = false})
                   .ok());
   ops::OpReport bad;
   Status s = ops::ReloadTrustAnchors(ctx, registry, "est", bad);
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(bad.data["bundles"][0]["problem"], "garbage");
   EXPECT_EQ(registry.Find("est")->Snapshot(), before);  // the old pool stays
-  EXPECT_EQ(Sql(url_, "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
-                      "WHERE action = 'trust.reload'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
+                "WHERE action = 'trust.reload'"),
             "started,succeeded,started,failed");
 
   ops::OpReport unknown;
-  EXPECT_EQ(ops::ReloadTrustAnchors(ctx, registry, "nope", unknown).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ops::ReloadTrustAnchors(ctx, registry, "nope", unknown).code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(TrustTest, ReadersNeverSeeAHalfLoadedPool) {

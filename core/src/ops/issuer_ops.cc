@@ -34,14 +34,18 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
           "the CA certificate in " + cert_path + " (sha256 " + fingerprint.substr(0, 16) +
           "...) is not the active CA generation " + std::to_string(active->generation) +
           " of " + issuer + " (sha256 " + active->cert_sha256.substr(0, 16) +
-          "...). Were the CA files replaced by hand? Put the original files back, or rotate "
-          "the CA with `certctl-admin ca rotate " + issuer + "`, which keeps the old "
-          "generation serving the certificates it issued");
+          "...). Were the CA files replaced by hand? Put the original files back: certctl "
+          "must keep signing CRLs and OCSP answers for what generation " +
+          std::to_string(active->generation) +
+          " issued. A new CA has to be registered as a new generation with `certctl-admin "
+          "ca rotate " + issuer + "`, which this version does not have yet");
     }
     ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, issuer));
     if (!generations.empty()) {
-      return Status::FailedPrecondition("issuer " + issuer + " has no active CA generation; "
-                                        "use `certctl-admin ca rotate " + issuer + "`");
+      return Status::FailedPrecondition(
+          "issuer " + issuer + " has generations but none is active; reactivating one "
+          "needs `certctl-admin ca rotate " + issuer + "`, which this version does not "
+          "have yet");
     }
     ASSIGN_OR_RETURN(bool created, IssuerRepo::Ensure(tx, issuer, issuer));
     (void)created;

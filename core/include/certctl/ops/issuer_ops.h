@@ -13,7 +13,9 @@ namespace certctl::ops {
 //  - new issuer: creates it and registers the CA as generation 1 (audited);
 //  - same certificate as the active generation: nothing to do;
 //  - different certificate: FailedPrecondition. Files replaced by hand are
-//    refused; the message names `certctl-admin ca rotate` instead.
+//    refused; the message says to put the original files back and names
+//    `certctl-admin ca rotate` (not implemented yet) as the way to register
+//    a new CA, saying that this version lacks it.
 // On success the CA is installed in ctx.keyring. report.data has "issuer",
 // "generation", "registered" (bool), "fingerprint".
 Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,

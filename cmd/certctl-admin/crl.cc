@@ -108,15 +108,12 @@ void RegisterStatus(AdminApp& app, CLI::App* crl) {
 
 ops::OpReport RegenerateOne(ops::OpContext& ctx, const std::string& issuer,
                             bool invalidate_only) {
-  ops::OpReport part;
+  ops::OpReport part;  // both set target and data["issuer"], also on failure
   if (invalidate_only) {
     (void)ops::InvalidateCrlCache(ctx, issuer, part);
   } else {
     (void)ops::RegenerateCrl(ctx, issuer, ops::CrlTrigger::kAdmin, part);
   }
-  part.target = issuer;
-  if (!part.data.is_object()) part.data = nlohmann::json::object();
-  part.data["issuer"] = issuer;
   return part;
 }
 

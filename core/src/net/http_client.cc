@@ -165,7 +165,8 @@ Result<asio::ssl::context> MakeTlsContext(const HttpClientOptions& options) {
   SSL_CTX* native = ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
-  if (options.use_system_store && SSL_CTX_set_default_verify_paths(native) != 1) {
+  // The system store (OpenSSL's default paths) is always trusted, plus ca_file.
+  if (SSL_CTX_set_default_verify_paths(native) != 1) {
     return OpenSslError(StatusCode::kConfiguration, "load the system trust store");
   }
   if (!options.ca_file.empty() &&

@@ -10,9 +10,7 @@ namespace {
 
 constexpr int kMaxLimit = 100000;
 
-}  // namespace
-
-nlohmann::json AuditEventJson(const AuditEvent& e) {
+nlohmann::json EventJson(const AuditEvent& e) {
   // parameters is jsonb in the database, so it always parses; keep the text
   // if it somehow does not rather than failing the whole listing.
   nlohmann::json parameters = nlohmann::json::parse(e.parameters_json, nullptr, false);
@@ -31,6 +29,8 @@ nlohmann::json AuditEventJson(const AuditEvent& e) {
       {"duration_ms", e.duration_ms ? nlohmann::json(*e.duration_ms) : nlohmann::json()},
       {"correlation_id", e.correlation_id}};
 }
+
+}  // namespace
 
 Result<TimePoint> ParseSince(std::string_view text, TimePoint now) {
   if (auto d = ParseDuration(text); d.ok()) return now - *d;
@@ -58,7 +58,7 @@ Status ListAuditEvents(OpContext& ctx, const AuditQuery& query, OpReport& report
   bool limited = static_cast<int>(events->size()) > query.limit;
   if (limited) events->erase(events->begin());  // oldest first: drop the extra oldest
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& e : *events) list.push_back(AuditEventJson(e));
+  for (const auto& e : *events) list.push_back(EventJson(e));
   report.data["events"] = list;
   report.data["count"] = events->size();
   report.data["limited"] = limited;

@@ -325,6 +325,7 @@ Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& r
   report.operation = "crl.invalidate";
   report.target = issuer;
   report.dry_run = ctx.dry_run;
+  report.data = {{"issuer", issuer}};  // also when the issuer is unknown
   auto targets = Targets(ctx, issuer, std::nullopt);
   if (!targets.ok() && targets.status().code() != StatusCode::kFailedPrecondition) {
     return report.status = targets.status();
@@ -335,7 +336,7 @@ Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& r
     int64_t rows = 0;
     std::string next;
     RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
-      ASSIGN_OR_RETURN(rows, CrlRepo::Count(tx, issuer));
+      ASSIGN_OR_RETURN(rows, InvalidationRepo::CountCrls(tx, issuer));
       ASSIGN_OR_RETURN(auto active, IssuerRepo::ActiveGeneration(tx, issuer));
       if (!active) {
         next =

@@ -29,7 +29,7 @@ Result<std::vector<CaGenerationRecord>> PublishingGenerations(Transaction& tx,
     bool publishes = gen.state == GenerationState::kActive;
     if (!publishes) {
       ASSIGN_OR_RETURN(
-          publishes, CrlRepo::HasUnexpiredCertificates(tx, issuer, gen.generation, now));
+          publishes, CertificateRepo::GenerationHasUnexpired(tx, issuer, gen.generation, now));
     }
     if (publishes) out.push_back(std::move(gen));
   }

@@ -126,7 +126,7 @@ std::vector<GenerationCa> OcspEngine::RememberGenerations(
       }
       cert = std::shared_ptr<X509>(std::move(parsed).value().release(), X509_free);
     }
-    out.push_back({g.generation, g.state == GenerationState::kActive, cert});
+    out.push_back({g.generation, cert});
   }
   generations_[issuer] = out;
   return out;

@@ -54,7 +54,6 @@ Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_
 // A parsed CA certificate of one generation, shared.
 struct GenerationCa {
   int generation = 0;
-  bool active = false;
   std::shared_ptr<X509> cert;
 };
 

@@ -6,6 +6,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp_responder.h"
+#include "certctl/store/certificate_repo.h"
 #include "certctl/store/invalidation.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/ocsp_repo.h"
@@ -70,8 +71,6 @@ Result<NewResponder> IssueResponder(OpContext& ctx, const CaGenerationRecord& ge
   if (!keep_key) {
     RETURN_IF_ERROR(EnsureDirectory(ctx.config.ocsp_responder_key_dir, 0700));
     RETURN_IF_ERROR(WritePrivateKeyFile(path, key.get(), {}, &out.key_backup));
-    // The backup keeps the old file's mode; a key must never stay readable.
-    if (!out.key_backup.empty()) ::chmod(out.key_backup.c_str(), 0600);
     report.steps.push_back(
         "wrote new responder key " + path +
         (out.key_backup.empty() ? "" : " (old key kept as " + out.key_backup + ")"));
@@ -103,11 +102,14 @@ Result<NewResponder> IssueResponder(OpContext& ctx, const CaGenerationRecord& ge
 struct GenerationAndRow {
   CaGenerationRecord generation;
   std::optional<OcspResponderRecord> row;
-  int64_t cached_answers = 0;
+  int64_t cached_answers = 0;  // only when asked for
 };
 
+// The generation (the active one when unset) and its responder row; with
+// `count_cached`, also the issuer's cached OCSP answers (reset-responder's
+// plan; the lazy bootstrap on the request path does not pay for the count).
 Result<GenerationAndRow> ReadGeneration(OpContext& ctx, const std::string& issuer,
-                                        std::optional<int> generation) {
+                                        std::optional<int> generation, bool count_cached) {
   return ctx.db.Query<GenerationAndRow>([&](Transaction& tx) -> Result<GenerationAndRow> {
     GenerationAndRow out;
     std::optional<CaGenerationRecord> found;
@@ -124,8 +126,10 @@ Result<GenerationAndRow> ReadGeneration(OpContext& ctx, const std::string& issue
     out.generation = std::move(*found);
     ASSIGN_OR_RETURN(out.row,
                      OcspResponderRepo::Find(tx, issuer, out.generation.generation));
-    ASSIGN_OR_RETURN(out.cached_answers,
-                     InvalidationRepo::CountOcspAnswers(tx, issuer, ""));
+    if (count_cached) {
+      ASSIGN_OR_RETURN(out.cached_answers,
+                       InvalidationRepo::CountOcspAnswers(tx, issuer, ""));
+    }
     return out;
   });
 }
@@ -147,7 +151,8 @@ Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int genera
                  {"responder", nullptr}};
   return RunMutation(ctx, spec, report, [&]() -> Status {
     // Read under the lock: another process may just have done the work.
-    ASSIGN_OR_RETURN(GenerationAndRow state, ReadGeneration(ctx, issuer, generation));
+    ASSIGN_OR_RETURN(GenerationAndRow state,
+                     ReadGeneration(ctx, issuer, generation, /*count_cached=*/false));
     ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(state.generation));
     ResponderVerdict verdict =
         Judge(ctx.config, state.row, ca->cert.get(), ctx.clock.Now());
@@ -197,7 +202,7 @@ Status RotateDueOcspResponders(OpContext& ctx, OpReport& report) {
         if (g.state == GenerationState::kActive) return true;
         ASSIGN_OR_RETURN(auto row, OcspResponderRepo::Find(tx, issuer.id, g.generation));
         if (!row) return false;
-        return OcspResponderRepo::GenerationHasLiveCertificates(tx, issuer.id,
+        return CertificateRepo::GenerationHasUnexpired(tx, issuer.id,
                                                                 g.generation, now);
       });
       if (!needed.ok()) return report.status = needed.status();
@@ -235,7 +240,8 @@ Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_k
                     {{"keep_key", keep_key}},
                     {OcspResponderLockName(issuer), OcspCacheLockName(issuer)}};
   return RunMutation(ctx, spec, report, [&]() -> Status {
-    ASSIGN_OR_RETURN(GenerationAndRow state, ReadGeneration(ctx, issuer, std::nullopt));
+    ASSIGN_OR_RETURN(GenerationAndRow state,
+                     ReadGeneration(ctx, issuer, std::nullopt, /*count_cached=*/true));
     const CaGenerationRecord& gen = state.generation;
     std::string path = ResponderKeyPath(ctx.config, issuer, gen.generation);
     std::string old_serial = state.row ? state.row->serial_number : "";

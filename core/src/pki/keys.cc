@@ -1,5 +1,10 @@
 #include "certctl/pki/keys.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -85,7 +90,16 @@ Status WritePrivateKeyFile(const std::filesystem::path& path, EVP_PKEY* key,
   ASSIGN_OR_RETURN(SecretString pem, PrivateKeyToPem(key));
   WriteOptions o = options;
   o.mode = 0600;
-  return WriteFileAtomic(path, pem.view(), o, backup_out);
+  std::string backup;
+  RETURN_IF_ERROR(WriteFileAtomic(path, pem.view(), o, &backup));
+  // The backup keeps the old file's mode; an old key must not stay readable
+  // by others either.
+  if (!backup.empty() && ::chmod(backup.c_str(), 0600) != 0) {
+    return Status::Internal("chmod 0600 the key backup " + backup + ": " +
+                            std::strerror(errno));
+  }
+  if (backup_out) *backup_out = std::move(backup);
+  return Status::Ok();
 }
 
 std::string DescribeKey(EVP_PKEY* key) {

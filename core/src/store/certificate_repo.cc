@@ -175,6 +175,18 @@ Result<std::vector<CertificateStatusRecord>> CertificateRepo::FindBySerial(
   });
 }
 
+Result<bool> CertificateRepo::GenerationHasUnexpired(Transaction& tx,
+                                                     const std::string& issuer,
+                                                     int generation, TimePoint now) {
+  return GuardValue<bool>("look for unexpired certificates", [&] {
+    auto r = tx.Exec("certificate_generation_unexpired",
+                     "SELECT EXISTS (SELECT 1 FROM certificates WHERE issuer_id = $1 "
+                     "AND generation = $2 AND not_after > to_timestamp($3))",
+                     issuer, generation, EpochParam(now));
+    return r[0][0].as<bool>();
+  });
+}
+
 Result<CertificatePage> CertificateRepo::List(Transaction& tx,
                                               const CertificateListFilter& filter,
                                               TimePoint now) {

@@ -148,26 +148,6 @@ Status CrlRepo::Upsert(Transaction& tx, const CrlCacheRecord& c) {
   });
 }
 
-Result<int64_t> CrlRepo::Count(Transaction& tx, const std::string& issuer) {
-  return GuardValue<int64_t>("count cached CRLs", [&] {
-    auto r = tx.Exec("crl_cache_count",
-                     "SELECT count(*) FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)",
-                     issuer);
-    return r[0][0].as<int64_t>();
-  });
-}
-
-Result<bool> CrlRepo::HasUnexpiredCertificates(Transaction& tx, const std::string& issuer,
-                                               int generation, TimePoint now) {
-  return GuardValue<bool>("look for unexpired certificates", [&] {
-    auto r = tx.Exec("crl_generation_unexpired",
-                     "SELECT EXISTS (SELECT 1 FROM certificates WHERE issuer_id = $1 "
-                     "AND generation = $2 AND not_after > to_timestamp($3))",
-                     issuer, generation, EpochParam(now));
-    return r[0][0].as<bool>();
-  });
-}
-
 Result<int64_t> CrlRepo::ReserveNumberAbove(Transaction& tx, const std::string& issuer,
                                             int generation, int64_t published) {
   return GuardValue<int64_t>("advance CRL number", [&] {

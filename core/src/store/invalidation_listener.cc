@@ -30,7 +30,6 @@ struct InvalidationListener::Impl {
   std::unique_ptr<pqxx::connection> conn;
   std::deque<std::string> queue;
   std::unique_ptr<Receiver> receiver;
-  int64_t malformed = 0;
 };
 
 InvalidationListener::InvalidationListener(std::unique_ptr<Impl> impl)
@@ -88,17 +87,11 @@ Status InvalidationListener::Wait(std::chrono::milliseconds timeout,
     std::string payload = std::move(impl_->queue.front());
     impl_->queue.pop_front();
     auto what = Invalidation::FromPayload(payload);
-    if (what.ok()) {
-      fn(*what);
-    } else {
-      ++impl_->malformed;
-    }
+    if (what.ok()) fn(*what);  // a malformed payload is skipped
   }
   if (!s.ok() && s.code() == StatusCode::kInternal)
     return Status::Unavailable(s.message());
   return s;
 }
-
-int64_t InvalidationListener::malformed() const { return impl_->malformed; }
 
 }  // namespace certctl

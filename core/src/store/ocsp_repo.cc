@@ -59,19 +59,6 @@ Result<std::optional<OcspResponderRecord>> OcspResponderRepo::Find(
   });
 }
 
-Result<std::vector<OcspResponderRecord>> OcspResponderRepo::List(Transaction& tx) {
-  static const std::string sql =
-      std::string("SELECT ") + kResponderColumns +
-      " FROM ocsp_responder_certs ORDER BY issuer_id, generation";
-  return GuardValue<std::vector<OcspResponderRecord>>("list OCSP responders", [&] {
-    std::vector<OcspResponderRecord> out;
-    for (const auto& r : tx.Exec("ocsp_responder_list", sql.c_str())) {
-      out.push_back(ResponderFrom(r));
-    }
-    return out;
-  });
-}
-
 Status OcspResponderRepo::Replace(Transaction& tx, const OcspResponderRecord& o,
                                   const std::string& reason, TimePoint now) {
   return Guard("replace OCSP responder", [&] {
@@ -132,19 +119,6 @@ Result<std::vector<OcspResponderHistoryRecord>> OcspResponderRepo::History(
       out.push_back({ResponderFrom(r), OptionalTimeFrom(r[9]), r[10].as<std::string>()});
     }
     return out;
-  });
-}
-
-Result<bool> OcspResponderRepo::GenerationHasLiveCertificates(Transaction& tx,
-                                                              const std::string& issuer,
-                                                              int generation,
-                                                              TimePoint now) {
-  return GuardValue<bool>("look for live certificates", [&] {
-    auto r = tx.Exec("ocsp_generation_live",
-                     "SELECT EXISTS (SELECT 1 FROM certificates WHERE issuer_id = $1 AND "
-                     "generation = $2 AND not_after > to_timestamp($3))",
-                     issuer, generation, EpochParam(now));
-    return r[0][0].as<bool>();
   });
 }
 

@@ -45,8 +45,6 @@ struct HttpClientOptions {
   // PEM file of extra CAs trusted for https:// (e.g. the certctl local CA
   // that signed certctld's dev certificate). Empty: none.
   std::string ca_file;
-  // Also trust the system store (OpenSSL's default paths). Default true.
-  bool use_system_store = true;
   // Largest response body accepted. Default 16 MiB (a CRL of ~500k entries).
   uint64_t max_body_bytes = 16u << 20;
   std::string user_agent = "certctl";
@@ -91,8 +89,6 @@ class HttpClient {
   Result<HttpResponse> Post(
       const std::string& url, const std::string& content_type, std::string body,
       std::vector<std::pair<std::string, std::string>> headers = {}) const;
-
-  const HttpClientOptions& options() const { return options_; }
 
  private:
   HttpClientOptions options_;

@@ -7,7 +7,6 @@
 #include <string_view>
 
 #include "certctl/ops/op.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops {
 
@@ -29,10 +28,6 @@ Result<TimePoint> ParseSince(std::string_view text, TimePoint now);
 // "limited" (true when `limit` cut older matches off)}.
 // InvalidArgument for a limit out of range.
 Status ListAuditEvents(OpContext& ctx, const AuditQuery& query, OpReport& report);
-
-// One audit event as the JSON object listed above (shared by the CLI's
-// `audit list` and certctld's GET /api/v1/audit).
-nlohmann::json AuditEventJson(const AuditEvent& event);
 
 // `audit verify`: walks the whole log in id order recomputing every link.
 // report.data: {"rows_checked", "intact", "first_broken_id"|null,

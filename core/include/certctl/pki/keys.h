@@ -29,7 +29,7 @@ Result<UniquePtr<EVP_PKEY>> ParsePrivateKeyPem(std::string_view pem);
 Result<UniquePtr<EVP_PKEY>> LoadPrivateKeyFile(const std::filesystem::path& path);
 
 // Writes the key atomically with mode 0600 (see WriteFileAtomic); an existing
-// file is kept as a backup unless options say otherwise.
+// file is kept as a backup, also mode 0600, unless options say otherwise.
 Status WritePrivateKeyFile(const std::filesystem::path& path, EVP_PKEY* key,
                            const WriteOptions& options = {}, std::string* backup_out = nullptr);
 

@@ -42,6 +42,10 @@ class CertificateRepo {
   // Ordered by issue time, oldest first; `now` decides what is expired.
   static Result<CertificatePage> List(Transaction& tx, const CertificateListFilter& filter,
                                       TimePoint now);
+  // Whether `generation` signed certificates still unexpired at `now`: a
+  // retired generation keeps publishing CRLs and needs a responder until then.
+  static Result<bool> GenerationHasUnexpired(Transaction& tx, const std::string& issuer,
+                                             int generation, TimePoint now);
 };
 
 class RevocationRepo {

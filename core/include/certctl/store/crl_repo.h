@@ -64,13 +64,6 @@ class CrlRepo {
   // of a few MB (through a temporary table), so the driver never holds
   // another full copy. InvalidArgument for an empty crl_der.
   static Status Upsert(Transaction& tx, const CrlCacheRecord& record);
-  // Number of cached CRLs of `issuer` (all issuers when empty).
-  static Result<int64_t> Count(Transaction& tx, const std::string& issuer);
-
-  // Whether `generation` signed certificates that are still unexpired at `now`
-  // (a retired generation keeps publishing CRLs until then).
-  static Result<bool> HasUnexpiredCertificates(Transaction& tx, const std::string& issuer,
-                                               int generation, TimePoint now);
 
   // Moves the CRL number counter of a generation to `published` + 1 when it is
   // at or below `published` (the counter was rolled back behind the cached

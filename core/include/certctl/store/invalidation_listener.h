@@ -28,14 +28,11 @@ class InvalidationListener {
   ~InvalidationListener();
 
   // Waits up to `timeout` for notifications and hands each well-formed one to
-  // `fn`, in the order they were sent; malformed payloads are counted and
+  // `fn`, in the order they were sent; malformed payloads are
   // skipped. Returns OK after a timeout or after delivering; Unavailable when
   // the connection was lost.
   Status Wait(std::chrono::milliseconds timeout,
               const std::function<void(const Invalidation&)>& fn);
-
-  // Payloads that could not be parsed since Connect.
-  int64_t malformed() const;
 
  private:
   struct Impl;

@@ -51,8 +51,6 @@ class OcspResponderRepo {
   static Result<std::optional<OcspResponderRecord>> Find(Transaction& tx,
                                                          const std::string& issuer,
                                                          int generation);
-  // Every current responder (all issuers), ordered by issuer and generation.
-  static Result<std::vector<OcspResponderRecord>> List(Transaction& tx);
 
   // Makes `record` the current responder of its generation. The row it
   // replaces (if any) is kept in ocsp_responder_cert_history with
@@ -66,11 +64,6 @@ class OcspResponderRepo {
   static Result<std::vector<OcspResponderHistoryRecord>> History(
       Transaction& tx, const std::string& issuer, int generation, int limit);
 
-  // Whether the generation still has certificates valid at `now` (a retired
-  // generation needs a responder only while it does).
-  static Result<bool> GenerationHasLiveCertificates(Transaction& tx,
-                                                    const std::string& issuer,
-                                                    int generation, TimePoint now);
 };
 
 // Where a cache scan resumes: after this primary key.

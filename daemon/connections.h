@@ -48,7 +48,6 @@ struct ServerShared {
   boost::asio::thread_pool& workers;
   TlsContextHolder& tls;
   Connections connections;
-  std::atomic<bool> draining{false};
 };
 
 }  // namespace certctl::daemon

@@ -77,7 +77,7 @@ class HttpSession : public SessionControl {
   void Register() { id_ = shared_.connections.Add(derived().shared_from_this()); }
 
   void DoRead() {
-    if (shared_.draining) return derived().DoClose();
+    if (shared_.app.readiness().draining()) return derived().DoClose();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kApiBodyLimit);
@@ -167,7 +167,7 @@ class HttpSession : public SessionControl {
   }
 
   void Send(HttpResponse r) {
-    bool keep = keep_alive_ && !shared_.draining;
+    bool keep = keep_alive_ && !shared_.app.readiness().draining();
     auto status = static_cast<http::status>(r.status);
     if (head_) {
       auto res = std::make_shared<http::response<http::empty_body>>(status, version_);
@@ -263,7 +263,7 @@ class TlsSession : public HttpSession<TlsSession>,
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->Register();
-      if (self->shared().draining) return;
+      if (self->shared().app.readiness().draining()) return;
       beast::get_lowest_layer(self->stream_).expires_after(kHandshakeTimeout);
       self->stream_.async_handshake(
           ssl::stream_base::server,

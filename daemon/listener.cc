@@ -86,7 +86,7 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     return RetryAcceptLater();
   }
   retry_delay_ = std::chrono::milliseconds(0);
-  if (shared_.draining) {
+  if (shared_.app.readiness().draining()) {
     boost::system::error_code ignored;
     socket.close(ignored);
   } else if (kind_ == ListenerKind::kApi) {

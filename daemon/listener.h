@@ -27,7 +27,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void Stop();
   // The bound address, e.g. "127.0.0.1:8443".
   const std::string& local_address() const { return local_address_; }
-  ListenerKind kind() const { return kind_; }
 
  private:
   Listener(boost::asio::io_context& ioc, ListenerKind kind, ServerShared& shared);

@@ -14,10 +14,9 @@ namespace {
 using Handler = HttpResponse (*)(const HttpRequest&, App&);
 
 struct RouteSpec {
-  const char* method;   // "GET" (also serves HEAD) or "POST"
-  const char* pattern;  // "{name}" captures a segment, "{name*}" the rest of the path
-  const char* endpoint;
-  bool pki;  // served on the plain-HTTP PKI listener too
+  const char* method;    // "GET" (also serves HEAD) or "POST"
+  const char* pattern;   // "{name}" captures a segment, "{name*}" the rest of the path
+  const char* endpoint;  // the PKI listener serves the routes under kPkiPrefix
   std::optional<ApiRole> role;
   Handler handler;
 };
@@ -25,29 +24,26 @@ struct RouteSpec {
 const std::vector<RouteSpec>& Routes() {
   using namespace handlers;
   static const std::vector<RouteSpec> routes = {
-      {"GET", "/healthz", "healthz", false, std::nullopt, Healthz},
-      {"GET", "/readyz", "readyz", false, std::nullopt, Readyz},
-      {"GET", "/metrics", "metrics", false, std::nullopt, MetricsText},
-      {"POST", "/api/v1/certificates", "api_issue", false, ApiRole::kOperator,
-       IssueCertificate},
-      {"GET", "/api/v1/certificates", "api_list_certificates", false, ApiRole::kReader,
+      {"GET", "/healthz", "healthz", std::nullopt, Healthz},
+      {"GET", "/readyz", "readyz", std::nullopt, Readyz},
+      {"GET", "/metrics", "metrics", std::nullopt, MetricsText},
+      {"POST", "/api/v1/certificates", "api_issue", ApiRole::kOperator, IssueCertificate},
+      {"GET", "/api/v1/certificates", "api_list_certificates", ApiRole::kReader,
        ListCertificates},
-      {"GET", "/api/v1/certificates/{serial}", "api_get_certificate", false,
-       ApiRole::kReader, GetCertificate},
-      {"POST", "/api/v1/certificates/{serial}/revoke", "api_revoke", false,
-       ApiRole::kOperator, RevokeCertificate},
-      {"GET", "/api/v1/issuers", "api_issuers", false, ApiRole::kReader, ListIssuers},
-      {"GET", "/api/v1/audit", "api_audit", false, ApiRole::kReader, ListAudit},
-      {"POST", "/api/v1/admin/trust-anchors/{name}/reload", "api_trust_reload", false,
+      {"GET", "/api/v1/certificates/{serial}", "api_get_certificate", ApiRole::kReader,
+       GetCertificate},
+      {"POST", "/api/v1/certificates/{serial}/revoke", "api_revoke", ApiRole::kOperator,
+       RevokeCertificate},
+      {"GET", "/api/v1/issuers", "api_issuers", ApiRole::kReader, ListIssuers},
+      {"GET", "/api/v1/audit", "api_audit", ApiRole::kReader, ListAudit},
+      {"POST", "/api/v1/admin/trust-anchors/{name}/reload", "api_trust_reload",
        ApiRole::kAdmin, ReloadTrustAnchor},
-      {"GET", "/.well-known/pki/crl/{issuer}", "crl", true, std::nullopt, GetCrl},
-      {"GET", "/.well-known/pki/crl/{issuer}/{generation}", "crl", true, std::nullopt,
-       GetCrl},
-      {"POST", "/.well-known/pki/ocsp/{issuer}", "ocsp_post", true, std::nullopt,
-       OcspPost},
-      {"GET", "/.well-known/pki/ocsp/{issuer}/serial/{serial}", "ocsp_serial", true,
+      {"GET", "/.well-known/pki/crl/{issuer}", "crl", std::nullopt, GetCrl},
+      {"GET", "/.well-known/pki/crl/{issuer}/{generation}", "crl", std::nullopt, GetCrl},
+      {"POST", "/.well-known/pki/ocsp/{issuer}", "ocsp_post", std::nullopt, OcspPost},
+      {"GET", "/.well-known/pki/ocsp/{issuer}/serial/{serial}", "ocsp_serial",
        std::nullopt, OcspGetBySerial},
-      {"GET", "/.well-known/pki/ocsp/{issuer}/{request*}", "ocsp_get", true, std::nullopt,
+      {"GET", "/.well-known/pki/ocsp/{issuer}/{request*}", "ocsp_get", std::nullopt,
        OcspGet},
   };
   return routes;
@@ -131,10 +127,6 @@ HttpResponse Dispatch(HttpRequest& req, App& app, std::string& endpoint) {
   }
   const RouteSpec& route = *found.route;
   endpoint = route.endpoint;
-  if (req.listener == ListenerKind::kPki && !route.pki) {
-    return ErrorResponse(404, "not_found",
-                         "this listener serves only /.well-known/pki/*");
-  }
   if (route.role) {
     auto principal = Authenticate(req.Header("authorization"), app.config().api_keys);
     if (!principal.ok()) {

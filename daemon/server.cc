@@ -97,14 +97,11 @@ void Server::WaitForStop() {
   state_->cv.wait(lock, [&] { return state_->stop_requested; });
 }
 
-void Server::RequestStop() { state_->Request(); }
-
 size_t Server::Drain() {
   State& s = *state_;
   if (s.stopped) return 0;
   s.stopped = true;
-  s.app.readiness().SetDraining();
-  s.shared.draining = true;
+  s.app.readiness().SetDraining();  // sessions and listeners read it too
   if (s.api) s.api->Stop();
   if (s.pki) s.pki->Stop();
   auto deadline = std::chrono::steady_clock::now() + s.options.drain_timeout;

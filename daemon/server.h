@@ -39,9 +39,8 @@ class Server {
   // SIGHUP calls `on_hangup` on the worker pool (never on an I/O thread).
   void Start(std::function<void()> on_hangup);
 
-  // Blocks until a stop is requested (signal or RequestStop).
+  // Blocks until SIGTERM or SIGINT asks to stop.
   void WaitForStop();
-  void RequestStop();
 
   // Graceful drain: /readyz turns 503, the listeners close (new connections
   // are refused), idle keep-alive connections close, requests in flight get

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 namespace certctl::daemon::handlers {
 
@@ -71,6 +72,11 @@ Result<int> ParseBoundedInt(std::string_view text, const char* what, int min, in
                                    ", not \"" + std::string(text.substr(0, 40)) + "\"");
   }
   return n;
+}
+
+int64_t SecondsUntil(TimePoint when, TimePoint now) {
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
+  return std::max<int64_t>(0, left);
 }
 
 bool IsIssuerId(std::string_view id) {

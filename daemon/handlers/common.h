@@ -1,6 +1,7 @@
 // Small helpers the handlers share: JSON bodies, query parameters, ids.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "certctl/util/clock.h"
 #include "certctl/util/status.h"
 #include "daemon/app.h"
 #include "daemon/http_message.h"
@@ -33,6 +35,10 @@ Result<std::map<std::string, std::string>> QueryParams(
 
 // A decimal integer within [min, max]; InvalidArgument naming `what`.
 Result<int> ParseBoundedInt(std::string_view text, const char* what, int min, int max);
+
+// Whole seconds from `now` until `when`, never negative (Cache-Control
+// max-age of CRLs and OCSP answers).
+int64_t SecondsUntil(TimePoint when, TimePoint now);
 
 // Issuer ids as the schema allows them: ^[a-z0-9][a-z0-9-]{0,62}$.
 bool IsIssuerId(std::string_view id);

@@ -25,11 +25,6 @@ bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
   return false;
 }
 
-int64_t SecondsUntil(TimePoint when, TimePoint now) {
-  auto left = std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
-  return std::max<int64_t>(0, left);
-}
-
 }  // namespace
 
 HttpResponse GetCrl(const HttpRequest& req, App& app) {

@@ -42,9 +42,7 @@ HttpResponse Answer(App& app, const ops::OcspService::Answer& a, bool cacheable_
     r.Set("Cache-Control", "no-store");
     return r;
   }
-  TimePoint now = app.clock().Now();
-  auto left = std::max<int64_t>(
-      0, std::chrono::duration_cast<std::chrono::seconds>(*a.next_update - now).count());
+  int64_t left = SecondsUntil(*a.next_update, app.clock().Now());
   r.Set("Cache-Control",
         "max-age=" + std::to_string(left) + ", public, no-transform, must-revalidate");
   r.Set("Expires", HttpDate(*a.next_update));

@@ -24,14 +24,11 @@
 #include <map>
 #include <memory>
 
-#include "certctl/config/config.h"
-#include "certctl/log/logging.h"
+#include "bench/bench_environment.h"
 #include "certctl/ops/crl_ops.h"
-#include "certctl/ops/issuer_ops.h"
 #include "certctl/pki/ca.h"
 #include "certctl/pki/crl_builder.h"
 #include "certctl/util/encoding.h"
-#include "support/pg_harness.h"
 
 namespace certctl {
 namespace {
@@ -64,46 +61,15 @@ void MemoryCounters(benchmark::State& state, double baseline_mb) {
   state.counters["baseline_mb"] = baseline_mb;
 }
 
-// One database with iss-local and N revoked certificates.
-struct Environment {
-  testing::TempDir dir;
-  std::unique_ptr<Database> db;
-  Config config;
-  ops::CaKeyring keyring;
+// One database with iss-local and N revoked certificates; reasons cycle
+// through unspecified (no extension), keyCompromise, superseded, cessation.
+struct Environment : bench::BenchEnvironment {
   bool regenerated = false;  // crl_cache holds a CRL of all N revocations
 
   Status Prepare(int64_t n) {
-    auto& cluster = testing::TestCluster::Get();
-    std::string url = cluster.Url(cluster.CreateMigratedDatabase());
-    ASSIGN_OR_RETURN(db, Database::Open({.url = url, .pool_size = 4}));
-    ASSIGN_OR_RETURN(auto ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
-    RETURN_IF_ERROR(WriteCaFiles(ca, dir / "ca.crt", dir / "ca.key"));
-    ops::OpReport report;
-    auto ctx = Context();
-    RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, dir / "ca.crt",
-                                              dir / "ca.key", report));
-    // 40-digit serials like Serial::Random's; reasons cycle through
-    // unspecified (no extension), keyCompromise, superseded, cessation.
-    testing::Sql(
-        url,
-        "WITH c AS (INSERT INTO certificates (issuer_id, serial, generation, subject, "
-        "not_before, not_after, cert_der, issued_by) "
-        "SELECT 'iss-local', '1' || substr(md5(i::text) || md5((-i)::text), 1, 39), 1, "
-        "'CN=bench-' || i, now() - interval '1 day', now() + interval '90 days', "
-        "'\\x00'::bytea, 'bench' FROM generate_series(1, " +
-            std::to_string(n) +
-            ") AS i RETURNING serial) "
-            "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
-            "revoked_at, revoked_by) SELECT 'iss-local', serial, 1, "
-            "(ARRAY[0, 1, 4, 5])[1 + abs(hashtext(serial)) % 4], now(), 'bench' FROM c");
-    testing::Sql(url, "ANALYZE");
+    RETURN_IF_ERROR(BenchEnvironment::Prepare("crl_bench"));
+    InsertCertificates(n, "true", "(ARRAY[0, 1, 4, 5])[1 + abs(hashtext(serial)) % 4]");
     return Status::Ok();
-  }
-
-  ops::OpContext Context() {
-    return ops::OpContext{
-        *db,          config,  SystemClock::Instance(),
-        NullLogger(), keyring, ops::Actor{"bench", "bench-host", "crl_bench", ""}};
   }
 };
 
@@ -112,12 +78,7 @@ Environment& EnvironmentFor(int64_t n) {
   auto& env = envs[n];
   if (!env) {
     env = std::make_unique<Environment>();
-    Status s = env->Prepare(n);
-    if (!s.ok()) {
-      fprintf(stderr, "bench setup for %lld revocations: %s\n", static_cast<long long>(n),
-              s.ToString().c_str());
-      std::abort();
-    }
+    bench::AbortUnless(env->Prepare(n));
   }
   return *env;
 }

@@ -13,8 +13,8 @@
 //
 //   ocsp_bench --benchmark_filter=Ocsp
 //
-// kCertificates certificates, a quarter of them revoked, inserted with one
-// INSERT ... SELECT generate_series outside the timing.
+// The certificates are inserted with one INSERT ... SELECT generate_series
+// outside the timing.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -22,13 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "certctl/config/config.h"
-#include "certctl/log/logging.h"
-#include "certctl/ops/issuer_ops.h"
+#include "bench/bench_environment.h"
 #include "certctl/ops/ocsp_ops.h"
-#include "certctl/pki/ca.h"
 #include "certctl/pki/ocsp.h"
-#include "support/pg_harness.h"
 
 namespace certctl {
 namespace {
@@ -36,39 +32,15 @@ namespace {
 constexpr int kCertificates = 10000;
 constexpr int kWarmSerials = 1000;  // answers cached in ocsp_response_cache
 
-struct Environment {
-  testing::TempDir dir;
-  std::unique_ptr<Database> db;
-  Config config;
-  ops::CaKeyring keyring;
-  CaMaterial ca;
+// kCertificates certificates, a quarter revoked (keyCompromise); the first
+// kWarmSerials answered once, so their answers are in ocsp_response_cache.
+struct Environment : bench::BenchEnvironment {
   std::vector<std::string> serials;   // the first kWarmSerials, canonical
   std::vector<std::string> requests;  // DER, one per warm serial, no nonce
 
   Status Prepare() {
-    auto& cluster = testing::TestCluster::Get();
-    std::string url = cluster.Url(cluster.CreateMigratedDatabase());
-    ASSIGN_OR_RETURN(db, Database::Open({.url = url, .pool_size = 4}));
-    config.ocsp_responder_key_dir = dir / "ocsp-keys";
-    ASSIGN_OR_RETURN(ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
-    RETURN_IF_ERROR(WriteCaFiles(ca, dir / "ca.crt", dir / "ca.key"));
-    ops::OpReport report;
-    auto ctx = Context();
-    RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, dir / "ca.crt",
-                                              dir / "ca.key", report));
-    testing::Sql(
-        url,
-        "WITH c AS (INSERT INTO certificates (issuer_id, serial, generation, subject, "
-        "not_before, not_after, cert_der, issued_by) "
-        "SELECT 'iss-local', '1' || substr(md5(i::text) || md5((-i)::text), 1, 39), 1, "
-        "'CN=bench-' || i, now() - interval '1 day', now() + interval '90 days', "
-        "'\\x00'::bytea, 'bench' FROM generate_series(1, " +
-            std::to_string(kCertificates) +
-            ") AS i RETURNING serial) "
-            "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
-            "revoked_at, revoked_by) SELECT 'iss-local', serial, 1, 1, now(), 'bench' "
-            "FROM c WHERE abs(hashtext(serial)) % 4 = 0");
-    testing::Sql(url, "ANALYZE");
+    RETURN_IF_ERROR(BenchEnvironment::Prepare("ocsp_bench"));
+    InsertCertificates(kCertificates, "abs(hashtext(serial)) % 4 = 0", "1");
     std::string list = testing::Sql(
         url,
         "SELECT string_agg(serial, ',' ORDER BY serial) FROM (SELECT serial FROM "
@@ -79,6 +51,7 @@ struct Environment {
       serials.push_back(list.substr(from, comma - from));
       from = comma + 1;
     }
+    auto ctx = Context();
     ops::OpReport responder;
     RETURN_IF_ERROR(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder));
     ops::OcspService warm(Context());
@@ -93,23 +66,13 @@ struct Environment {
     }
     return Status::Ok();
   }
-
-  ops::OpContext Context() {
-    return ops::OpContext{
-        *db,          config,  SystemClock::Instance(),
-        NullLogger(), keyring, ops::Actor{"bench", "bench-host", "ocsp_bench", ""}};
-  }
 };
 
 Environment& Env() {
   static std::unique_ptr<Environment> env;
   if (!env) {
     env = std::make_unique<Environment>();
-    Status s = env->Prepare();
-    if (!s.ok()) {
-      fprintf(stderr, "bench setup: %s\n", s.ToString().c_str());
-      std::abort();
-    }
+    bench::AbortUnless(env->Prepare());
   }
   return *env;
 }

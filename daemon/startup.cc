@@ -14,7 +14,8 @@ Runtime::~Runtime() {
   db.reset();
   if (dev && dev->cluster) {
     Status s = dev->cluster->Stop();
-    if (!s.ok() && logger) logger->warn("stopping the dev PostgreSQL cluster: {}", s.ToString());
+    if (!s.ok() && logger)
+      logger->warn("stopping the dev PostgreSQL cluster: {}", s.ToString());
   }
 }
 
@@ -24,7 +25,8 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   load.path = options.config_path;
   load.path_is_explicit = options.config_explicit;
   if (options.dev) {
-    ASSIGN_OR_RETURN(ops::DevEnvironment env, ops::PrepareDevEnvironment(options.data_dir));
+    ASSIGN_OR_RETURN(ops::DevEnvironment env,
+                     ops::PrepareDevEnvironment(options.data_dir));
     rt->dev = std::move(env);
     if (!options.config_explicit) {
       load.path = rt->dev->config_path;
@@ -35,8 +37,10 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   rt->config.dev = options.dev;
   if (options.dev) rt->config.data_dir = rt->dev->data_dir;
 
-  std::string format = options.log_format.empty() ? rt->config.log_format : options.log_format;
-  std::string level = options.log_level.empty() ? rt->config.log_level : options.log_level;
+  std::string format =
+      options.log_format.empty() ? rt->config.log_format : options.log_format;
+  std::string level =
+      options.log_level.empty() ? rt->config.log_level : options.log_level;
   auto log_format = ParseLogFormat(format);
   if (!log_format.ok()) return Status::Configuration(log_format.status().message());
   auto logger = MakeLogger("certctld", *log_format, level);
@@ -51,15 +55,17 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
         "no CA configured for issuer iss-local: set CERTCTL_CA_CERT_PATH and "
         "CERTCTL_CA_KEY_PATH (or run `certctld --dev` for a local development CA)");
   }
-  ASSIGN_OR_RETURN(rt->db, Database::Open({.url = std::string(rt->config.database_url.view()),
-                                           .pool_size = rt->config.database_pool_size,
-                                           .application_name = "certctld"}));
+  ASSIGN_OR_RETURN(rt->db,
+                   Database::Open({.url = std::string(rt->config.database_url.view()),
+                                   .pool_size = rt->config.database_pool_size,
+                                   .application_name = "certctld"}));
   RETURN_IF_ERROR(RequireCurrentSchema(*rt->db));
   rt->logger->info("database {} is at the current schema", rt->db->MaskedUrl());
 
   rt->keyring = std::make_unique<ops::CaKeyring>();
-  ops::OpContext ctx{*rt->db, rt->config, *rt->clock, rt->logger, *rt->keyring,
-                     ops::Actor{"certctld", HostName(), "certctld", ""}};
+  ops::OpContext ctx{*rt->db,      rt->config,
+                     *rt->clock,   rt->logger,
+                     *rt->keyring, ops::Actor{"certctld", HostName(), "certctld", ""}};
   ops::OpReport report;
   RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, rt->config.ca_cert_path,
                                             rt->config.ca_key_path, report));

@@ -20,17 +20,18 @@
 namespace certctl::daemon {
 
 struct DaemonOptions {
-  std::string config_path;        // --config; empty: the default path if it exists
+  std::string config_path;  // --config; empty: the default path if it exists
   bool config_explicit = false;
-  bool dev = false;               // --dev
+  bool dev = false;                                // --dev
   std::string data_dir = ops::kDefaultDevDataDir;  // --data-dir (dev mode)
-  std::string log_format;         // --log-format; empty: from config
-  std::string log_level;          // --log-level; empty: from config
+  std::string log_format;                          // --log-format; empty: from config
+  std::string log_level;                           // --log-level; empty: from config
 };
 
 // What start-up produced; owned by main for the process lifetime.
 struct Runtime {
-  std::optional<ops::DevEnvironment> dev;  // set in dev mode; its cluster is stopped at exit
+  std::optional<ops::DevEnvironment>
+      dev;  // set in dev mode; its cluster is stopped at exit
   Config config;
   std::shared_ptr<spdlog::logger> logger;
   std::unique_ptr<Database> db;

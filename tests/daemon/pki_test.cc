@@ -182,20 +182,24 @@ TEST_F(PkiTest, OcspGetWithBase64AndBySerial) {
 TEST_F(PkiTest, RevocationRacingALiveSigningNeverLeavesGoodCached) {
   auto c = Issue("race.example");
   int calls = 0;
-  app_->ocsp().SetBeforeWriteBackHookForTesting([&](const std::string&, const std::string&) {
-    if (++calls > 1) return;
-    // The API revocation lands after "good" was signed, before it is cached.
-    auto r = Post("/api/v1/certificates/" + c.serial + "/revoke", R"({"reason": "keyCompromise"})");
-    EXPECT_EQ(r.status, 200) << r.body;
-  });
+  app_->ocsp().SetBeforeWriteBackHookForTesting(
+      [&](const std::string&, const std::string&) {
+        if (++calls > 1) return;
+        // The API revocation lands after "good" was signed, before it is cached.
+        auto r = Post("/api/v1/certificates/" + c.serial + "/revoke",
+                      R"({"reason": "keyCompromise"})");
+        EXPECT_EQ(r.status, 200) << r.body;
+      });
   std::string request = OcspRequest(c.serial);
   auto racing = PostOcsp(request);
   ASSERT_EQ(racing.status, 200);
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ocsp_response_cache WHERE cert_status = 0"), "0");
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ocsp_response_cache WHERE cert_status = 0"),
+            "0");
   auto check = CheckResponse(PostOcsp(request).body, c.serial);
   EXPECT_NE(check.output.find(": revoked"), std::string::npos) << check.output;
-  EXPECT_NE(check.output.find("Reason: keyCompromise"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("Reason: keyCompromise"), std::string::npos)
+      << check.output;
 }
 
 TEST_F(PkiTest, NonceIsEchoedAndNotCached) {

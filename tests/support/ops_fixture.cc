@@ -28,13 +28,19 @@ void OpsTest::SetUp() {
   keyring_ = std::make_unique<ops::CaKeyring>();
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report);
+  Status s =
+      ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report);
   ASSERT_TRUE(s.ok()) << s.ToString();
 }
 
 ops::OpContext OpsTest::Context(bool dry_run) {
-  ops::OpContext ctx{db(), config_, SystemClock::Instance(), NullLogger(), *keyring_,
-                     ops::Actor{"tester", "test-host", "certctl-test", "certctl-test --run"}};
+  ops::OpContext ctx{
+      db(),
+      config_,
+      SystemClock::Instance(),
+      NullLogger(),
+      *keyring_,
+      ops::Actor{"tester", "test-host", "certctl-test", "certctl-test --run"}};
   ctx.dry_run = dry_run;
   return ctx;
 }

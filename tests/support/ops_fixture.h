@@ -24,7 +24,8 @@ class OpsTest : public DatabaseTest {
   // Issues a certificate for `cn` through ops::IssueCertificate (server-side key).
   ops::IssuedCertificate Issue(const std::string& cn = "leaf.example");
   // Revokes through ops::RevokeCertificate.
-  ops::RevokeResult Revoke(const std::string& serial, const std::string& reason = "keyCompromise");
+  ops::RevokeResult Revoke(const std::string& serial,
+                           const std::string& reason = "keyCompromise");
 
   // Row count of a table (for "dry run changes nothing" checks).
   int64_t Count(const std::string& table);

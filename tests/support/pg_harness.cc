@@ -1,11 +1,11 @@
 #include "support/pg_harness.h"
 
-#include <pqxx/pqxx>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <pqxx/pqxx>
 
 #include "certctl/store/migrator.h"
 
@@ -87,7 +87,8 @@ void DatabaseTest::SetUp() {
   auto& cluster = TestCluster::Get();
   db_name_ = cluster.CreateMigratedDatabase();
   url_ = cluster.Url(db_name_);
-  auto db = Database::Open({.url = url_, .pool_size = 4, .application_name = "certctl-test"});
+  auto db =
+      Database::Open({.url = url_, .pool_size = 4, .application_name = "certctl-test"});
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   db_ = std::move(db).value();
 }

@@ -26,7 +26,9 @@ class TestCluster {
   std::string CreateEmptyDatabase();
   // A new database with the current schema (cloned from the template).
   std::string CreateMigratedDatabase();
-  std::string Url(const std::string& database) const { return cluster_->ConnectionString(database); }
+  std::string Url(const std::string& database) const {
+    return cluster_->ConnectionString(database);
+  }
 
   LocalCluster& cluster() { return *cluster_; }
   // Stops and starts the server (for tests of outages).

@@ -26,15 +26,17 @@ struct KeySpec {
 
 std::string EnvName(std::string_view key) {
   std::string out = "CERTCTL_";
-  for (char c : key) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : key)
+    out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   return out;
 }
 
 Status Invalid(std::string_view key, std::string_view value, std::string_view why,
                bool secret = false) {
-  std::string shown = secret ? std::string(SecretString::kMasked) : "\"" + std::string(value) + "\"";
-  return Status::Configuration("invalid value " + shown + " for " + std::string(key) + " (" +
-                               EnvName(key) + "): " + std::string(why));
+  std::string shown =
+      secret ? std::string(SecretString::kMasked) : "\"" + std::string(value) + "\"";
+  return Status::Configuration("invalid value " + shown + " for " + std::string(key) +
+                               " (" + EnvName(key) + "): " + std::string(why));
 }
 
 Setter String(std::string Config::*field) {
@@ -74,7 +76,8 @@ Setter Int(const char* key, int Config::*field, int min, int max) {
   };
 }
 
-Setter OneOf(const char* key, std::string Config::*field, std::vector<std::string> allowed) {
+Setter OneOf(const char* key, std::string Config::*field,
+             std::vector<std::string> allowed) {
   return [=](Config& c, const std::string& v) {
     if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
       std::string list;
@@ -114,10 +117,11 @@ const std::vector<KeySpec>& KeyTable() {
       {"ocsp_response_validity", false,
        Duration("ocsp_response_validity", &Config::ocsp_response_validity)},
       {"certificate_default_validity_days", false,
-       Int("certificate_default_validity_days", &Config::certificate_default_validity_days, 1,
-           3650)},
+       Int("certificate_default_validity_days",
+           &Config::certificate_default_validity_days, 1, 3650)},
       {"certificate_max_validity_days", false,
-       Int("certificate_max_validity_days", &Config::certificate_max_validity_days, 1, 3650)},
+       Int("certificate_max_validity_days", &Config::certificate_max_validity_days, 1,
+           3650)},
       {"api_key", true, Secret(&Config::api_key)},
       {"config_encryption_key", true, Secret(&Config::config_encryption_key)},
       {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token)},
@@ -128,7 +132,8 @@ const std::vector<KeySpec>& KeyTable() {
       {"base_url", false, String(&Config::base_url)},
       {"pid_file", false, String(&Config::pid_file)},
       {"log_level", false,
-       OneOf("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error"})},
+       OneOf("log_level", &Config::log_level,
+             {"trace", "debug", "info", "warn", "error"})},
       {"log_format", false, OneOf("log_format", &Config::log_format, {"text", "json"})},
   };
   return table;
@@ -145,12 +150,13 @@ const KeySpec* FindKey(std::string_view key) {
 Result<std::string> ReadSecretFile(std::string_view key, const std::string& path) {
   auto content = ReadFile(path);
   if (!content.ok()) {
-    return Status::Configuration("cannot read " + std::string(key) + "_file " + path + ": " +
-                                 content.status().message());
+    return Status::Configuration("cannot read " + std::string(key) + "_file " + path +
+                                 ": " + content.status().message());
   }
   std::string v = std::move(content).value();
   while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  if (v.empty()) return Status::Configuration(std::string(key) + "_file " + path + " is empty");
+  if (v.empty())
+    return Status::Configuration(std::string(key) + "_file " + path + " is empty");
   return v;
 }
 
@@ -167,9 +173,11 @@ std::string Where(const YAML::Node& node, const std::string& file) {
 }
 
 Status ParseApiKeys(const YAML::Node& list, const std::string& file, Config& c) {
-  if (!list.IsSequence()) return Status::Configuration(Where(list, file) + ": api_keys must be a list");
+  if (!list.IsSequence())
+    return Status::Configuration(Where(list, file) + ": api_keys must be a list");
   for (const auto& item : list) {
-    if (!item.IsMap()) return Status::Configuration(Where(item, file) + ": api_keys entry must be a map");
+    if (!item.IsMap())
+      return Status::Configuration(Where(item, file) + ": api_keys entry must be a map");
     ApiKeyConfig k;
     std::string plain;
     for (const auto& kv : item) {
@@ -191,11 +199,13 @@ Status ParseApiKeys(const YAML::Node& list, const std::string& file, Config& c) 
         }
         k.key_sha256 = HexEncode(*raw);
       } else {
-        return Status::Configuration(Where(kv.first, file) + ": unknown api_keys field \"" +
-                                     field + "\" (name, role, key, key_file, key_sha256)");
+        return Status::Configuration(Where(kv.first, file) +
+                                     ": unknown api_keys field \"" + field +
+                                     "\" (name, role, key, key_file, key_sha256)");
       }
     }
-    if (k.name.empty()) return Status::Configuration(Where(item, file) + ": api_keys entry needs a name");
+    if (k.name.empty())
+      return Status::Configuration(Where(item, file) + ": api_keys entry needs a name");
     if (plain.empty() == k.key_sha256.empty()) {
       return Status::Configuration(Where(item, file) + ": api_keys entry " + k.name +
                                    " needs exactly one of key, key_file, key_sha256");
@@ -231,10 +241,12 @@ Status ApplyYaml(const std::string& file, Config& c) {
   } catch (const YAML::BadFile&) {
     return Status::Configuration("cannot read config file " + file);
   } catch (const YAML::Exception& e) {
-    return Status::Configuration("config file " + file + " is not valid YAML: " + e.what());
+    return Status::Configuration("config file " + file +
+                                 " is not valid YAML: " + e.what());
   }
   if (root.IsNull()) return Status::Ok();
-  if (!root.IsMap()) return Status::Configuration("config file " + file + " must be a YAML map");
+  if (!root.IsMap())
+    return Status::Configuration("config file " + file + " must be a YAML map");
   try {
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
@@ -247,7 +259,8 @@ Status ApplyYaml(const std::string& file, Config& c) {
         continue;
       }
       if (!kv.second.IsScalar()) {
-        return Status::Configuration(Where(kv.first, file) + ": " + key + " must be a single value");
+        return Status::Configuration(Where(kv.first, file) + ": " + key +
+                                     " must be a single value");
       }
       std::string value = kv.second.as<std::string>();
       if (key.size() > 5 && key.ends_with("_file")) {
@@ -262,7 +275,8 @@ Status ApplyYaml(const std::string& file, Config& c) {
       }
       const KeySpec* spec = FindKey(key);
       if (!spec) {
-        return Status::Configuration(Where(kv.first, file) + ": unknown key \"" + key + "\"");
+        return Status::Configuration(Where(kv.first, file) + ": unknown key \"" + key +
+                                     "\"");
       }
       RETURN_IF_ERROR(spec->set(c, value));
     }
@@ -278,7 +292,8 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Config& c
     auto direct = env.find(name);
     auto file = spec.secret ? env.find(name + "_FILE") : env.end();
     if (direct != env.end() && file != env.end()) {
-      return Status::Configuration("both " + name + " and " + name + "_FILE are set; set one");
+      return Status::Configuration("both " + name + " and " + name +
+                                   "_FILE are set; set one");
     }
     if (direct != env.end()) {
       RETURN_IF_ERROR(spec.set(c, direct->second));
@@ -299,7 +314,8 @@ Status Validate(Config& c) {
   }
   if (c.crl_generation_interval >= c.crl_validity) {
     return Invalid("crl_generation_interval", FormatDuration(c.crl_generation_interval),
-                   "must be shorter than crl_validity (" + FormatDuration(c.crl_validity) +
+                   "must be shorter than crl_validity (" +
+                       FormatDuration(c.crl_validity) +
                        ") so a CRL never expires between runs");
   }
   if (c.ocsp_response_validity < hours(8) || c.ocsp_response_validity > hours(24 * 10)) {
@@ -307,7 +323,8 @@ Status Validate(Config& c) {
                    "must be between 8h and 10d (CA/Browser Forum)");
   }
   if (c.ocsp_responder_renew_before >= c.ocsp_responder_validity) {
-    return Invalid("ocsp_responder_renew_before", FormatDuration(c.ocsp_responder_renew_before),
+    return Invalid("ocsp_responder_renew_before",
+                   FormatDuration(c.ocsp_responder_renew_before),
                    "must be shorter than ocsp_responder_validity");
   }
   if (c.certificate_default_validity_days > c.certificate_max_validity_days) {
@@ -327,7 +344,8 @@ Status Validate(Config& c) {
     for (const auto& k : c.api_keys) {
       if (k.name == "default") {
         return Status::Configuration(
-            "api_keys has an entry named \"default\", the name reserved for CERTCTL_API_KEY");
+            "api_keys has an entry named \"default\", the name reserved for "
+            "CERTCTL_API_KEY");
       }
     }
     c.api_keys.push_back({"default", ApiRole::kAdmin, Sha256Hex(c.api_key.view())});
@@ -347,9 +365,12 @@ Status Validate(Config& c) {
 
 std::string_view ApiRoleName(ApiRole role) {
   switch (role) {
-    case ApiRole::kReader: return "reader";
-    case ApiRole::kOperator: return "operator";
-    case ApiRole::kAdmin: return "admin";
+    case ApiRole::kReader:
+      return "reader";
+    case ApiRole::kOperator:
+      return "operator";
+    case ApiRole::kAdmin:
+      return "admin";
   }
   return "unknown";
 }
@@ -388,7 +409,9 @@ Result<Config> LoadConfig(const ConfigLoadOptions& options) {
   return c;
 }
 
-std::string Config::MaskedDatabaseUrl() const { return MaskDatabaseUrl(database_url.view()); }
+std::string Config::MaskedDatabaseUrl() const {
+  return MaskDatabaseUrl(database_url.view());
+}
 
 std::string MaskDatabaseUrl(std::string_view url) {
   std::string out(url);
@@ -400,7 +423,8 @@ std::string MaskDatabaseUrl(std::string_view url) {
     size_t slash = out.find('/', start);
     if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
       size_t colon = out.find(':', start);
-      if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, mask);
+      if (colon != std::string::npos && colon < at)
+        out.replace(colon + 1, at - colon - 1, mask);
     }
   }
   // key=value form and ?password= in URLs.
@@ -420,16 +444,19 @@ std::string MaskDatabaseUrl(std::string_view url) {
 Result<HostPort> ParseHostPort(std::string_view text) {
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) + "\"");
+    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) +
+                                   "\"");
   }
   std::string host(text.substr(0, colon));
   if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   std::string_view port_text = text.substr(colon + 1);
   unsigned port = 0;
-  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  auto [p, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535 ||
       host.empty()) {
-    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) + "\"");
+    return Status::InvalidArgument("expected host:port, got \"" + std::string(text) +
+                                   "\"");
   }
   return HostPort{host, static_cast<uint16_t>(port)};
 }

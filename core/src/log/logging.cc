@@ -1,9 +1,10 @@
 #include "certctl/log/logging.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include <nlohmann/json.hpp>
 
 #include "certctl/util/time_format.h"
 
@@ -14,7 +15,8 @@ class JsonFormatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  msg.time.time_since_epoch()) % 1000;
+                  msg.time.time_since_epoch()) %
+              1000;
     std::string ts = FormatRfc3339(msg.time);
     char frac[8];
     std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms.count()));
@@ -26,7 +28,8 @@ class JsonFormatter final : public spdlog::formatter {
         {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
         {"msg", std::string(msg.payload.data(), msg.payload.size())},
     };
-    std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     text.push_back('\n');
     dest.append(text.data(), text.data() + text.size());
   }
@@ -40,13 +43,16 @@ class JsonFormatter final : public spdlog::formatter {
 Result<LogFormat> ParseLogFormat(std::string_view name) {
   if (name == "text") return LogFormat::kText;
   if (name == "json") return LogFormat::kJson;
-  return Status::InvalidArgument("log format must be text or json, not \"" + std::string(name) +
-                                 "\"");
+  return Status::InvalidArgument("log format must be text or json, not \"" +
+                                 std::string(name) + "\"");
 }
 
-std::unique_ptr<spdlog::formatter> MakeJsonFormatter() { return std::make_unique<JsonFormatter>(); }
+std::unique_ptr<spdlog::formatter> MakeJsonFormatter() {
+  return std::make_unique<JsonFormatter>();
+}
 
-Result<std::shared_ptr<spdlog::logger>> MakeLogger(const std::string& name, LogFormat format,
+Result<std::shared_ptr<spdlog::logger>> MakeLogger(const std::string& name,
+                                                   LogFormat format,
                                                    const std::string& level) {
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off") {

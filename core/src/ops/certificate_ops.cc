@@ -22,13 +22,15 @@ bool IsValidDnsName(std::string_view name) {
   int labels = 0;
   while (start <= name.size()) {
     size_t dot = name.find('.', start);
-    std::string_view label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+    std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
       return false;
     }
     for (char c : label) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-';
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c >= '0' && c <= '9') || c == '-';
       if (!ok) return false;
     }
     ++labels;
@@ -41,7 +43,8 @@ bool IsValidDnsName(std::string_view name) {
 bool IsValidEmail(std::string_view e) {
   size_t at = e.find('@');
   return at != std::string_view::npos && at > 0 && at + 1 < e.size() &&
-         e.find('@', at + 1) == std::string_view::npos && IsValidDnsName(e.substr(at + 1));
+         e.find('@', at + 1) == std::string_view::npos &&
+         IsValidDnsName(e.substr(at + 1));
 }
 
 Status CheckProfile(const Csr& csr) {
@@ -50,16 +53,19 @@ Status CheckProfile(const Csr& csr) {
     return Status::InvalidArgument("CSR has neither a common name nor a subjectAltName");
   }
   for (const auto& d : csr.dns_names) {
-    if (!IsValidDnsName(d)) return Status::InvalidArgument("invalid DNS name in CSR: \"" + d + "\"");
+    if (!IsValidDnsName(d))
+      return Status::InvalidArgument("invalid DNS name in CSR: \"" + d + "\"");
   }
   for (const auto& ip : csr.ip_addresses) {
     unsigned char buf[16];
-    if (inet_pton(AF_INET, ip.c_str(), buf) != 1 && inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
+    if (inet_pton(AF_INET, ip.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
       return Status::InvalidArgument("invalid IP address in CSR: \"" + ip + "\"");
     }
   }
   for (const auto& e : csr.email_addresses) {
-    if (!IsValidEmail(e)) return Status::InvalidArgument("invalid e-mail address in CSR: \"" + e + "\"");
+    if (!IsValidEmail(e))
+      return Status::InvalidArgument("invalid e-mail address in CSR: \"" + e + "\"");
   }
   return Status::Ok();
 }
@@ -95,8 +101,10 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   IssuedCertificate out;
   std::string csr_pem = p.csr_pem;
   if (p.generate_key) {
-    if (!csr_pem.empty()) return Status::InvalidArgument("give either a CSR or generate_key, not both");
-    if (p.common_name.empty()) return Status::InvalidArgument("generate_key needs a common_name");
+    if (!csr_pem.empty())
+      return Status::InvalidArgument("give either a CSR or generate_key, not both");
+    if (p.common_name.empty())
+      return Status::InvalidArgument("generate_key needs a common_name");
     ASSIGN_OR_RETURN(auto key, GenerateKey(*p.generate_key));
     ASSIGN_OR_RETURN(csr_pem, MakeCsrPem(key.get(), p.common_name, p.dns_names));
     ASSIGN_OR_RETURN(out.private_key_pem, PrivateKeyToPem(key.get()));
@@ -106,8 +114,9 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   RETURN_IF_ERROR(CheckProfile(csr));
   int days = p.validity_days.value_or(ctx.config.certificate_default_validity_days);
   if (days < 1 || days > ctx.config.certificate_max_validity_days) {
-    return Status::InvalidArgument("validity_days must be between 1 and " +
-                                   std::to_string(ctx.config.certificate_max_validity_days));
+    return Status::InvalidArgument(
+        "validity_days must be between 1 and " +
+        std::to_string(ctx.config.certificate_max_validity_days));
   }
 
   auto generation = ctx.db.Query<std::optional<CaGenerationRecord>>(
@@ -131,7 +140,8 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   r.crl_distribution_url = CrlUrl(ctx.config, p.issuer, gen.generation);
   r.ocsp_url = OcspUrl(ctx.config, p.issuer);
   ASSIGN_OR_RETURN(Serial serial, Serial::Random());
-  ASSIGN_OR_RETURN(auto cert, certctl::IssueCertificate(r, serial, ca->cert.get(), ca->key.get()));
+  ASSIGN_OR_RETURN(auto cert,
+                   certctl::IssueCertificate(r, serial, ca->cert.get(), ca->key.get()));
 
   CertificateRecord rec;
   rec.issuer_id = p.issuer;
@@ -151,9 +161,12 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
     e.action = "certificate.issue";
     e.target = p.issuer + "/" + rec.serial;
     e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{{"subject", rec.subject}, {"sans", rec.sans},
-                                       {"validity_days", days},
-                                       {"generation", gen.generation}}.dump();
+    e.parameters_json = nlohmann::json{
+        {"subject", rec.subject},
+        {"sans", rec.sans},
+        {"validity_days", days},
+        {"generation",
+         gen.generation}}.dump();
     e.detail = "issued " + rec.subject;
     return AuditRepo::Append(tx, e).status();
   }));
@@ -176,7 +189,8 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
     if (p.issuer.empty()) {
       ASSIGN_OR_RETURN(auto all, CertificateRepo::FindBySerial(tx, serial.hex()));
       if (all.size() > 1) {
-        return Status::InvalidArgument("serial " + serial.hex() + " exists under several "
+        return Status::InvalidArgument("serial " + serial.hex() +
+                                       " exists under several "
                                        "issuers; name the issuer");
       }
       if (!all.empty()) found = std::move(all[0]);
@@ -186,16 +200,17 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
     if (!found) return Status::NotFound("no certificate with serial " + serial.hex());
     const CertificateRecord& c = found->certificate;
     if (found->revocation) {
-      return Status::AlreadyExists("certificate " + c.serial + " was already revoked at " +
-                                   FormatRfc3339(found->revocation->revoked_at) + " (" +
-                                   std::string(RevocationReasonName(found->revocation->reason)) +
-                                   ")");
+      return Status::AlreadyExists(
+          "certificate " + c.serial + " was already revoked at " +
+          FormatRfc3339(found->revocation->revoked_at) + " (" +
+          std::string(RevocationReasonName(found->revocation->reason)) + ")");
     }
-    out.revocation = {c.issuer_id, c.serial, c.generation, reason, ctx.clock.Now(),
-                      ctx.actor.name};
+    out.revocation = {c.issuer_id, c.serial,        c.generation,
+                      reason,      ctx.clock.Now(), ctx.actor.name};
     // Lock the issuer row first: a concurrent live OCSP signing compares this
     // epoch before writing its answer back, so it cannot cache a stale "good".
-    ASSIGN_OR_RETURN(out.revocation_epoch, IssuerRepo::BumpRevocationEpoch(tx, c.issuer_id));
+    ASSIGN_OR_RETURN(out.revocation_epoch,
+                     IssuerRepo::BumpRevocationEpoch(tx, c.issuer_id));
     RETURN_IF_ERROR(RevocationRepo::Insert(tx, out.revocation));
     ASSIGN_OR_RETURN(out.ocsp_answers_dropped,
                      InvalidationRepo::DropOcspAnswers(tx, c.issuer_id, c.serial));
@@ -207,8 +222,10 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
     e.action = "certificate.revoke";
     e.target = c.issuer_id + "/" + c.serial;
     e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{{"reason", std::string(RevocationReasonName(reason))},
-                                       {"generation", c.generation}}.dump();
+    e.parameters_json = nlohmann::json{
+        {"reason", std::string(RevocationReasonName(reason))},
+        {"generation",
+         c.generation}}.dump();
     e.detail = "revoked " + c.subject;
     return AuditRepo::Append(tx, e).status();
   });

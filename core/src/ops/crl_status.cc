@@ -28,8 +28,8 @@ Result<std::vector<CaGenerationRecord>> PublishingGenerations(Transaction& tx,
   for (auto& gen : all) {
     bool publishes = gen.state == GenerationState::kActive;
     if (!publishes) {
-      ASSIGN_OR_RETURN(
-          publishes, CertificateRepo::GenerationHasUnexpired(tx, issuer, gen.generation, now));
+      ASSIGN_OR_RETURN(publishes, CertificateRepo::GenerationHasUnexpired(
+                                      tx, issuer, gen.generation, now));
     }
     if (publishes) out.push_back(std::move(gen));
   }

@@ -47,7 +47,8 @@ Status MigrateDatabase(OpContext& ctx, OpReport& report) {
   auto started = std::chrono::steady_clock::now();
   report.status = run();
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started).count();
+                           std::chrono::steady_clock::now() - started)
+                           .count();
   if (!ctx.dry_run && report.status.ok()) {
     // The audit table now exists: record that the schema was created.
     Status s = WriteAuditEvent(ctx, "db.migrate", report.target,
@@ -65,7 +66,8 @@ Status DescribeSchema(OpContext& ctx, OpReport& report) {
   if (!state.ok()) {
     if (state.status().code() == StatusCode::kCorruption ||
         state.status().code() == StatusCode::kFailedPrecondition) {
-      report.AddFinding("error", "schema.mismatch", report.target, state.status().message());
+      report.AddFinding("error", "schema.mismatch", report.target,
+                        state.status().message());
       return report.status = Status::Ok();
     }
     return report.status = state.status();
@@ -74,7 +76,9 @@ Status DescribeSchema(OpContext& ctx, OpReport& report) {
   report.data["latest_version"] = state->latest_version;
   nlohmann::json applied = nlohmann::json::array(), pending = nlohmann::json::array();
   for (const auto& a : state->applied) {
-    applied.push_back({{"version", a.version}, {"name", a.name}, {"checksum", a.checksum},
+    applied.push_back({{"version", a.version},
+                       {"name", a.name},
+                       {"checksum", a.checksum},
                        {"applied_at", FormatRfc3339(a.applied_at)}});
   }
   for (const auto& m : state->pending) pending.push_back(MigrationJson(m));

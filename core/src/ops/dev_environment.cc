@@ -22,12 +22,13 @@ Status EnsureCa(DevEnvironment& env) {
   bool have_cert = fs::exists(cert), have_key = fs::exists(key);
   if (have_cert && have_key) return Status::Ok();
   if (have_cert != have_key) {
-    return Status::FailedPrecondition("dev CA is half there: " + (have_cert ? key : cert) +
-                                      " is missing; restore it or remove " + env.data_dir +
-                                      " to start over");
+    return Status::FailedPrecondition(
+        "dev CA is half there: " + (have_cert ? key : cert) +
+        " is missing; restore it or remove " + env.data_dir + " to start over");
   }
   RETURN_IF_ERROR(EnsureDirectory(env.data_dir + "/ca", 0700));
-  ASSIGN_OR_RETURN(CaMaterial ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
+  ASSIGN_OR_RETURN(CaMaterial ca,
+                   CreateSelfSignedCa({}, std::chrono::system_clock::now()));
   RETURN_IF_ERROR(WriteCaFiles(ca, cert, key));
   env.ca_created = true;
   env.notes.push_back("created the local CA " + cert);
@@ -46,8 +47,8 @@ Status EnsureServerCertificate(DevEnvironment& env) {
       return Status::Ok();
     }
   }
-  ASSIGN_OR_RETURN(CaMaterial ca, LoadCa(env.data_dir + "/ca/ca.crt",
-                                         env.data_dir + "/ca/ca.key", now));
+  ASSIGN_OR_RETURN(CaMaterial ca,
+                   LoadCa(env.data_dir + "/ca/ca.crt", env.data_dir + "/ca/ca.key", now));
   ASSIGN_OR_RETURN(auto key, GenerateKey(KeyAlgorithm::kEcdsaP256));
   IssueRequest r;
   r.common_name = "localhost";
@@ -62,7 +63,8 @@ Status EnsureServerCertificate(DevEnvironment& env) {
   ASSIGN_OR_RETURN(auto cert, IssueCertificate(r, serial, ca.cert.get(), ca.key.get()));
   RETURN_IF_ERROR(EnsureDirectory(env.data_dir + "/tls", 0700));
   RETURN_IF_ERROR(WritePrivateKeyFile(key_path, key.get()));
-  RETURN_IF_ERROR(WriteFileAtomic(cert_path, CertificateToPem(cert.get()), {.mode = 0644}));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(cert_path, CertificateToPem(cert.get()), {.mode = 0644}));
   env.notes.push_back("issued certctld's TLS certificate " + cert_path);
   return Status::Ok();
 }
@@ -72,7 +74,8 @@ Status EnsureApiKey(DevEnvironment& env) {
   if (fs::exists(path)) return Status::Ok();
   ASSIGN_OR_RETURN(std::string raw, RandomBytes(24));
   std::string key = "dev-" + HexEncode(raw);
-  RETURN_IF_ERROR(WriteFileAtomic(path, key + "\n", {.mode = 0600, .allow_overwrite = false}));
+  RETURN_IF_ERROR(
+      WriteFileAtomic(path, key + "\n", {.mode = 0600, .allow_overwrite = false}));
   env.new_api_key = key;
   return Status::Ok();
 }
@@ -83,14 +86,29 @@ Status EnsureConfig(DevEnvironment& env) {
   std::string yaml =
       "# certctl dev-mode configuration, written by `certctld --dev`.\n"
       "# CERTCTL_* environment variables override these keys.\n"
-      "database_url: " + env.cluster->ConnectionString(kDatabase) + "\n"
-      "ca_cert_path: " + d + "/ca/ca.crt\n"
-      "ca_key_path: " + d + "/ca/ca.key\n"
-      "ocsp_responder_key_dir: " + d + "/ocsp-responder-keys\n"
-      "api_key_file: " + d + "/api-key\n"
-      "server_tls_cert_path: " + d + "/tls/server.crt\n"
-      "server_tls_key_path: " + d + "/tls/server.key\n"
-      "pid_file: " + d + "/certctld.pid\n";
+      "database_url: " +
+      env.cluster->ConnectionString(kDatabase) +
+      "\n"
+      "ca_cert_path: " +
+      d +
+      "/ca/ca.crt\n"
+      "ca_key_path: " +
+      d +
+      "/ca/ca.key\n"
+      "ocsp_responder_key_dir: " +
+      d +
+      "/ocsp-responder-keys\n"
+      "api_key_file: " +
+      d +
+      "/api-key\n"
+      "server_tls_cert_path: " +
+      d +
+      "/tls/server.crt\n"
+      "server_tls_key_path: " +
+      d +
+      "/tls/server.key\n"
+      "pid_file: " +
+      d + "/certctld.pid\n";
   RETURN_IF_ERROR(WriteFileAtomic(env.config_path, yaml, {.mode = 0600}));
   env.notes.push_back("wrote " + env.config_path);
   return Status::Ok();
@@ -113,14 +131,16 @@ Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir) {
   options.dir = env.data_dir + "/pg";
   env.cluster = std::make_unique<LocalCluster>(options);
   RETURN_IF_ERROR(env.cluster->Init(&env.cluster_created));
-  if (env.cluster_created) env.notes.push_back("created a PostgreSQL cluster in " + options.dir);
+  if (env.cluster_created)
+    env.notes.push_back("created a PostgreSQL cluster in " + options.dir);
   RETURN_IF_ERROR(env.cluster->Start());
   env.notes.push_back("PostgreSQL listening on " + env.cluster->socket_dir());
   bool db_created = false;
   RETURN_IF_ERROR(env.cluster->EnsureDatabase(kDatabase, &db_created));
-  ASSIGN_OR_RETURN(auto db, Database::Open({.url = env.cluster->ConnectionString(kDatabase),
-                                            .pool_size = 1,
-                                            .application_name = "certctld --dev"}));
+  ASSIGN_OR_RETURN(auto db,
+                   Database::Open({.url = env.cluster->ConnectionString(kDatabase),
+                                   .pool_size = 1,
+                                   .application_name = "certctld --dev"}));
   ASSIGN_OR_RETURN(MigrationReport migrated, Migrate(*db));
   if (!migrated.applied.empty()) {
     env.notes.push_back("migrated the database to version " +

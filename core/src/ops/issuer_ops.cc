@@ -34,17 +34,23 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
           "the CA certificate in " + cert_path + " (sha256 " + fingerprint.substr(0, 16) +
           "...) is not the active CA generation " + std::to_string(active->generation) +
           " of " + issuer + " (sha256 " + active->cert_sha256.substr(0, 16) +
-          "...). Were the CA files replaced by hand? Put the original files back: certctl "
+          "...). Were the CA files replaced by hand? Put the original files back: "
+          "certctl "
           "must keep signing CRLs and OCSP answers for what generation " +
           std::to_string(active->generation) +
-          " issued. A new CA has to be registered as a new generation with `certctl-admin "
-          "ca rotate " + issuer + "`, which this version does not have yet");
+          " issued. A new CA has to be registered as a new generation with "
+          "`certctl-admin "
+          "ca rotate " +
+          issuer + "`, which this version does not have yet");
     }
     ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, issuer));
     if (!generations.empty()) {
       return Status::FailedPrecondition(
-          "issuer " + issuer + " has generations but none is active; reactivating one "
-          "needs `certctl-admin ca rotate " + issuer + "`, which this version does not "
+          "issuer " + issuer +
+          " has generations but none is active; reactivating one "
+          "needs `certctl-admin ca rotate " +
+          issuer +
+          "`, which this version does not "
           "have yet");
     }
     ASSIGN_OR_RETURN(bool created, IssuerRepo::Ensure(tx, issuer, issuer));
@@ -65,8 +71,11 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
     e.action = "issuer.register";
     e.target = issuer;
     e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{{"generation", 1}, {"fingerprint", fingerprint},
-                                       {"cert_path", cert_path}}.dump();
+    e.parameters_json = nlohmann::json{
+        {"generation", 1},
+        {"fingerprint", fingerprint},
+        {"cert_path",
+         cert_path}}.dump();
     e.detail = "registered CA " + g.subject + " as generation 1";
     RETURN_IF_ERROR(AuditRepo::Append(tx, e).status());
     registered = true;

@@ -1,9 +1,9 @@
 #include "certctl/ops/keyring.h"
 
+#include <openssl/err.h>
+
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
-
-#include <openssl/err.h>
 
 namespace certctl::ops {
 
@@ -12,7 +12,8 @@ Result<std::shared_ptr<const LoadedCa>> CaKeyring::Get(const CaGenerationRecord&
   {
     std::lock_guard lock(mu_);
     auto it = cas_.find(id);
-    if (it != cas_.end() && FingerprintSha256(it->second->cert.get()) == record.cert_sha256) {
+    if (it != cas_.end() &&
+        FingerprintSha256(it->second->cert.get()) == record.cert_sha256) {
       return it->second;
     }
   }
@@ -21,8 +22,9 @@ Result<std::shared_ptr<const LoadedCa>> CaKeyring::Get(const CaGenerationRecord&
   loaded->generation = record.generation;
   ASSIGN_OR_RETURN(loaded->cert, ParseCertificatePem(record.cert_pem));
   if (FingerprintSha256(loaded->cert.get()) != record.cert_sha256) {
-    return Status::Corruption("CA generation " + std::to_string(record.generation) + " of " +
-                              record.issuer_id + ": stored certificate does not match its "
+    return Status::Corruption("CA generation " + std::to_string(record.generation) +
+                              " of " + record.issuer_id +
+                              ": stored certificate does not match its "
                               "recorded fingerprint");
   }
   auto key = LoadPrivateKeyFile(record.key_path);
@@ -33,8 +35,10 @@ Result<std::shared_ptr<const LoadedCa>> CaKeyring::Get(const CaGenerationRecord&
   loaded->key = std::move(key).value();
   if (X509_check_private_key(loaded->cert.get(), loaded->key.get()) != 1) {
     ERR_clear_error();
-    return Status::FailedPrecondition("CA key file " + record.key_path + " does not match the "
-                                      "certificate of " + record.issuer_id + " generation " +
+    return Status::FailedPrecondition("CA key file " + record.key_path +
+                                      " does not match the "
+                                      "certificate of " +
+                                      record.issuer_id + " generation " +
                                       std::to_string(record.generation));
   }
   std::lock_guard lock(mu_);

@@ -109,7 +109,8 @@ struct GenerationAndRow {
 // `count_cached`, also the issuer's cached OCSP answers (reset-responder's
 // plan; the lazy bootstrap on the request path does not pay for the count).
 Result<GenerationAndRow> ReadGeneration(OpContext& ctx, const std::string& issuer,
-                                        std::optional<int> generation, bool count_cached) {
+                                        std::optional<int> generation,
+                                        bool count_cached) {
   return ctx.db.Query<GenerationAndRow>([&](Transaction& tx) -> Result<GenerationAndRow> {
     GenerationAndRow out;
     std::optional<CaGenerationRecord> found;
@@ -202,8 +203,7 @@ Status RotateDueOcspResponders(OpContext& ctx, OpReport& report) {
         if (g.state == GenerationState::kActive) return true;
         ASSIGN_OR_RETURN(auto row, OcspResponderRepo::Find(tx, issuer.id, g.generation));
         if (!row) return false;
-        return CertificateRepo::GenerationHasUnexpired(tx, issuer.id,
-                                                                g.generation, now);
+        return CertificateRepo::GenerationHasUnexpired(tx, issuer.id, g.generation, now);
       });
       if (!needed.ok()) return report.status = needed.status();
       if (!*needed || now >= g.not_after) {

@@ -41,8 +41,8 @@ bool OpReport::has_errors() const {
 
 void OpReport::AddFinding(std::string severity, std::string code, std::string subject,
                           std::string message) {
-  findings.push_back({std::move(severity), std::move(code), std::move(subject),
-                      std::move(message)});
+  findings.push_back(
+      {std::move(severity), std::move(code), std::move(subject), std::move(message)});
 }
 
 nlohmann::json OpReport::ToJson() const {
@@ -64,7 +64,9 @@ nlohmann::json OpReport::ToJson() const {
   j["data"] = data;
   nlohmann::json fs = nlohmann::json::array();
   for (const auto& f : findings) {
-    fs.push_back({{"severity", f.severity}, {"code", f.code}, {"subject", f.subject},
+    fs.push_back({{"severity", f.severity},
+                  {"code", f.code},
+                  {"subject", f.subject},
                   {"message", f.message}});
   }
   j["findings"] = fs;
@@ -91,15 +93,16 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   // The start event is committed before anything happens, so that even a
   // crash mid-operation leaves evidence that it began.
   if (spec.audit) {
-    Status audited = Append(ctx, MakeEvent(ctx, spec, AuditOutcome::kStarted, correlation));
+    Status audited =
+        Append(ctx, MakeEvent(ctx, spec, AuditOutcome::kStarted, correlation));
     if (!audited.ok()) return finish(audited.WithContext("write audit start event"));
   }
 
   Status result;
   {
     std::vector<std::unique_ptr<OperationLock>> held;
-    LockOwner owner = ThisProcess(ctx.actor.program + " " + spec.action + " (" +
-                                  ctx.actor.name + ")");
+    LockOwner owner =
+        ThisProcess(ctx.actor.program + " " + spec.action + " (" + ctx.actor.name + ")");
     for (const auto& name : spec.locks) {
       auto lock = OperationLock::Acquire(ctx.db, name, owner, ctx.lock_wait);
       if (!lock.ok()) {
@@ -113,13 +116,14 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   }
 
   if (!spec.audit) return finish(result);
-  AuditEvent end = MakeEvent(ctx, spec, result.ok() ? AuditOutcome::kSucceeded
-                                                    : AuditOutcome::kFailed, correlation);
+  AuditEvent end =
+      MakeEvent(ctx, spec, result.ok() ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
+                correlation);
   end.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-  end.detail = result.ok() ? (report.steps.empty() ? "" : report.steps.back())
-                           : result.ToString();
+  end.detail =
+      result.ok() ? (report.steps.empty() ? "" : report.steps.back()) : result.ToString();
   Status end_audited = Append(ctx, end);
   if (!end_audited.ok()) {
     ctx.logger->error("{}: could not write the audit end event: {}", spec.action,
@@ -129,19 +133,24 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   return finish(result);
 }
 
-Status WriteAuditEvent(OpContext& ctx, const std::string& action, const std::string& target,
-                       const std::string& detail, bool succeeded,
-                       const nlohmann::json& parameters) {
+Status WriteAuditEvent(OpContext& ctx, const std::string& action,
+                       const std::string& target, const std::string& detail,
+                       bool succeeded, const nlohmann::json& parameters) {
   MutationSpec spec{action, target, parameters, {}};
-  AuditEvent e = MakeEvent(ctx, spec, succeeded ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
-                           NewCorrelationId());
+  AuditEvent e =
+      MakeEvent(ctx, spec, succeeded ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
+                NewCorrelationId());
   e.detail = detail;
   return Append(ctx, e);
 }
 
 std::string CrlLockName(const std::string& issuer) { return "crl:" + issuer; }
-std::string OcspResponderLockName(const std::string& issuer) { return "ocsp-responder:" + issuer; }
-std::string OcspCacheLockName(const std::string& issuer) { return "ocsp-cache:" + issuer; }
+std::string OcspResponderLockName(const std::string& issuer) {
+  return "ocsp-responder:" + issuer;
+}
+std::string OcspCacheLockName(const std::string& issuer) {
+  return "ocsp-cache:" + issuer;
+}
 std::string CaLockName(const std::string& issuer) { return "ca:" + issuer; }
 
 }  // namespace certctl::ops

@@ -18,14 +18,16 @@ nlohmann::json EntryJson(const TrustBundleEntry& e) {
           {"not_after", FormatRfc3339(e.not_after)}};
 }
 
-TrustBundleCheck Refuse(TrustBundleCheck check, TrustProblem problem, std::string message) {
+TrustBundleCheck Refuse(TrustBundleCheck check, TrustProblem problem,
+                        std::string message) {
   check.problem = problem;
   check.message = std::move(message);
   return check;
 }
 
 // Parses and checks; on success also returns the certificates.
-TrustBundleCheck Check(std::string_view pem, TimePoint now, std::vector<UniquePtr<X509>>* out) {
+TrustBundleCheck Check(std::string_view pem, TimePoint now,
+                       std::vector<UniquePtr<X509>>* out) {
   TrustBundleCheck check;
   if (pem.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Refuse(std::move(check), TrustProblem::kEmpty, "the bundle is empty");
@@ -36,8 +38,8 @@ TrustBundleCheck Check(std::string_view pem, TimePoint now, std::vector<UniquePt
   }
   for (size_t i = 0; i < certs->size(); ++i) {
     X509* c = (*certs)[i].get();
-    TrustBundleEntry e{SubjectOf(c), IssuerOf(c), "", FingerprintSha256(c), NotBefore(c),
-                       NotAfter(c)};
+    TrustBundleEntry e{SubjectOf(c),         IssuerOf(c),  "",
+                       FingerprintSha256(c), NotBefore(c), NotAfter(c)};
     auto serial = Serial::FromAsn1(X509_get0_serialNumber(c));
     e.serial = serial.ok() ? serial->hex() : "";
     check.entries.push_back(e);
@@ -59,11 +61,16 @@ TrustBundleCheck Check(std::string_view pem, TimePoint now, std::vector<UniquePt
 
 std::string_view TrustProblemName(TrustProblem problem) {
   switch (problem) {
-    case TrustProblem::kUnreadable: return "unreadable";
-    case TrustProblem::kGarbage: return "garbage";
-    case TrustProblem::kEmpty: return "empty";
-    case TrustProblem::kExpired: return "expired";
-    case TrustProblem::kNotYetValid: return "not_yet_valid";
+    case TrustProblem::kUnreadable:
+      return "unreadable";
+    case TrustProblem::kGarbage:
+      return "garbage";
+    case TrustProblem::kEmpty:
+      return "empty";
+    case TrustProblem::kExpired:
+      return "expired";
+    case TrustProblem::kNotYetValid:
+      return "not_yet_valid";
   }
   return "unknown";
 }
@@ -76,7 +83,8 @@ TrustBundleCheck CheckTrustBundleFile(const std::string& path, TimePoint now) {
   auto content = ReadFile(path);
   if (!content.ok()) {
     TrustBundleCheck check;
-    return Refuse(std::move(check), TrustProblem::kUnreadable, content.status().message());
+    return Refuse(std::move(check), TrustProblem::kUnreadable,
+                  content.status().message());
   }
   return CheckTrustBundle(*content, now);
 }
@@ -93,7 +101,8 @@ TrustBundleCheck TrustAnchorHolder::Reload(TimePoint now) {
   auto content = ReadFile(path_);
   if (!content.ok()) {
     TrustBundleCheck check;
-    return Refuse(std::move(check), TrustProblem::kUnreadable, content.status().message());
+    return Refuse(std::move(check), TrustProblem::kUnreadable,
+                  content.status().message());
   }
   std::vector<UniquePtr<X509>> certs;
   TrustBundleCheck check = Check(*content, now, &certs);
@@ -128,8 +137,8 @@ std::vector<std::string> TrustAnchorRegistry::Names() const {
   return out;
 }
 
-Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry, const std::string& name,
-                          OpReport& report) {
+Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
+                          const std::string& name, OpReport& report) {
   std::vector<TrustAnchorHolder*> targets;
   if (name.empty()) {
     for (const auto& n : registry.Names()) targets.push_back(registry.Find(n));
@@ -138,7 +147,8 @@ Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry, const s
   } else {
     report.operation = "trust.reload";
     report.target = name;
-    return report.status = Status::NotFound("no trust bundle named \"" + name + "\" is configured");
+    return report.status =
+               Status::NotFound("no trust bundle named \"" + name + "\" is configured");
   }
   MutationSpec spec{"trust.reload", name.empty() ? "*" : name, {{"name", name}}, {}};
   return RunMutation(ctx, spec, report, [&]() -> Status {
@@ -148,32 +158,36 @@ Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry, const s
       if (ctx.dry_run) {
         TrustBundleCheck check = CheckTrustBundleFile(h->path(), ctx.clock.Now());
         report.plan.push_back(check.ok() ? "would reload " + h->name()
-                                         : "would keep the old " + h->name() + ": " + check.message);
+                                         : "would keep the old " + h->name() + ": " +
+                                               check.message);
         continue;
       }
       auto before = h->Snapshot();
       TrustBundleCheck check = h->Reload(ctx.clock.Now());
       auto after = h->Snapshot();
-      nlohmann::json b = {{"name", h->name()},
-                          {"path", h->path()},
-                          {"reloaded", check.ok()},
-                          {"problem", check.ok() ? nlohmann::json(nullptr)
-                                                 : nlohmann::json(TrustProblemName(*check.problem))},
-                          {"message", check.message},
-                          {"certificates", check.entries.size()},
-                          {"fingerprint", after ? after->fingerprint : ""},
-                          {"previous_fingerprint", before ? before->fingerprint : ""}};
+      nlohmann::json b = {
+          {"name", h->name()},
+          {"path", h->path()},
+          {"reloaded", check.ok()},
+          {"problem", check.ok() ? nlohmann::json(nullptr)
+                                 : nlohmann::json(TrustProblemName(*check.problem))},
+          {"message", check.message},
+          {"certificates", check.entries.size()},
+          {"fingerprint", after ? after->fingerprint : ""},
+          {"previous_fingerprint", before ? before->fingerprint : ""}};
       bundles.push_back(b);
       if (check.ok()) {
         report.steps.push_back("reloaded " + h->name() + " (" +
                                std::to_string(check.entries.size()) + " certificates)");
       } else {
-        refused.push_back(h->name() + ": " + std::string(TrustProblemName(*check.problem)) +
-                          ": " + check.message);
-        report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)),
-                          h->name(), check.message + (before ? "; the previous bundle stays in "
-                                                               "place"
-                                                             : "; no bundle is loaded"));
+        refused.push_back(h->name() + ": " +
+                          std::string(TrustProblemName(*check.problem)) + ": " +
+                          check.message);
+        report.AddFinding(
+            "error", "trust." + std::string(TrustProblemName(*check.problem)), h->name(),
+            check.message + (before ? "; the previous bundle stays in "
+                                      "place"
+                                    : "; no bundle is loaded"));
       }
     }
     report.data["bundles"] = bundles;
@@ -198,8 +212,8 @@ Status CheckTrustBundleReport(const std::string& path, TimePoint now, OpReport& 
                                       : nlohmann::json(TrustProblemName(*check.problem));
   report.data["message"] = check.message;
   if (!check.ok()) {
-    report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)), path,
-                      check.message);
+    report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)),
+                      path, check.message);
   }
   return report.status = Status::Ok();
 }

@@ -17,10 +17,12 @@ Status ValidateCa(X509* cert, EVP_PKEY* key, TimePoint now) {
     return Status::FailedPrecondition(who + " has invalid extensions");
   }
   if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA)) {
-    return Status::FailedPrecondition(who + " is not a CA: basicConstraints CA:TRUE is missing");
+    return Status::FailedPrecondition(
+        who + " is not a CA: basicConstraints CA:TRUE is missing");
   }
   if (!(flags & EXFLAG_KUSAGE)) {
-    return Status::FailedPrecondition(who + " has no keyUsage extension; it needs keyCertSign "
+    return Status::FailedPrecondition(who +
+                                      " has no keyUsage extension; it needs keyCertSign "
                                       "and cRLSign");
   }
   uint32_t ku = X509_get_key_usage(cert);
@@ -53,7 +55,8 @@ Result<CaMaterial> LoadCa(const std::filesystem::path& cert_path,
   ASSIGN_OR_RETURN(ca.key, LoadPrivateKeyFile(key_path));
   Status valid = ValidateCa(ca.cert.get(), ca.key.get(), now);
   if (!valid.ok()) {
-    return valid.WithContext("refusing CA " + cert_path.string() + " / " + key_path.string());
+    return valid.WithContext("refusing CA " + cert_path.string() + " / " +
+                             key_path.string());
   }
   return ca;
 }

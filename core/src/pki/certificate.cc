@@ -19,7 +19,8 @@ std::string BioToString(BIO* bio) {
 
 Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
   UniquePtr<X509_EXTENSION> ext(X509V3_EXT_conf_nid(nullptr, ctx, nid, value.c_str()));
-  if (!ext) return OpenSslError("build extension " + std::string(OBJ_nid2sn(nid)) + "=" + value);
+  if (!ext)
+    return OpenSslError("build extension " + std::string(OBJ_nid2sn(nid)) + "=" + value);
   if (X509_add_ext(cert, ext.get(), -1) != 1) return OpenSslError("add extension");
   return Status::Ok();
 }
@@ -71,14 +72,16 @@ Status AddSubjectAltNames(X509* cert, const IssueRequest& r) {
     if (!s) return Status::InvalidArgument("invalid IP address in subjectAltName: " + ip);
     RETURN_IF_ERROR(push(GEN_IPADD, s.release()));
   }
-  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) !=
+      1) {
     return OpenSslError("add subjectAltName");
   }
   return Status::Ok();
 }
 
 Status SetValidity(X509* cert, TimePoint not_before, TimePoint not_after) {
-  if (not_after <= not_before) return Status::InvalidArgument("notAfter must be after notBefore");
+  if (not_after <= not_before)
+    return Status::InvalidArgument("notAfter must be after notBefore");
   if (!ASN1_TIME_set(X509_getm_notBefore(cert), ToUnixSeconds(not_before)) ||
       !ASN1_TIME_set(X509_getm_notAfter(cert), ToUnixSeconds(not_after))) {
     return OpenSslError("set validity");
@@ -91,13 +94,14 @@ Status SetSubject(X509* cert, const IssueRequest& r) {
     if (X509_set_subject_name(cert, r.subject) != 1) return OpenSslError("set subject");
     return Status::Ok();
   }
-  if (r.common_name.empty()) return Status::InvalidArgument("certificate needs a subject");
+  if (r.common_name.empty())
+    return Status::InvalidArgument("certificate needs a subject");
   UniquePtr<X509_NAME> name(X509_NAME_new());
   auto add = [&](const char* field, const std::string& value) -> Status {
     if (value.empty()) return Status::Ok();
     if (X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()), -1,
-                                   -1, 0) != 1) {
+                                   reinterpret_cast<const unsigned char*>(value.c_str()),
+                                   -1, -1, 0) != 1) {
       return OpenSslError(StatusCode::kInvalidArgument, std::string("subject ") + field);
     }
     return Status::Ok();
@@ -123,13 +127,14 @@ Status AddExtensions(X509* cert, X509* issuer, const IssueRequest& r) {
   }
   RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_subject_key_identifier, "hash"));
   if (issuer != cert) {
-    RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_authority_key_identifier, "keyid:always"));
+    RETURN_IF_ERROR(
+        AddExtension(cert, &ctx, NID_authority_key_identifier, "keyid:always"));
   }
   RETURN_IF_ERROR(AddSubjectAltNames(cert, r));
   if (!r.crl_distribution_url.empty()) {
     RETURN_IF_ERROR(CheckUrl(r.crl_distribution_url));
-    RETURN_IF_ERROR(
-        AddExtension(cert, &ctx, NID_crl_distribution_points, "URI:" + r.crl_distribution_url));
+    RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_crl_distribution_points,
+                                 "URI:" + r.crl_distribution_url));
   }
   if (!r.ocsp_url.empty()) {
     RETURN_IF_ERROR(CheckUrl(r.ocsp_url));
@@ -170,10 +175,12 @@ Result<std::vector<UniquePtr<X509>>> ParseCertificateBundlePem(std::string_view 
   static constexpr std::string_view kBegin = "-----BEGIN ";
   for (;;) {
     size_t start = rest.find(kBegin);
-    std::string_view before = rest.substr(0, start == std::string_view::npos ? rest.size() : start);
+    std::string_view before =
+        rest.substr(0, start == std::string_view::npos ? rest.size() : start);
     if (before.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-      return Status::InvalidArgument("bundle has text that is not PEM after certificate " +
-                                     std::to_string(out.size()));
+      return Status::InvalidArgument(
+          "bundle has text that is not PEM after certificate " +
+          std::to_string(out.size()));
     }
     if (start == std::string_view::npos) break;
     rest = rest.substr(start);
@@ -181,7 +188,8 @@ Result<std::vector<UniquePtr<X509>>> ParseCertificateBundlePem(std::string_view 
     std::string_view label = rest.substr(kBegin.size(), label_end - kBegin.size());
     if (label != "CERTIFICATE" && label != "TRUSTED CERTIFICATE") {
       return Status::InvalidArgument("bundle entry " + std::to_string(out.size() + 1) +
-                                     " is a \"" + std::string(label) + "\", not a certificate");
+                                     " is a \"" + std::string(label) +
+                                     "\", not a certificate");
     }
     std::string end_marker = "-----END " + std::string(label) + "-----";
     size_t end = rest.find(end_marker);
@@ -252,20 +260,23 @@ std::string SubjectKeyId(X509* cert) {
                      static_cast<size_t>(ASN1_STRING_length(skid)));
 }
 
-Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& r, const Serial& serial_number,
-                                         X509* issuer_cert, EVP_PKEY* issuer_key) {
+Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& r,
+                                         const Serial& serial_number, X509* issuer_cert,
+                                         EVP_PKEY* issuer_key) {
   if (!r.public_key || !issuer_key) return Status::InvalidArgument("missing key");
   UniquePtr<X509> cert(X509_new());
   if (!cert || X509_set_version(cert.get(), 2) != 1) return OpenSslError("X509_new");
   ASSIGN_OR_RETURN(auto serial, serial_number.ToAsn1());
-  if (X509_set_serialNumber(cert.get(), serial.get()) != 1) return OpenSslError("set serial");
+  if (X509_set_serialNumber(cert.get(), serial.get()) != 1)
+    return OpenSslError("set serial");
   RETURN_IF_ERROR(SetSubject(cert.get(), r));
   X509* issuer = issuer_cert ? issuer_cert : cert.get();
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(issuer)) != 1) {
     return OpenSslError("set issuer");
   }
   RETURN_IF_ERROR(SetValidity(cert.get(), r.not_before, r.not_after));
-  if (X509_set_pubkey(cert.get(), r.public_key) != 1) return OpenSslError("set public key");
+  if (X509_set_pubkey(cert.get(), r.public_key) != 1)
+    return OpenSslError("set public key");
   RETURN_IF_ERROR(AddExtensions(cert.get(), issuer, r));
   if (X509_sign(cert.get(), issuer_key, SigningDigest(issuer_key)) <= 0) {
     return OpenSslError("sign certificate");

@@ -42,7 +42,7 @@ Status ReadSubjectAltNames(X509_REQ* req, Csr& out) {
   STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
   if (!exts) return Status::Ok();
   struct Free {
-    STACK_OF(X509_EXTENSION)* p;
+    STACK_OF(X509_EXTENSION) * p;
     ~Free() { sk_X509_EXTENSION_pop_free(p, X509_EXTENSION_free); }
   } free_exts{exts};
   int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
@@ -53,8 +53,12 @@ Status ReadSubjectAltNames(X509_REQ* req, Csr& out) {
   for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
     switch (gn->type) {
-      case GEN_DNS: out.dns_names.push_back(Asn1ToString(gn->d.dNSName)); break;
-      case GEN_EMAIL: out.email_addresses.push_back(Asn1ToString(gn->d.rfc822Name)); break;
+      case GEN_DNS:
+        out.dns_names.push_back(Asn1ToString(gn->d.dNSName));
+        break;
+      case GEN_EMAIL:
+        out.email_addresses.push_back(Asn1ToString(gn->d.rfc822Name));
+        break;
       case GEN_IPADD: {
         const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
         int family = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : -1;
@@ -66,8 +70,9 @@ Status ReadSubjectAltNames(X509_REQ* req, Csr& out) {
         break;
       }
       default:
-        return Status::InvalidArgument("CSR subjectAltName has a name type other than DNS, "
-                                       "IP or e-mail");
+        return Status::InvalidArgument(
+            "CSR subjectAltName has a name type other than DNS, "
+            "IP or e-mail");
     }
   }
   return Status::Ok();
@@ -100,9 +105,9 @@ Result<std::string> MakeCsrPem(EVP_PKEY* key, const std::string& common_name,
                                const std::vector<std::string>& dns_names) {
   UniquePtr<X509_REQ> req(X509_REQ_new());
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
-  if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(common_name.c_str()),
-                                 -1, -1, 0) != 1) {
+  if (X509_NAME_add_entry_by_txt(
+          name, "CN", MBSTRING_UTF8,
+          reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) != 1) {
     return OpenSslError(StatusCode::kInvalidArgument, "CSR common name");
   }
   if (X509_REQ_set_pubkey(req.get(), key) != 1) return OpenSslError("CSR public key");
@@ -122,7 +127,8 @@ Result<std::string> MakeCsrPem(EVP_PKEY* key, const std::string& common_name,
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     if (ok != 1) return OpenSslError("CSR extensions");
   }
-  if (X509_REQ_sign(req.get(), key, SigningDigest(key)) <= 0) return OpenSslError("sign CSR");
+  if (X509_REQ_sign(req.get(), key, SigningDigest(key)) <= 0)
+    return OpenSslError("sign CSR");
   UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509_REQ(bio.get(), req.get());
   char* data = nullptr;

@@ -1,13 +1,12 @@
 #include "certctl/pki/keys.h"
 
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <openssl/core_names.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include "certctl/util/encoding.h"
 
@@ -15,19 +14,26 @@ namespace certctl {
 
 std::string_view KeyAlgorithmName(KeyAlgorithm algorithm) {
   switch (algorithm) {
-    case KeyAlgorithm::kEcdsaP256: return "ecdsa-p256";
-    case KeyAlgorithm::kEcdsaP384: return "ecdsa-p384";
-    case KeyAlgorithm::kRsa2048: return "rsa-2048";
-    case KeyAlgorithm::kRsa3072: return "rsa-3072";
-    case KeyAlgorithm::kRsa4096: return "rsa-4096";
-    case KeyAlgorithm::kEd25519: return "ed25519";
+    case KeyAlgorithm::kEcdsaP256:
+      return "ecdsa-p256";
+    case KeyAlgorithm::kEcdsaP384:
+      return "ecdsa-p384";
+    case KeyAlgorithm::kRsa2048:
+      return "rsa-2048";
+    case KeyAlgorithm::kRsa3072:
+      return "rsa-3072";
+    case KeyAlgorithm::kRsa4096:
+      return "rsa-4096";
+    case KeyAlgorithm::kEd25519:
+      return "ed25519";
   }
   return "unknown";
 }
 
 Result<KeyAlgorithm> ParseKeyAlgorithm(std::string_view name) {
-  for (auto a : {KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kEcdsaP384, KeyAlgorithm::kRsa2048,
-                 KeyAlgorithm::kRsa3072, KeyAlgorithm::kRsa4096, KeyAlgorithm::kEd25519}) {
+  for (auto a :
+       {KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kEcdsaP384, KeyAlgorithm::kRsa2048,
+        KeyAlgorithm::kRsa3072, KeyAlgorithm::kRsa4096, KeyAlgorithm::kEd25519}) {
     if (KeyAlgorithmName(a) == name) return a;
   }
   return Status::InvalidArgument("unknown key algorithm \"" + std::string(name) +
@@ -38,21 +44,35 @@ Result<KeyAlgorithm> ParseKeyAlgorithm(std::string_view name) {
 Result<UniquePtr<EVP_PKEY>> GenerateKey(KeyAlgorithm algorithm) {
   EVP_PKEY* key = nullptr;
   switch (algorithm) {
-    case KeyAlgorithm::kEcdsaP256: key = EVP_EC_gen("P-256"); break;
-    case KeyAlgorithm::kEcdsaP384: key = EVP_EC_gen("P-384"); break;
-    case KeyAlgorithm::kRsa2048: key = EVP_RSA_gen(2048); break;
-    case KeyAlgorithm::kRsa3072: key = EVP_RSA_gen(3072); break;
-    case KeyAlgorithm::kRsa4096: key = EVP_RSA_gen(4096); break;
-    case KeyAlgorithm::kEd25519: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyAlgorithm::kEcdsaP256:
+      key = EVP_EC_gen("P-256");
+      break;
+    case KeyAlgorithm::kEcdsaP384:
+      key = EVP_EC_gen("P-384");
+      break;
+    case KeyAlgorithm::kRsa2048:
+      key = EVP_RSA_gen(2048);
+      break;
+    case KeyAlgorithm::kRsa3072:
+      key = EVP_RSA_gen(3072);
+      break;
+    case KeyAlgorithm::kRsa4096:
+      key = EVP_RSA_gen(4096);
+      break;
+    case KeyAlgorithm::kEd25519:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
-  if (!key) return OpenSslError("generate " + std::string(KeyAlgorithmName(algorithm)) + " key");
+  if (!key)
+    return OpenSslError("generate " + std::string(KeyAlgorithmName(algorithm)) + " key");
   return UniquePtr<EVP_PKEY>(key);
 }
 
 Result<SecretString> PrivateKeyToPem(EVP_PKEY* key) {
   UniquePtr<BIO> bio(BIO_new(BIO_s_secmem()));
   if (!bio) bio.reset(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
     return OpenSslError("encode private key");
   }
   char* data = nullptr;
@@ -108,8 +128,8 @@ std::string DescribeKey(EVP_PKEY* key) {
   if (id == EVP_PKEY_EC) {
     char curve[64] = {};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof curve,
-                                       &len) == 1) {
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, curve,
+                                       sizeof curve, &len) == 1) {
       std::string c(curve, len);
       if (c == "prime256v1" || c == "P-256") return "ecdsa-p256";
       if (c == "secp384r1" || c == "P-384") return "ecdsa-p384";

@@ -17,16 +17,18 @@ bool IsHex(char c) {
 
 Result<Serial> Serial::Parse(std::string_view text) {
   std::string_view original = text;
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n')) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\n')) {
     text.remove_suffix(1);
   }
   if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
     text.remove_prefix(2);
   }
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid serial \"" + std::string(original) + "\": " +
-                                   std::string(why));
+    return Status::InvalidArgument("invalid serial \"" + std::string(original) +
+                                   "\": " + std::string(why));
   };
   std::string digits;
   digits.reserve(text.size());
@@ -34,7 +36,8 @@ Result<Serial> Serial::Parse(std::string_view text) {
     char c = text[i];
     if (c == ':') {
       // Colons only between byte pairs: "0a:1b".
-      if (i == 0 || i + 1 == text.size() || text[i + 1] == ':') return bad("misplaced ':'");
+      if (i == 0 || i + 1 == text.size() || text[i + 1] == ':')
+        return bad("misplaced ':'");
       continue;
     }
     if (!IsHex(c)) return bad("only hexadecimal digits are allowed");
@@ -51,7 +54,8 @@ Result<Serial> Serial::Parse(std::string_view text) {
 Result<Serial> Serial::Random() {
   for (;;) {
     ASSIGN_OR_RETURN(std::string bytes, RandomBytes(20));
-    bytes[0] = static_cast<char>(static_cast<unsigned char>(bytes[0]) & 0x7f);  // 159 bits
+    bytes[0] =
+        static_cast<char>(static_cast<unsigned char>(bytes[0]) & 0x7f);  // 159 bits
     auto serial = Parse(HexEncode(bytes));
     if (serial.ok()) return serial;  // only fails for the all-zero value
   }

@@ -6,7 +6,8 @@ namespace certctl {
 namespace {
 
 constexpr char kColumns[] =
-    "id, extract(epoch from occurred_at), actor, host, action, target, outcome, command_line, "
+    "id, extract(epoch from occurred_at), actor, host, action, target, outcome, "
+    "command_line, "
     "parameters::text, detail, duration_ms, correlation_id, prev_hash, hash";
 
 AuditOutcome OutcomeFrom(const std::string& s) {
@@ -38,9 +39,12 @@ AuditEvent EventFrom(const pqxx::row& r) {
 
 std::string_view AuditOutcomeName(AuditOutcome outcome) {
   switch (outcome) {
-    case AuditOutcome::kStarted: return "started";
-    case AuditOutcome::kSucceeded: return "succeeded";
-    case AuditOutcome::kFailed: return "failed";
+    case AuditOutcome::kStarted:
+      return "started";
+    case AuditOutcome::kSucceeded:
+      return "succeeded";
+    case AuditOutcome::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -48,14 +52,17 @@ std::string_view AuditOutcomeName(AuditOutcome outcome) {
 Result<AuditEvent> AuditRepo::Append(Transaction& tx, const AuditEvent& e) {
   static const std::string sql =
       "INSERT INTO audit_events (actor, host, action, target, outcome, command_line, "
-      "parameters, detail, duration_ms, correlation_id, prev_hash, hash) VALUES ($1, $2, $3, "
-      "$4, $5, $6, $7::jsonb, $8, NULLIF($9, '')::integer, $10, '\\x', '\\x') RETURNING " + std::string(kColumns);
+      "parameters, detail, duration_ms, correlation_id, prev_hash, hash) VALUES ($1, $2, "
+      "$3, "
+      "$4, $5, $6, $7::jsonb, $8, NULLIF($9, '')::integer, $10, '\\x', '\\x') "
+      "RETURNING " +
+      std::string(kColumns);
   return GuardValue<AuditEvent>("append audit event", [&] {
-    auto r = tx.Exec("audit_append", sql.c_str(), e.actor, e.host, e.action, e.target,
-                     std::string(AuditOutcomeName(e.outcome)), e.command_line,
-                     e.parameters_json.empty() ? std::string("{}") : e.parameters_json, e.detail,
-                     e.duration_ms ? std::to_string(*e.duration_ms) : std::string(),
-                     e.correlation_id);
+    auto r = tx.Exec(
+        "audit_append", sql.c_str(), e.actor, e.host, e.action, e.target,
+        std::string(AuditOutcomeName(e.outcome)), e.command_line,
+        e.parameters_json.empty() ? std::string("{}") : e.parameters_json, e.detail,
+        e.duration_ms ? std::to_string(*e.duration_ms) : std::string(), e.correlation_id);
     return EventFrom(r[0]);
   });
 }
@@ -93,17 +100,20 @@ Result<AuditChainReport> AuditRepo::VerifyChain(Transaction& tx) {
     while (cursor >> batch) {
       for (const auto& r : batch) {
         int64_t id = r[0].as<int64_t>();
-        std::string prev = BytesFrom(r[1]), hash = BytesFrom(r[2]), expected = BytesFrom(r[3]);
+        std::string prev = BytesFrom(r[1]), hash = BytesFrom(r[2]),
+                    expected = BytesFrom(r[3]);
         ++report.rows_checked;
         if (!first && prev != previous) {
           report.first_broken_id = id;
-          report.problem = "prev_hash does not match the hash of the row before it "
-                           "(a row was removed or rewritten)";
+          report.problem =
+              "prev_hash does not match the hash of the row before it "
+              "(a row was removed or rewritten)";
           return report;
         }
         if (first && !prev.empty()) {
           report.first_broken_id = id;
-          report.problem = "the first row does not start the chain (rows before it are missing)";
+          report.problem =
+              "the first row does not start the chain (rows before it are missing)";
           return report;
         }
         if (hash != expected) {

@@ -9,9 +9,9 @@ namespace certctl {
 namespace {
 
 constexpr const char* kReasonNames[] = {
-    "unspecified",          "keyCompromise",      "cACompromise", "affiliationChanged",
-    "superseded",           "cessationOfOperation", "certificateHold", nullptr,
-    "removeFromCRL",        "privilegeWithdrawn", "aACompromise"};
+    "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",    "cessationOfOperation", "certificateHold", nullptr,
+    "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
 
 constexpr char kSelectCertificate[] =
     "SELECT c.issuer_id, c.serial, c.generation, c.subject, c.sans, "
@@ -60,8 +60,9 @@ CertificateStatusRecord StatusFrom(const pqxx::row& r) {
   c.issued_at = TimeFrom(r[8]);
   c.issued_by = r[9].as<std::string>();
   if (!r[10].is_null()) {
-    s.revocation = RevocationRecord{c.issuer_id, c.serial,        c.generation,
-                                    r[10].as<int>(), TimeFrom(r[11]), r[12].as<std::string>()};
+    s.revocation =
+        RevocationRecord{c.issuer_id,     c.serial,        c.generation,
+                         r[10].as<int>(), TimeFrom(r[11]), r[12].as<std::string>()};
   }
   return s;
 }
@@ -86,9 +87,9 @@ std::string MicrosToTimestamp(int64_t micros) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros % 1000000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld+00",
+                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                tm.tm_sec, static_cast<long long>(micros % 1000000));
   return buf;
 }
 
@@ -118,8 +119,9 @@ Result<CertificateStatusFilter> ParseCertificateStatusFilter(std::string_view te
   if (text == "active") return CertificateStatusFilter::kActive;
   if (text == "revoked") return CertificateStatusFilter::kRevoked;
   if (text == "expired") return CertificateStatusFilter::kExpired;
-  return Status::InvalidArgument("status must be active, revoked, expired or any, not \"" +
-                                 std::string(text) + "\"");
+  return Status::InvalidArgument(
+      "status must be active, revoked, expired or any, not \"" + std::string(text) +
+      "\"");
 }
 
 Result<int> ParseRevocationReason(std::string_view name) {
@@ -141,18 +143,19 @@ std::string_view RevocationReasonName(int code) {
 Status CertificateRepo::Insert(Transaction& tx, const CertificateRecord& c) {
   return Guard("insert certificate " + c.serial, [&] {
     tx.Exec("certificate_insert",
-            "INSERT INTO certificates (issuer_id, serial, generation, subject, sans, not_before, "
+            "INSERT INTO certificates (issuer_id, serial, generation, subject, sans, "
+            "not_before, "
             "not_after, cert_der, issued_by) VALUES ($1, $2, $3, $4, $5::text[], "
             "to_timestamp($6), to_timestamp($7), $8, $9)",
             c.issuer_id, c.serial, c.generation, c.subject, TextArrayLiteral(c.sans),
-            EpochParam(c.not_before), EpochParam(c.not_after), Bytes(c.cert_der), c.issued_by);
+            EpochParam(c.not_before), EpochParam(c.not_after), Bytes(c.cert_der),
+            c.issued_by);
     return Status::Ok();
   });
 }
 
-Result<std::optional<CertificateStatusRecord>> CertificateRepo::Find(Transaction& tx,
-                                                                     const std::string& issuer,
-                                                                     const std::string& serial) {
+Result<std::optional<CertificateStatusRecord>> CertificateRepo::Find(
+    Transaction& tx, const std::string& issuer, const std::string& serial) {
   static const std::string sql =
       std::string(kSelectCertificate) + "WHERE c.issuer_id = $1 AND c.serial = $2";
   return GuardValue<std::optional<CertificateStatusRecord>>("find certificate", [&] {
@@ -210,16 +213,25 @@ Result<CertificatePage> CertificateRepo::List(Transaction& tx,
       "ORDER BY c.issued_at, c.issuer_id, c.serial LIMIT $8";
   const char* status = "any";
   switch (filter.status) {
-    case CertificateStatusFilter::kAny: status = "any"; break;
-    case CertificateStatusFilter::kActive: status = "active"; break;
-    case CertificateStatusFilter::kRevoked: status = "revoked"; break;
-    case CertificateStatusFilter::kExpired: status = "expired"; break;
+    case CertificateStatusFilter::kAny:
+      status = "any";
+      break;
+    case CertificateStatusFilter::kActive:
+      status = "active";
+      break;
+    case CertificateStatusFilter::kRevoked:
+      status = "revoked";
+      break;
+    case CertificateStatusFilter::kExpired:
+      status = "expired";
+      break;
   }
   return GuardValue<CertificatePage>("list certificates", [&] {
     CertificatePage page;
-    auto rows = tx.Exec("certificate_list", sql.c_str(), filter.issuer, status, EpochParam(now),
-                        has_cursor, has_cursor ? cursor.issued_at : std::string("epoch"),
-                        cursor.issuer, cursor.serial, filter.limit + 1);
+    auto rows =
+        tx.Exec("certificate_list", sql.c_str(), filter.issuer, status, EpochParam(now),
+                has_cursor, has_cursor ? cursor.issued_at : std::string("epoch"),
+                cursor.issuer, cursor.serial, filter.limit + 1);
     for (const auto& r : rows) page.items.push_back(StatusFrom(r));
     if (static_cast<int>(page.items.size()) > filter.limit) {
       page.items.pop_back();
@@ -231,12 +243,13 @@ Result<CertificatePage> CertificateRepo::List(Transaction& tx,
 
 Status RevocationRepo::Insert(Transaction& tx, const RevocationRecord& r) {
   return Guard("revoke certificate " + r.serial, [&] {
-    auto res = tx.Exec("revocation_insert",
-                       "INSERT INTO certificate_revocations (issuer_id, serial, generation, "
-                       "reason, revoked_at, revoked_by) VALUES ($1, $2, $3, $4, "
-                       "to_timestamp($5), $6) ON CONFLICT (issuer_id, serial) DO NOTHING",
-                       r.issuer_id, r.serial, r.generation, r.reason, EpochParam(r.revoked_at),
-                       r.revoked_by);
+    auto res =
+        tx.Exec("revocation_insert",
+                "INSERT INTO certificate_revocations (issuer_id, serial, generation, "
+                "reason, revoked_at, revoked_by) VALUES ($1, $2, $3, $4, "
+                "to_timestamp($5), $6) ON CONFLICT (issuer_id, serial) DO NOTHING",
+                r.issuer_id, r.serial, r.generation, r.reason, EpochParam(r.revoked_at),
+                r.revoked_by);
     if (res.affected_rows() == 0) {
       return Status::AlreadyExists("certificate " + r.serial + " of " + r.issuer_id +
                                    " is already revoked");
@@ -249,18 +262,20 @@ Result<std::optional<RevocationRecord>> RevocationRepo::Find(Transaction& tx,
                                                              const std::string& issuer,
                                                              const std::string& serial) {
   return GuardValue<std::optional<RevocationRecord>>("find revocation", [&] {
-    auto r = tx.Exec("revocation_find",
-                     "SELECT generation, reason, extract(epoch from revoked_at), revoked_by "
-                     "FROM certificate_revocations WHERE issuer_id = $1 AND serial = $2",
-                     issuer, serial);
+    auto r =
+        tx.Exec("revocation_find",
+                "SELECT generation, reason, extract(epoch from revoked_at), revoked_by "
+                "FROM certificate_revocations WHERE issuer_id = $1 AND serial = $2",
+                issuer, serial);
     if (r.empty()) return std::optional<RevocationRecord>();
-    return std::optional<RevocationRecord>(RevocationRecord{
-        issuer, serial, r[0][0].as<int>(), r[0][1].as<int>(), TimeFrom(r[0][2]),
-        r[0][3].as<std::string>()});
+    return std::optional<RevocationRecord>(
+        RevocationRecord{issuer, serial, r[0][0].as<int>(), r[0][1].as<int>(),
+                         TimeFrom(r[0][2]), r[0][3].as<std::string>()});
   });
 }
 
-Result<int64_t> RevocationRepo::CountForGeneration(Transaction& tx, const std::string& issuer,
+Result<int64_t> RevocationRepo::CountForGeneration(Transaction& tx,
+                                                   const std::string& issuer,
                                                    int generation) {
   return GuardValue<int64_t>("count revocations", [&] {
     auto r = tx.Exec("revocation_count",
@@ -278,9 +293,11 @@ Status RevocationRepo::ForEachInGeneration(
     auto& w = tx.work();
     // libpqxx 6.4 streams a query written in parentheses as COPY (query) TO STDOUT.
     pqxx::stream_from stream(
-        w, "(SELECT serial, reason, extract(epoch from revoked_at), revoked_by "
-           "FROM certificate_revocations WHERE issuer_id = " + w.quote(issuer) +
-               " AND generation = " + std::to_string(generation) + " ORDER BY serial)");
+        w,
+        "(SELECT serial, reason, extract(epoch from revoked_at), revoked_by "
+        "FROM certificate_revocations WHERE issuer_id = " +
+            w.quote(issuer) + " AND generation = " + std::to_string(generation) +
+            " ORDER BY serial)");
     std::tuple<std::string, int, double, std::string> row;
     Status result;
     while (stream >> row) {

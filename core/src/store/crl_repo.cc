@@ -50,7 +50,8 @@ int64_t OrMinusOne(const std::optional<int64_t>& v) { return v.value_or(-1); }
 
 }  // namespace
 
-Result<std::optional<CrlCacheRecord>> CrlRepo::Find(Transaction& tx, const std::string& issuer,
+Result<std::optional<CrlCacheRecord>> CrlRepo::Find(Transaction& tx,
+                                                    const std::string& issuer,
                                                     int generation) {
   ASSIGN_OR_RETURN(auto row, FindSummary(tx, issuer, generation));
   if (!row) return row;
@@ -75,7 +76,8 @@ Result<std::optional<CrlCacheRecord>> CrlRepo::Find(Transaction& tx, const std::
   if (!s.ok()) return s;
   if (static_cast<int64_t>(row->crl_der.size()) != row->size ||
       Sha256(row->crl_der) != row->der_sha256) {
-    return Status::Busy("the cached CRL of " + issuer + "/g" + std::to_string(generation) +
+    return Status::Busy("the cached CRL of " + issuer + "/g" +
+                        std::to_string(generation) +
                         " changed while it was being read; retry");
   }
   return row;
@@ -131,15 +133,17 @@ Status CrlRepo::Upsert(Transaction& tx, const CrlCacheRecord& c) {
         "crl_number = EXCLUDED.crl_number, this_update = EXCLUDED.this_update, "
         "next_update = EXCLUDED.next_update, generated_at = EXCLUDED.generated_at, "
         "generation_duration_ms = EXCLUDED.generation_duration_ms, "
-        "revoked_count = EXCLUDED.revoked_count WHERE crl_cache.crl_number < EXCLUDED.crl_number",
+        "revoked_count = EXCLUDED.revoked_count WHERE crl_cache.crl_number < "
+        "EXCLUDED.crl_number",
         c.issuer_id, c.generation, c.crl_number, EpochParam(c.this_update),
         EpochParam(c.next_update), EpochParam(c.generated_at), c.generation_duration_ms,
         c.revoked_count);
     tx.work().exec("DROP TABLE crl_upload");
     if (r.affected_rows() == 1) return Status::Ok();
-    auto cur = tx.Exec("crl_cache_number",
-                       "SELECT crl_number FROM crl_cache WHERE issuer_id = $1 AND generation = $2",
-                       c.issuer_id, c.generation);
+    auto cur = tx.Exec(
+        "crl_cache_number",
+        "SELECT crl_number FROM crl_cache WHERE issuer_id = $1 AND generation = $2",
+        c.issuer_id, c.generation);
     std::string published = cur.empty() ? "?" : cur[0][0].as<std::string>();
     return Status::FailedPrecondition(
         "refusing to replace the cached CRL " + published + " of " + c.issuer_id + "/g" +

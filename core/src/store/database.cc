@@ -25,15 +25,18 @@ Status StatusFromCurrentException(std::string_view what) {
     if (state == "23514" || state == "22P02" || state == "22001") {
       return Status::InvalidArgument(msg);
     }
-    if (state == "40001" || state == "40P01" || state == "55P03") return Status::Busy(msg);
+    if (state == "40001" || state == "40P01" || state == "55P03")
+      return Status::Busy(msg);
     if (state == "57014") return Status::DeadlineExceeded(msg);
     if (state == "42501") return Status::PermissionDenied(msg);
-    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03") {
+    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" ||
+        state == "57P03") {
       return Status::Unavailable(msg);
     }
     return Status::Internal(msg + " (SQLSTATE " + state + ")");
   } catch (const pqxx::in_doubt_error& e) {
-    return Status::Unavailable(ctx + ": commit outcome unknown, connection lost: " + e.what());
+    return Status::Unavailable(ctx +
+                               ": commit outcome unknown, connection lost: " + e.what());
   } catch (const std::exception& e) {
     return Status::Internal(ctx + ": " + e.what());
   } catch (...) {
@@ -59,10 +62,12 @@ std::string Database::MaskedUrl() const { return MaskDatabaseUrl(options_.url); 
 
 Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.url.empty()) {
-    return Status::Configuration("no database configured: set CERTCTL_DATABASE_URL or "
-                                 "database_url in the config file");
+    return Status::Configuration(
+        "no database configured: set CERTCTL_DATABASE_URL or "
+        "database_url in the config file");
   }
-  if (options.pool_size < 1) return Status::Configuration("database pool size must be >= 1");
+  if (options.pool_size < 1)
+    return Status::Configuration("database pool size must be >= 1");
   std::unique_ptr<Database> db(new Database(options));
   ASSIGN_OR_RETURN(auto conn, db->Connect());
   {
@@ -83,8 +88,9 @@ Result<std::unique_ptr<PooledConnection>> Database::Connect() {
     // session state (advisory locks, LISTEN) must not vanish unnoticed.
     conn->conn.inhibit_reactivation(true);
     pqxx::nontransaction tx(conn->conn);
-    auto r = tx.exec_params("SELECT set_config('application_name', $1, false), pg_backend_pid()",
-                            options_.application_name);
+    auto r = tx.exec_params(
+        "SELECT set_config('application_name', $1, false), pg_backend_pid()",
+        options_.application_name);
     conn->backend_pid = r[0][1].as<int>();
     return conn;
   } catch (const pqxx::broken_connection& e) {
@@ -125,7 +131,8 @@ Result<std::unique_ptr<PooledConnection>> Database::Acquire() {
     --p.waiting;
     if (timed_out && p.idle.empty() && p.open >= options_.pool_size) {
       return Status::Unavailable("database connection pool exhausted: all " +
-                                 std::to_string(options_.pool_size) + " connections in use");
+                                 std::to_string(options_.pool_size) +
+                                 " connections in use");
     }
   }
 }
@@ -156,7 +163,8 @@ namespace {
 
 // Runs fn in a transaction on `c`. Sets `started` once fn has been called, so a
 // caller can tell whether a retry is safe.
-Status RunOn(PooledConnection& c, const std::function<Status(Transaction&)>& fn, bool& started) {
+Status RunOn(PooledConnection& c, const std::function<Status(Transaction&)>& fn,
+             bool& started) {
   started = false;
   try {
     pqxx::work w(c.conn);

@@ -18,15 +18,18 @@ Result<Invalidation> Invalidation::FromPayload(std::string_view payload) {
   }
   Invalidation out;
   out.scope = j["scope"].get<std::string>();
-  if (j.contains("issuer") && j["issuer"].is_string()) out.issuer = j["issuer"].get<std::string>();
-  if (j.contains("serial") && j["serial"].is_string()) out.serial = j["serial"].get<std::string>();
+  if (j.contains("issuer") && j["issuer"].is_string())
+    out.issuer = j["issuer"].get<std::string>();
+  if (j.contains("serial") && j["serial"].is_string())
+    out.serial = j["serial"].get<std::string>();
   if (out.scope != "ocsp" && out.scope != "crl" && out.scope != "all") {
     return Status::InvalidArgument("unknown invalidation scope " + out.scope);
   }
   return out;
 }
 
-Result<int64_t> InvalidationRepo::DropOcspAnswers(Transaction& tx, const std::string& issuer,
+Result<int64_t> InvalidationRepo::DropOcspAnswers(Transaction& tx,
+                                                  const std::string& issuer,
                                                   const std::string& serial) {
   return GuardValue<int64_t>("drop cached OCSP answers", [&] {
     auto r = tx.Exec("ocsp_cache_drop",
@@ -39,19 +42,21 @@ Result<int64_t> InvalidationRepo::DropOcspAnswers(Transaction& tx, const std::st
 
 Result<int64_t> InvalidationRepo::DropCrls(Transaction& tx, const std::string& issuer) {
   return GuardValue<int64_t>("drop cached CRLs", [&] {
-    auto r = tx.Exec("crl_cache_drop", "DELETE FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)",
-                     issuer);
+    auto r = tx.Exec("crl_cache_drop",
+                     "DELETE FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)", issuer);
     return static_cast<int64_t>(r.affected_rows());
   });
 }
 
-Result<int64_t> InvalidationRepo::CountOcspAnswers(Transaction& tx, const std::string& issuer,
+Result<int64_t> InvalidationRepo::CountOcspAnswers(Transaction& tx,
+                                                   const std::string& issuer,
                                                    const std::string& serial) {
   return GuardValue<int64_t>("count cached OCSP answers", [&] {
-    auto r = tx.Exec("invalidation_ocsp_count",
-                     "SELECT count(*) FROM ocsp_response_cache WHERE ($1 = '' OR issuer_id = $1) "
-                     "AND ($2 = '' OR serial = $2)",
-                     issuer, serial);
+    auto r = tx.Exec(
+        "invalidation_ocsp_count",
+        "SELECT count(*) FROM ocsp_response_cache WHERE ($1 = '' OR issuer_id = $1) "
+        "AND ($2 = '' OR serial = $2)",
+        issuer, serial);
     return r[0][0].as<int64_t>();
   });
 }
@@ -59,7 +64,8 @@ Result<int64_t> InvalidationRepo::CountOcspAnswers(Transaction& tx, const std::s
 Result<int64_t> InvalidationRepo::CountCrls(Transaction& tx, const std::string& issuer) {
   return GuardValue<int64_t>("count cached CRLs", [&] {
     auto r = tx.Exec("invalidation_crl_count",
-                     "SELECT count(*) FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)", issuer);
+                     "SELECT count(*) FROM crl_cache WHERE ($1 = '' OR issuer_id = $1)",
+                     issuer);
     return r[0][0].as<int64_t>();
   });
 }

@@ -15,7 +15,7 @@ CaGenerationRecord GenerationFrom(const pqxx::row& r) {
   g.issuer_id = r[0].as<std::string>();
   g.generation = r[1].as<int>();
   g.state = r[2].as<std::string>() == "active" ? GenerationState::kActive
-                                                : GenerationState::kRetired;
+                                               : GenerationState::kRetired;
   g.cert_pem = r[3].as<std::string>();
   g.cert_sha256 = r[4].as<std::string>();
   g.key_path = r[5].as<std::string>();
@@ -28,7 +28,8 @@ CaGenerationRecord GenerationFrom(const pqxx::row& r) {
 }
 
 IssuerRecord IssuerFrom(const pqxx::row& r) {
-  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), TimeFrom(r[3])};
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(),
+          TimeFrom(r[3])};
 }
 
 }  // namespace
@@ -44,12 +45,14 @@ Result<bool> IssuerRepo::Ensure(Transaction& tx, const std::string& id,
   });
 }
 
-Result<std::optional<IssuerRecord>> IssuerRepo::Find(Transaction& tx, const std::string& id) {
+Result<std::optional<IssuerRecord>> IssuerRepo::Find(Transaction& tx,
+                                                     const std::string& id) {
   return GuardValue<std::optional<IssuerRecord>>("find issuer " + id, [&] {
-    auto r = tx.Exec("issuer_find",
-                     "SELECT id, display_name, revocation_epoch, extract(epoch from created_at) "
-                     "FROM issuers WHERE id = $1",
-                     id);
+    auto r = tx.Exec(
+        "issuer_find",
+        "SELECT id, display_name, revocation_epoch, extract(epoch from created_at) "
+        "FROM issuers WHERE id = $1",
+        id);
     if (r.empty()) return std::optional<IssuerRecord>();
     return std::optional<IssuerRecord>(IssuerFrom(r[0]));
   });
@@ -68,10 +71,11 @@ Result<std::vector<IssuerRecord>> IssuerRepo::List(Transaction& tx) {
 
 Result<int64_t> IssuerRepo::BumpRevocationEpoch(Transaction& tx, const std::string& id) {
   return GuardValue<int64_t>("bump revocation epoch of " + id, [&] {
-    auto r = tx.Exec("issuer_bump_epoch",
-                     "UPDATE issuers SET revocation_epoch = revocation_epoch + 1 WHERE id = $1 "
-                     "RETURNING revocation_epoch",
-                     id);
+    auto r = tx.Exec(
+        "issuer_bump_epoch",
+        "UPDATE issuers SET revocation_epoch = revocation_epoch + 1 WHERE id = $1 "
+        "RETURNING revocation_epoch",
+        id);
     if (r.empty()) throw std::runtime_error("issuer " + id + " does not exist");
     return r[0][0].as<int64_t>();
   });
@@ -79,7 +83,8 @@ Result<int64_t> IssuerRepo::BumpRevocationEpoch(Transaction& tx, const std::stri
 
 Result<int64_t> IssuerRepo::RevocationEpoch(Transaction& tx, const std::string& id) {
   return GuardValue<int64_t>("read revocation epoch of " + id, [&] {
-    auto r = tx.Exec("issuer_epoch", "SELECT revocation_epoch FROM issuers WHERE id = $1", id);
+    auto r =
+        tx.Exec("issuer_epoch", "SELECT revocation_epoch FROM issuers WHERE id = $1", id);
     if (r.empty()) throw std::runtime_error("issuer " + id + " does not exist");
     return r[0][0].as<int64_t>();
   });
@@ -87,20 +92,22 @@ Result<int64_t> IssuerRepo::RevocationEpoch(Transaction& tx, const std::string& 
 
 Result<std::optional<CaGenerationRecord>> IssuerRepo::ActiveGeneration(
     Transaction& tx, const std::string& issuer) {
-  static const std::string sql = std::string("SELECT ") + kGenerationColumns +
-                                 " FROM ca_generations WHERE issuer_id = $1 AND state = 'active'";
-  return GuardValue<std::optional<CaGenerationRecord>>("active generation of " + issuer, [&] {
-    auto r = tx.Exec("generation_active", sql.c_str(), issuer);
-    if (r.empty()) return std::optional<CaGenerationRecord>();
-    return std::optional<CaGenerationRecord>(GenerationFrom(r[0]));
-  });
+  static const std::string sql =
+      std::string("SELECT ") + kGenerationColumns +
+      " FROM ca_generations WHERE issuer_id = $1 AND state = 'active'";
+  return GuardValue<std::optional<CaGenerationRecord>>(
+      "active generation of " + issuer, [&] {
+        auto r = tx.Exec("generation_active", sql.c_str(), issuer);
+        if (r.empty()) return std::optional<CaGenerationRecord>();
+        return std::optional<CaGenerationRecord>(GenerationFrom(r[0]));
+      });
 }
 
-Result<std::optional<CaGenerationRecord>> IssuerRepo::FindGeneration(Transaction& tx,
-                                                                     const std::string& issuer,
-                                                                     int generation) {
-  static const std::string sql = std::string("SELECT ") + kGenerationColumns +
-                                 " FROM ca_generations WHERE issuer_id = $1 AND generation = $2";
+Result<std::optional<CaGenerationRecord>> IssuerRepo::FindGeneration(
+    Transaction& tx, const std::string& issuer, int generation) {
+  static const std::string sql =
+      std::string("SELECT ") + kGenerationColumns +
+      " FROM ca_generations WHERE issuer_id = $1 AND generation = $2";
   return GuardValue<std::optional<CaGenerationRecord>>("find generation", [&] {
     auto r = tx.Exec("generation_find", sql.c_str(), issuer, generation);
     if (r.empty()) return std::optional<CaGenerationRecord>();
@@ -108,29 +115,33 @@ Result<std::optional<CaGenerationRecord>> IssuerRepo::FindGeneration(Transaction
   });
 }
 
-Result<std::vector<CaGenerationRecord>> IssuerRepo::Generations(Transaction& tx,
-                                                                const std::string& issuer) {
-  static const std::string sql = std::string("SELECT ") + kGenerationColumns +
-                                 " FROM ca_generations WHERE issuer_id = $1 ORDER BY generation";
-  return GuardValue<std::vector<CaGenerationRecord>>("list generations of " + issuer, [&] {
-    std::vector<CaGenerationRecord> out;
-    for (const auto& r : tx.Exec("generation_list", sql.c_str(), issuer)) {
-      out.push_back(GenerationFrom(r));
-    }
-    return out;
-  });
+Result<std::vector<CaGenerationRecord>> IssuerRepo::Generations(
+    Transaction& tx, const std::string& issuer) {
+  static const std::string sql =
+      std::string("SELECT ") + kGenerationColumns +
+      " FROM ca_generations WHERE issuer_id = $1 ORDER BY generation";
+  return GuardValue<std::vector<CaGenerationRecord>>(
+      "list generations of " + issuer, [&] {
+        std::vector<CaGenerationRecord> out;
+        for (const auto& r : tx.Exec("generation_list", sql.c_str(), issuer)) {
+          out.push_back(GenerationFrom(r));
+        }
+        return out;
+      });
 }
 
 Status IssuerRepo::InsertGeneration(Transaction& tx, const CaGenerationRecord& g) {
   return Guard("insert CA generation", [&] {
-    tx.Exec("generation_insert",
-            "INSERT INTO ca_generations (issuer_id, generation, state, cert_pem, cert_sha256, "
-            "key_path, subject, not_before, not_after) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-            "to_timestamp($8), to_timestamp($9))",
-            g.issuer_id, g.generation,
-            g.state == GenerationState::kActive ? "active" : "retired", g.cert_pem,
-            g.cert_sha256, g.key_path, g.subject, EpochParam(g.not_before),
-            EpochParam(g.not_after));
+    tx.Exec(
+        "generation_insert",
+        "INSERT INTO ca_generations (issuer_id, generation, state, cert_pem, "
+        "cert_sha256, "
+        "key_path, subject, not_before, not_after) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "to_timestamp($8), to_timestamp($9))",
+        g.issuer_id, g.generation,
+        g.state == GenerationState::kActive ? "active" : "retired", g.cert_pem,
+        g.cert_sha256, g.key_path, g.subject, EpochParam(g.not_before),
+        EpochParam(g.not_after));
     tx.Exec("crl_number_init",
             "INSERT INTO crl_numbers (issuer_id, generation) VALUES ($1, $2) "
             "ON CONFLICT DO NOTHING",
@@ -147,8 +158,8 @@ Status IssuerRepo::RetireGeneration(Transaction& tx, const std::string& issuer,
                      "WHERE issuer_id = $1 AND generation = $2 AND state = 'active'",
                      issuer, generation);
     if (r.affected_rows() != 1) {
-      return Status::NotFound("no active generation " + std::to_string(generation) + " of " +
-                              issuer);
+      return Status::NotFound("no active generation " + std::to_string(generation) +
+                              " of " + issuer);
     }
     return Status::Ok();
   });
@@ -169,9 +180,10 @@ Result<int64_t> IssuerRepo::NextCrlNumber(Transaction& tx, const std::string& is
 Result<int64_t> IssuerRepo::LastCrlNumber(Transaction& tx, const std::string& issuer,
                                           int generation) {
   return GuardValue<int64_t>("read CRL number", [&] {
-    auto r = tx.Exec("crl_number_last",
-                     "SELECT last_number FROM crl_numbers WHERE issuer_id = $1 AND generation = $2",
-                     issuer, generation);
+    auto r = tx.Exec(
+        "crl_number_last",
+        "SELECT last_number FROM crl_numbers WHERE issuer_id = $1 AND generation = $2",
+        issuer, generation);
     return r.empty() ? int64_t{0} : r[0][0].as<int64_t>();
   });
 }

@@ -45,7 +45,8 @@ LocalCluster::LocalCluster(LocalClusterOptions options) : options_(std::move(opt
   while (options_.dir.size() > 1 && options_.dir.back() == '/') options_.dir.pop_back();
 }
 
-Status LocalCluster::RunTool(const std::vector<std::string>& argv, std::string* output) const {
+Status LocalCluster::RunTool(const std::vector<std::string>& argv,
+                             std::string* output) const {
   ProcessOptions po;
   if (::geteuid() == 0) {
     ASSIGN_OR_RETURN(RunAs account, LookupAccount(options_.run_as));
@@ -67,8 +68,8 @@ Status LocalCluster::RunTool(const std::vector<std::string>& argv, std::string* 
 
 Status LocalCluster::PrepareDirectories() {
   if (options_.dir.find_first_of(" '\\\"") != std::string::npos) {
-    return Status::InvalidArgument("cluster directory must not contain spaces or quotes: " +
-                                   options_.dir);
+    return Status::InvalidArgument(
+        "cluster directory must not contain spaces or quotes: " + options_.dir);
   }
   if (socket_dir().size() + 20 > 107) {
     return Status::InvalidArgument("cluster directory path too long for a unix socket: " +
@@ -83,13 +84,14 @@ Status LocalCluster::PrepareDirectories() {
     ASSIGN_OR_RETURN(RunAs account, LookupAccount(options_.run_as));
     for (const auto& p : {options_.dir, socket_dir()}) {
       if (::chown(p.c_str(), account.uid, account.gid) != 0) {
-        return Status::PermissionDenied("cannot give " + p + " to the " + options_.run_as +
-                                        " account");
+        return Status::PermissionDenied("cannot give " + p + " to the " +
+                                        options_.run_as + " account");
       }
     }
     // The server runs as that account and must reach the directory.
     if (::access(options_.dir.c_str(), X_OK) == 0) {
-      auto probe = RunProcess({"test", "-x", options_.dir}, ProcessOptions{account, {}, "/"});
+      auto probe =
+          RunProcess({"test", "-x", options_.dir}, ProcessOptions{account, {}, "/"});
       if (probe.ok() && probe->exit_code != 0) {
         return Status::PermissionDenied(
             "the " + options_.run_as + " account cannot reach " + options_.dir +
@@ -104,8 +106,8 @@ Status LocalCluster::Init(bool* created) {
   if (created) *created = false;
   RETURN_IF_ERROR(PrepareDirectories());
   if (fs::exists(fs::path(data_dir()) / "PG_VERSION")) return Status::Ok();
-  RETURN_IF_ERROR(RunTool({"initdb", "-D", data_dir(), "-U", "postgres", "-A", "trust", "-E",
-                           "UTF8", "--locale=C", "--no-instructions"}));
+  RETURN_IF_ERROR(RunTool({"initdb", "-D", data_dir(), "-U", "postgres", "-A", "trust",
+                           "-E", "UTF8", "--locale=C", "--no-instructions"}));
   if (created) *created = true;
   return Status::Ok();
 }
@@ -123,8 +125,8 @@ Status LocalCluster::Start() {
   if (!options_.durable) {
     opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   }
-  return RunTool({"pg_ctl", "start", "-w", "-t", "60", "-D", data_dir(), "-l", log_file(), "-o",
-                  opts});
+  return RunTool({"pg_ctl", "start", "-w", "-t", "60", "-D", data_dir(), "-l", log_file(),
+                  "-o", opts});
 }
 
 Status LocalCluster::Stop(bool immediate) {
@@ -138,7 +140,8 @@ std::string LocalCluster::ConnectionString(const std::string& database) const {
          " user=postgres dbname=" + database;
 }
 
-Status LocalCluster::CreateDatabase(const std::string& name, const std::string& template_name) {
+Status LocalCluster::CreateDatabase(const std::string& name,
+                                    const std::string& template_name) {
   return Guard("create database " + name, [&] {
     pqxx::connection c(ConnectionString("postgres"));
     pqxx::nontransaction tx(c);

@@ -26,11 +26,12 @@ Result<std::vector<AppliedMigration>> ReadApplied(Transaction& tx) {
   auto exists = tx.work().exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
   if (!exists[0][0].as<bool>()) return out;
   auto rows = tx.work().exec(
-      "SELECT version, name, checksum, extract(epoch from applied_at) FROM schema_migrations "
+      "SELECT version, name, checksum, extract(epoch from applied_at) FROM "
+      "schema_migrations "
       "ORDER BY version");
   for (const auto& r : rows) {
-    out.push_back({r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                   TimeFrom(r[3])});
+    out.push_back(
+        {r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::string>(), TimeFrom(r[3])});
   }
   return out;
 }
@@ -50,15 +51,18 @@ Result<SchemaState> Compare(std::vector<AppliedMigration> applied,
           "upgrade certctl");
     }
     if (it->checksum != a.checksum) {
-      return Status::Corruption("migration " + it->name + " was changed after it was applied "
-                                "(checksum in database " + a.checksum.substr(0, 12) +
-                                "..., in this binary " + it->checksum.substr(0, 12) +
+      return Status::Corruption("migration " + it->name +
+                                " was changed after it was applied "
+                                "(checksum in database " +
+                                a.checksum.substr(0, 12) + "..., in this binary " +
+                                it->checksum.substr(0, 12) +
                                 "...); restore the original file or the database");
     }
   }
   for (const auto& m : known) {
-    bool done = std::any_of(applied.begin(), applied.end(),
-                            [&](const AppliedMigration& a) { return a.version == m.version; });
+    bool done =
+        std::any_of(applied.begin(), applied.end(),
+                    [&](const AppliedMigration& a) { return a.version == m.version; });
     if (!done) state.pending.push_back(m);
   }
   state.applied = std::move(applied);
@@ -86,8 +90,9 @@ const std::vector<Migration>& EmbeddedMigrations() {
       if (!m.ok()) DieOnBadResultAccess(m.status());
       out.push_back(std::move(m).value());
     }
-    std::sort(out.begin(), out.end(),
-              [](const Migration& a, const Migration& b) { return a.version < b.version; });
+    std::sort(out.begin(), out.end(), [](const Migration& a, const Migration& b) {
+      return a.version < b.version;
+    });
     return out;
   }();
   return migrations;
@@ -129,7 +134,8 @@ Result<MigrationReport> Migrate(Database& db, const std::vector<Migration>& know
             m.version, m.name, m.checksum);
         return Status::Ok();
       });
-      if (!s.ok()) return s.WithContext("migration " + m.name + " failed and was rolled back");
+      if (!s.ok())
+        return s.WithContext("migration " + m.name + " failed and was rolled back");
     }
     report.applied.push_back(m);
     report.to_version = m.version;
@@ -142,8 +148,8 @@ Status RequireCurrentSchema(Database& db) {
   if (!state.pending.empty()) {
     return Status::FailedPrecondition(
         "database schema is at version " + std::to_string(state.current_version) +
-        " but this certctl needs version " + std::to_string(state.latest_version) +
-        " (" + std::to_string(state.pending.size()) +
+        " but this certctl needs version " + std::to_string(state.latest_version) + " (" +
+        std::to_string(state.pending.size()) +
         " migration(s) pending): run `certctl-admin db migrate`");
   }
   return Status::Ok();

@@ -17,12 +17,15 @@ Result<bool> TryLock(Session& session, const std::string& name, const LockOwner&
   bool got = false;
   RETURN_IF_ERROR(session.Run([&](Transaction& tx) -> Status {
     return Guard("take lock " + name, [&] {
-      static const std::string sql = std::string("SELECT pg_try_advisory_lock(") + kKeySql + ")";
+      static const std::string sql =
+          std::string("SELECT pg_try_advisory_lock(") + kKeySql + ")";
       got = tx.Exec("lock_try", sql.c_str(), name)[0][0].as<bool>();
       if (got) {
         tx.Exec("lock_record",
-                "INSERT INTO operation_locks (name, holder, host, pid, backend_pid, acquired_at) "
-                "VALUES ($1, $2, $3, $4, pg_backend_pid(), now()) ON CONFLICT (name) DO UPDATE "
+                "INSERT INTO operation_locks (name, holder, host, pid, backend_pid, "
+                "acquired_at) "
+                "VALUES ($1, $2, $3, $4, pg_backend_pid(), now()) ON CONFLICT (name) DO "
+                "UPDATE "
                 "SET holder = EXCLUDED.holder, host = EXCLUDED.host, pid = EXCLUDED.pid, "
                 "backend_pid = EXCLUDED.backend_pid, acquired_at = EXCLUDED.acquired_at",
                 name, owner.holder, owner.host, owner.pid);
@@ -59,15 +62,15 @@ Result<std::unique_ptr<OperationLock>> OperationLock::TryAcquire(Database& db,
   return std::unique_ptr<OperationLock>(new OperationLock(name, std::move(session)));
 }
 
-Result<std::unique_ptr<OperationLock>> OperationLock::Acquire(Database& db,
-                                                              const std::string& name,
-                                                              const LockOwner& owner,
-                                                              std::chrono::milliseconds wait) {
+Result<std::unique_ptr<OperationLock>> OperationLock::Acquire(
+    Database& db, const std::string& name, const LockOwner& owner,
+    std::chrono::milliseconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   ASSIGN_OR_RETURN(auto session, db.AcquireSession());
   for (;;) {
     ASSIGN_OR_RETURN(bool got, TryLock(*session, name, owner));
-    if (got) return std::unique_ptr<OperationLock>(new OperationLock(name, std::move(session)));
+    if (got)
+      return std::unique_ptr<OperationLock>(new OperationLock(name, std::move(session)));
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -84,7 +87,8 @@ Result<std::optional<LockHolder>> OperationLock::FindHolder(Database& db,
       static const std::string sql =
           std::string("WITH k AS (SELECT ") + kKeySql +
           " AS key) "
-          "SELECT l.pid, a.application_name, coalesce(a.client_hostname, host(a.client_addr), "
+          "SELECT l.pid, a.application_name, coalesce(a.client_hostname, "
+          "host(a.client_addr), "
           "'local'), o.holder, o.host, o.pid, extract(epoch from o.acquired_at) "
           "FROM k, pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
           "LEFT JOIN operation_locks o ON o.name = $1 AND o.backend_pid = l.pid "

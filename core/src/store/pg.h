@@ -2,9 +2,8 @@
 // Transaction, and the one place libpqxx exceptions become Status values.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <unordered_set>
 

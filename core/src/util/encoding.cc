@@ -135,7 +135,8 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 Result<std::string> RandomBytes(size_t n) {
   std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) !=
+      1) {
     return Status::Internal("RAND_bytes failed");
   }
   return out;

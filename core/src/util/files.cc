@@ -16,11 +16,15 @@ namespace {
 Status ErrnoStatus(int err, const std::string& what) {
   std::string m = what + ": " + std::strerror(err);
   switch (err) {
-    case ENOENT: return Status::NotFound(m);
+    case ENOENT:
+      return Status::NotFound(m);
     case EACCES:
-    case EPERM: return Status::PermissionDenied(m);
-    case EEXIST: return Status::AlreadyExists(m);
-    default: return Status::Internal(m);
+    case EPERM:
+      return Status::PermissionDenied(m);
+    case EEXIST:
+      return Status::AlreadyExists(m);
+    default:
+      return Status::Internal(m);
   }
 }
 
@@ -50,7 +54,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
   if (backup_out) backup_out->clear();
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
-  struct stat st{};
+  struct stat st {};
   bool exists = ::lstat(path.c_str(), &st) == 0;
   if (exists && !options.allow_overwrite) {
     return Status::AlreadyExists("refusing to overwrite existing file " + path.string());
@@ -127,9 +131,10 @@ Status EnsureDirectory(const std::filesystem::path& dir, mode_t mode) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return ErrnoStatus(ec.value(), "create directory " + dir.string());
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return ErrnoStatus(errno, "stat " + dir.string());
-  if (!S_ISDIR(st.st_mode)) return Status::FailedPrecondition(dir.string() + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    return Status::FailedPrecondition(dir.string() + " is not a directory");
   if ((st.st_mode & 07777) != mode && ::chmod(dir.c_str(), mode) != 0) {
     return ErrnoStatus(errno, "chmod " + dir.string());
   }
@@ -137,7 +142,7 @@ Status EnsureDirectory(const std::filesystem::path& dir, mode_t mode) {
 }
 
 Result<mode_t> FileMode(const std::filesystem::path& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat " + path.string());
   return static_cast<mode_t>(st.st_mode & 07777);
 }

@@ -13,7 +13,7 @@
 namespace certctl {
 
 Result<RunAs> LookupAccount(const std::string& name) {
-  struct passwd pw{};
+  struct passwd pw {};
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
   if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) {
@@ -56,7 +56,8 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
     if (devnull >= 0) ::dup2(devnull, 0);
     ::dup2(pipefd[1], 1);
     ::dup2(pipefd[1], 2);
-    if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0) _exit(126);
+    if (!options.working_dir.empty() && ::chdir(options.working_dir.c_str()) != 0)
+      _exit(126);
     if (options.run_as) {
       if (::setgroups(0, nullptr) != 0 || ::setgid(options.run_as->gid) != 0 ||
           ::setuid(options.run_as->uid) != 0) {
@@ -98,11 +99,12 @@ std::string HostName() {
 
 std::string InvokingUser() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
-  struct passwd pw{};
+  struct passwd pw {};
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
   uid_t uid = ::geteuid();
-  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found) return pw.pw_name;
+  if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
+    return pw.pw_name;
   return "uid:" + std::to_string(uid);
 }
 

@@ -24,11 +24,20 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
   if (text.size() < 2) return bad();
   int64_t unit;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return bad();
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return bad();
   }
   int64_t n = 0;
   std::string_view digits = text.substr(0, text.size() - 1);
@@ -90,7 +99,8 @@ Result<TimePoint> ParseRfc3339(std::string_view text) {
       offset = 0;
     } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
       int64_t oh, om;
-      if (!ParseInt(zone.substr(1, 2), oh) || !ParseInt(zone.substr(4, 2), om)) return bad();
+      if (!ParseInt(zone.substr(1, 2), oh) || !ParseInt(zone.substr(4, 2), om))
+        return bad();
       offset = (oh * 3600 + om * 60) * (zone[0] == '+' ? 1 : -1);
     } else {
       return bad();

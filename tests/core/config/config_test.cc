@@ -11,7 +11,8 @@ namespace {
 
 using Env = std::map<std::string, std::string>;
 
-Result<Config> Load(const Env& env, const std::string& path = "", bool explicit_path = false) {
+Result<Config> Load(const Env& env, const std::string& path = "",
+                    bool explicit_path = false) {
   ConfigLoadOptions o;
   o.path = path.empty() ? "/nonexistent/certctl.yaml" : path;
   o.path_is_explicit = explicit_path;
@@ -86,8 +87,9 @@ TEST(ConfigTest, EnvironmentBeatsFile) {
 }
 
 TEST(ConfigTest, BadDurationNamesKeyAndValue) {
-  for (const char* key : {"CERTCTL_CRL_GENERATION_INTERVAL", "CERTCTL_CRL_VALIDITY",
-                          "CERTCTL_OCSP_RESPONDER_VALIDITY", "CERTCTL_OCSP_RESPONSE_VALIDITY"}) {
+  for (const char* key :
+       {"CERTCTL_CRL_GENERATION_INTERVAL", "CERTCTL_CRL_VALIDITY",
+        "CERTCTL_OCSP_RESPONDER_VALIDITY", "CERTCTL_OCSP_RESPONSE_VALIDITY"}) {
     auto c = Load({{key, "soon"}});
     ASSERT_FALSE(c.ok()) << key;
     EXPECT_EQ(c.status().code(), StatusCode::kConfiguration);
@@ -123,7 +125,8 @@ TEST(ConfigTest, SecretsFromFiles) {
   testing::TempDir dir;
   ASSERT_TRUE(WriteFileAtomic(dir / "api", "from-file\n").ok());
   ASSERT_TRUE(WriteFileAtomic(dir / "db", "host=/run dbname=x\n").ok());
-  auto c = Load({{"CERTCTL_API_KEY_FILE", dir / "api"}, {"CERTCTL_DATABASE_URL_FILE", dir / "db"}});
+  auto c = Load(
+      {{"CERTCTL_API_KEY_FILE", dir / "api"}, {"CERTCTL_DATABASE_URL_FILE", dir / "db"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->api_key.view(), "from-file");
   EXPECT_EQ(c->database_url.view(), "host=/run dbname=x");
@@ -134,7 +137,8 @@ TEST(ConfigTest, SecretsFromFiles) {
 
 TEST(ConfigTest, FileErrors) {
   testing::TempDir dir;
-  EXPECT_EQ(Load({}, dir / "missing.yaml", true).status().code(), StatusCode::kConfiguration);
+  EXPECT_EQ(Load({}, dir / "missing.yaml", true).status().code(),
+            StatusCode::kConfiguration);
   ASSERT_TRUE(WriteFileAtomic(dir / "typo.yaml", "databse_url: x\n").ok());
   auto typo = Load({}, dir / "typo.yaml", true);
   ASSERT_FALSE(typo.ok());

@@ -22,23 +22,32 @@ TEST_F(CertificateOpsTest, IssuedCertificateChainsToTheCaAndCarriesPointers) {
   ASSERT_TRUE(WriteFileAtomic(*dir_ / "leaf.pem", issued.certificate_pem).ok());
   ASSERT_TRUE(WriteFileAtomic(*dir_ / "chain.pem", issued.chain_pem).ok());
   // As an operator would check it.
-  auto verify = RunProcess({"openssl", "verify", "-CAfile", *dir_ / "chain.pem", *dir_ / "leaf.pem"});
+  auto verify = RunProcess(
+      {"openssl", "verify", "-CAfile", *dir_ / "chain.pem", *dir_ / "leaf.pem"});
   ASSERT_TRUE(verify.ok());
   EXPECT_EQ(verify->exit_code, 0) << verify->output;
-  auto text = RunProcess({"openssl", "x509", "-in", *dir_ / "leaf.pem", "-noout", "-text"});
+  auto text =
+      RunProcess({"openssl", "x509", "-in", *dir_ / "leaf.pem", "-noout", "-text"});
   ASSERT_TRUE(text.ok());
-  EXPECT_NE(text->output.find("OCSP - URI:http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local"),
-            std::string::npos) << text->output;
-  EXPECT_NE(text->output.find("URI:http://127.0.0.1:8080/.well-known/pki/crl/iss-local/1"),
-            std::string::npos);
+  EXPECT_NE(text->output.find(
+                "OCSP - URI:http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local"),
+            std::string::npos)
+      << text->output;
+  EXPECT_NE(
+      text->output.find("URI:http://127.0.0.1:8080/.well-known/pki/crl/iss-local/1"),
+      std::string::npos);
   EXPECT_NE(text->output.find("DNS:web.example"), std::string::npos);
-  auto serial = RunProcess({"openssl", "x509", "-in", *dir_ / "leaf.pem", "-noout", "-serial"});
+  auto serial =
+      RunProcess({"openssl", "x509", "-in", *dir_ / "leaf.pem", "-noout", "-serial"});
   ASSERT_TRUE(serial.ok());
   EXPECT_EQ(Serial::Parse(serial->output.substr(serial->output.find('=') + 1))->hex(),
             issued.serial);
-  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM certificates WHERE serial = '" + issued.serial + "'"),
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM certificates WHERE serial = '" +
+                          issued.serial + "'"),
             "1");
-  EXPECT_EQ(Sql(url_, "SELECT actor FROM audit_events WHERE action = 'certificate.issue'"), "tester");
+  EXPECT_EQ(
+      Sql(url_, "SELECT actor FROM audit_events WHERE action = 'certificate.issue'"),
+      "tester");
 }
 
 TEST_F(CertificateOpsTest, ProfileRefusesBadRequests) {
@@ -54,7 +63,8 @@ TEST_F(CertificateOpsTest, ProfileRefusesBadRequests) {
   p.issuer = "iss-nope";
   EXPECT_EQ(ops::IssueCertificate(ctx, p).status().code(), StatusCode::kNotFound);
   p.issuer = kLocalIssuerId;
-  p.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+  p.csr_pem =
+      "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
   EXPECT_EQ(ops::IssueCertificate(ctx, p).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Count("certificates"), 0);
 }
@@ -62,10 +72,14 @@ TEST_F(CertificateOpsTest, ProfileRefusesBadRequests) {
 TEST_F(CertificateOpsTest, RevokeRecordsBumpsEpochDropsCacheAndAudits) {
   auto issued = Issue();
   // A cached answer that must go in the revocation's transaction.
-  Sql(url_, "INSERT INTO ocsp_response_cache (issuer_id, serial, generation, cert_status, "
-            "response_der, this_update, next_update, responder_serial, revocation_epoch, cert_id_hash) "
-            "VALUES ('iss-local', '" + issued.serial + "', 1, 0, '\\x00', now(), now() + "
-            "interval '1 day', 'r', 0, 'sha1')");
+  Sql(url_,
+      "INSERT INTO ocsp_response_cache (issuer_id, serial, generation, cert_status, "
+      "response_der, this_update, next_update, responder_serial, revocation_epoch, "
+      "cert_id_hash) "
+      "VALUES ('iss-local', '" +
+          issued.serial +
+          "', 1, 0, '\\x00', now(), now() + "
+          "interval '1 day', 'r', 0, 'sha1')");
   std::string epoch_before = Sql(url_, "SELECT revocation_epoch FROM issuers");
   // Any spelling of the serial works.
   std::string upper = issued.serial;
@@ -73,11 +87,13 @@ TEST_F(CertificateOpsTest, RevokeRecordsBumpsEpochDropsCacheAndAudits) {
   auto r = Revoke("000" + upper, "keyCompromise");
   EXPECT_EQ(r.revocation.reason, 1);
   EXPECT_EQ(r.ocsp_answers_dropped, 1);
-  EXPECT_EQ(std::to_string(r.revocation_epoch), std::to_string(std::stoll(epoch_before) + 1));
+  EXPECT_EQ(std::to_string(r.revocation_epoch),
+            std::to_string(std::stoll(epoch_before) + 1));
   EXPECT_EQ(Sql(url_, "SELECT revoked_by FROM certificate_revocations"), "tester");
   EXPECT_EQ(Count("ocsp_response_cache"), 0);
-  EXPECT_EQ(Sql(url_, "SELECT target FROM audit_events WHERE action = 'certificate.revoke'"),
-            "iss-local/" + issued.serial);
+  EXPECT_EQ(
+      Sql(url_, "SELECT target FROM audit_events WHERE action = 'certificate.revoke'"),
+      "iss-local/" + issued.serial);
 }
 
 TEST_F(CertificateOpsTest, RevokeRefusals) {

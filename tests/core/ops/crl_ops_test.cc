@@ -281,7 +281,8 @@ TEST_F(CrlRegenerateTest, LargeCrlsRoundTripThroughTheCacheInSlices) {
   CrlCacheRecord big = *CachedRow();
   big.crl_number = 2;
   big.crl_der.clear();
-  for (int i = 0; big.crl_der.size() < (9u << 20); ++i) big.crl_der += Sha256(std::to_string(i));
+  for (int i = 0; big.crl_der.size() < (9u << 20); ++i)
+    big.crl_der += Sha256(std::to_string(i));
   ASSERT_TRUE(db().Run([&](Transaction& tx) { return CrlRepo::Upsert(tx, big); }).ok());
   EXPECT_EQ(Sql(url_, "SELECT encode(sha256(crl_der), 'hex') FROM crl_cache"),
             Sha256Hex(big.crl_der));

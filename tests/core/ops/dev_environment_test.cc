@@ -27,7 +27,9 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   EXPECT_EQ(*FileMode(data + "/api-key"), 0600u);
   EXPECT_EQ(*FileMode(data + "/ca/ca.key"), 0600u);
   EXPECT_EQ(*FileMode(data + "/ocsp-responder-keys"), 0700u);
-  EXPECT_TRUE(LoadCa(data + "/ca/ca.crt", data + "/ca/ca.key", std::chrono::system_clock::now()).ok());
+  EXPECT_TRUE(
+      LoadCa(data + "/ca/ca.crt", data + "/ca/ca.key", std::chrono::system_clock::now())
+          .ok());
 
   ConfigLoadOptions load{first->config_path, true, std::map<std::string, std::string>{}};
   auto config = LoadConfig(load);

@@ -14,15 +14,20 @@ using testing::Sql;
 class IssuerOpsTest : public testing::OpsTest {};
 
 TEST_F(IssuerOpsTest, NewIssuerIsRegisteredAsGenerationOneAndAudited) {
-  EXPECT_EQ(Sql(url_, "SELECT generation || ':' || state FROM ca_generations"), "1:active");
-  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM audit_events WHERE action = 'issuer.register'"), "1");
+  EXPECT_EQ(Sql(url_, "SELECT generation || ':' || state FROM ca_generations"),
+            "1:active");
+  EXPECT_EQ(
+      Sql(url_, "SELECT count(*) FROM audit_events WHERE action = 'issuer.register'"),
+      "1");
   EXPECT_EQ(Sql(url_, "SELECT last_number FROM crl_numbers"), "0");
 }
 
 TEST_F(IssuerOpsTest, SameCaAgainIsANoOp) {
   auto ctx = Context();
   ops::OpReport report;
-  ASSERT_TRUE(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report).ok());
+  ASSERT_TRUE(
+      ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report)
+          .ok());
   EXPECT_FALSE(report.data["registered"].get<bool>());
   EXPECT_EQ(report.data["generation"].get<int>(), 1);
   EXPECT_EQ(Count("ca_generations"), 1);
@@ -48,7 +53,8 @@ TEST_F(IssuerOpsTest, FilesReplacedByHandAreRefusedNamingTheCommand) {
 TEST_F(IssuerOpsTest, InvalidCaIsRefusedWithTheReason) {
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RegisterConfiguredCa(ctx, "iss-new", ca_cert_path_, *dir_ / "missing.key", report);
+  Status s = ops::RegisterConfiguredCa(ctx, "iss-new", ca_cert_path_,
+                                       *dir_ / "missing.key", report);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("missing.key"), std::string::npos);
   EXPECT_EQ(Count("issuers"), 1);

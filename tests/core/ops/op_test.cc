@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "certctl/store/operation_lock.h"
 #include "certctl/log/logging.h"
+#include "certctl/store/operation_lock.h"
 #include "support/ops_fixture.h"
 
 namespace certctl {
@@ -16,19 +16,27 @@ class RunMutationTest : public testing::OpsTest {};
 TEST_F(RunMutationTest, SuccessWritesStartAndEndEventsWithOneCorrelation) {
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RunMutation(ctx, {"test.op", "iss-local", {{"x", 1}}, {"test:iss-local"}}, report,
-                              [&] {
-                                report.steps.push_back("did it");
-                                return Status::Ok();
-                              });
+  Status s = ops::RunMutation(
+      ctx, {"test.op", "iss-local", {{"x", 1}}, {"test:iss-local"}}, report, [&] {
+        report.steps.push_back("did it");
+        return Status::Ok();
+      });
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(Sql(url_, "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
-                      "WHERE action = 'test.op'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
+                "WHERE action = 'test.op'"),
             "started,succeeded");
-  EXPECT_EQ(Sql(url_, "SELECT count(DISTINCT correlation_id) FROM audit_events WHERE action = 'test.op'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT count(DISTINCT correlation_id) FROM audit_events WHERE action = "
+                "'test.op'"),
             "1");
-  EXPECT_EQ(Sql(url_, "SELECT detail FROM audit_events WHERE action = 'test.op' AND outcome = 'succeeded'"), "did it");
-  EXPECT_EQ(Sql(url_, "SELECT command_line FROM audit_events WHERE action = 'test.op' AND outcome = 'started'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT detail FROM audit_events WHERE action = 'test.op' AND outcome = "
+                "'succeeded'"),
+            "did it");
+  EXPECT_EQ(Sql(url_,
+                "SELECT command_line FROM audit_events WHERE action = 'test.op' AND "
+                "outcome = 'started'"),
             "certctl-test --run");
 }
 
@@ -39,28 +47,34 @@ TEST_F(RunMutationTest, FailureIsAuditedToo) {
                               [] { return Status::Corruption("broken"); });
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_EQ(report.status.code(), StatusCode::kCorruption);
-  EXPECT_EQ(Sql(url_, "SELECT detail FROM audit_events WHERE action = 'test.op' AND outcome = 'failed'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT detail FROM audit_events WHERE action = 'test.op' AND outcome = "
+                "'failed'"),
             "Corruption: broken");
 }
 
 TEST_F(RunMutationTest, HeldLockIsBusyAuditedAndBodyNotRun) {
-  auto holder = OperationLock::Acquire(db(), "test:iss-local", {"certctld", "host-x", 99});
+  auto holder =
+      OperationLock::Acquire(db(), "test:iss-local", {"certctld", "host-x", 99});
   ASSERT_TRUE(holder.ok());
   auto other = Database::Open({.url = url_, .pool_size = 2});
   ASSERT_TRUE(other.ok());
-  ops::OpContext ctx{**other, config_, SystemClock::Instance(), NullLogger(), *keyring_,
-                     ops::Actor{"tester", "h", "certctl-admin", "x"}};
+  ops::OpContext ctx{
+      **other,      config_,   SystemClock::Instance(),
+      NullLogger(), *keyring_, ops::Actor{"tester", "h", "certctl-admin", "x"}};
   bool ran = false;
   ops::OpReport report;
-  Status s = ops::RunMutation(ctx, {"test.op", "iss-local", {}, {"test:iss-local"}}, report, [&] {
-    ran = true;
-    return Status::Ok();
-  });
+  Status s = ops::RunMutation(ctx, {"test.op", "iss-local", {}, {"test:iss-local"}},
+                              report, [&] {
+                                ran = true;
+                                return Status::Ok();
+                              });
   EXPECT_EQ(s.code(), StatusCode::kBusy);
   EXPECT_FALSE(ran);
   EXPECT_NE(s.message().find("host-x"), std::string::npos);
-  EXPECT_EQ(Sql(url_, "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
-                      "WHERE action = 'test.op'"),
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
+                "WHERE action = 'test.op'"),
             "started,failed");
 }
 
@@ -83,8 +97,9 @@ TEST(OpReportTest, JsonShapeIsStable) {
   r.operation = "x.y";
   r.AddFinding("error", "x.bad", "s", "m");
   auto j = r.ToJson();
-  for (const char* key : {"operation", "target", "dry_run", "ok", "error", "plan", "steps",
-                          "before", "after", "data", "findings", "duration_ms"}) {
+  for (const char* key :
+       {"operation", "target", "dry_run", "ok", "error", "plan", "steps", "before",
+        "after", "data", "findings", "duration_ms"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_FALSE(j["ok"].get<bool>());

@@ -30,7 +30,9 @@ class CaValidationTest : public ::testing::Test {
     return std::move(cert).value();
   }
 
-  UniquePtr<EVP_PKEY> Key() { return std::move(GenerateKey(KeyAlgorithm::kEcdsaP256).value()); }
+  UniquePtr<EVP_PKEY> Key() {
+    return std::move(GenerateKey(KeyAlgorithm::kEcdsaP256).value());
+  }
 
   std::string Refusal(X509* cert, EVP_PKEY* key) {
     Status s = ValidateCa(cert, key, now_);
@@ -51,7 +53,8 @@ TEST_F(CaValidationTest, AcceptsAProperCa) {
 
 TEST_F(CaValidationTest, RefusesNonCa) {
   auto key = Key();
-  auto cert = SelfSigned(key.get(), false, "keyCertSign,cRLSign", now_ - hours(1), now_ + hours(9));
+  auto cert = SelfSigned(key.get(), false, "keyCertSign,cRLSign", now_ - hours(1),
+                         now_ + hours(9));
   EXPECT_NE(Refusal(cert.get(), key.get()).find("CA:TRUE"), std::string::npos);
 }
 
@@ -69,14 +72,16 @@ TEST_F(CaValidationTest, RefusesMissingKeyCertSign) {
 
 TEST_F(CaValidationTest, RefusesMissingCrlSign) {
   auto key = Key();
-  auto cert = SelfSigned(key.get(), true, "keyCertSign", now_ - hours(1), now_ + hours(9));
+  auto cert =
+      SelfSigned(key.get(), true, "keyCertSign", now_ - hours(1), now_ + hours(9));
   EXPECT_NE(Refusal(cert.get(), key.get()).find("lacks cRLSign"), std::string::npos);
 }
 
 TEST_F(CaValidationTest, RefusesKeyMismatch) {
   auto ca = CreateSelfSignedCa({}, now_);
   auto other = Key();
-  EXPECT_NE(Refusal(ca->cert.get(), other.get()).find("does not match"), std::string::npos);
+  EXPECT_NE(Refusal(ca->cert.get(), other.get()).find("does not match"),
+            std::string::npos);
 }
 
 TEST_F(CaValidationTest, RefusesExpiredAndNotYetValid) {
@@ -106,7 +111,8 @@ TEST_F(CaValidationTest, LoadCaFromFilesAndRefusals) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("nope.crt"), std::string::npos);
 
-  ASSERT_TRUE(WriteFileAtomic(dir / "garbage.crt", "not a certificate", {.mode = 0644}).ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(dir / "garbage.crt", "not a certificate", {.mode = 0644}).ok());
   EXPECT_EQ(LoadCa(dir / "garbage.crt", dir / "ca.key", now_).status().code(),
             StatusCode::kInvalidArgument);
 

@@ -11,8 +11,8 @@ namespace certctl {
 namespace {
 
 TEST(KeysTest, GeneratesEachAlgorithm) {
-  for (auto a : {KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kEcdsaP384, KeyAlgorithm::kRsa2048,
-                 KeyAlgorithm::kEd25519}) {
+  for (auto a : {KeyAlgorithm::kEcdsaP256, KeyAlgorithm::kEcdsaP384,
+                 KeyAlgorithm::kRsa2048, KeyAlgorithm::kEd25519}) {
     auto key = GenerateKey(a);
     ASSERT_TRUE(key.ok()) << KeyAlgorithmName(a);
     EXPECT_EQ(DescribeKey(key->get()), KeyAlgorithmName(a));
@@ -31,7 +31,8 @@ TEST(CertificateTest, IssuesLeafFromCsrWithPointers) {
   auto ca = CreateSelfSignedCa({}, now);
   ASSERT_TRUE(ca.ok());
   auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-  auto csr_pem = MakeCsrPem(key->get(), "web.example", {"web.example", "www.web.example"});
+  auto csr_pem =
+      MakeCsrPem(key->get(), "web.example", {"web.example", "www.web.example"});
   ASSERT_TRUE(csr_pem.ok());
   auto csr = ParseCsrPem(*csr_pem);
   ASSERT_TRUE(csr.ok()) << csr.status().ToString();
@@ -123,13 +124,15 @@ TEST(BundleTest, ParsesAndRefuses) {
   auto now = std::chrono::system_clock::now();
   auto a = CreateSelfSignedCa({}, now);
   auto b = CreateSelfSignedCa({.common_name = "second"}, now);
-  std::string two = CertificateToPem(a->cert.get()) + "\n" + CertificateToPem(b->cert.get());
+  std::string two =
+      CertificateToPem(a->cert.get()) + "\n" + CertificateToPem(b->cert.get());
   auto bundle = ParseCertificateBundlePem(two);
   ASSERT_TRUE(bundle.ok());
   EXPECT_EQ(bundle->size(), 2u);
   EXPECT_FALSE(ParseCertificateBundlePem("").ok());
   EXPECT_FALSE(ParseCertificateBundlePem(two + "garbage").ok());
-  auto key = ParseCertificateBundlePem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+  auto key = ParseCertificateBundlePem(
+      "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
   ASSERT_FALSE(key.ok());
   EXPECT_NE(key.status().message().find("PRIVATE KEY"), std::string::npos);
 }

@@ -26,8 +26,8 @@ TEST(SerialTest, AllSpellingsOfOneSerialAreEqual) {
 }
 
 TEST(SerialTest, RefusesBadInput) {
-  for (const char* bad : {"", "0", "0000", "xyz", "12-34", ":ab", "ab:", "a::b", "0x",
-                          "-1", "12 34"}) {
+  for (const char* bad :
+       {"", "0", "0000", "xyz", "12-34", ":ab", "ab:", "a::b", "0x", "-1", "12 34"}) {
     EXPECT_FALSE(Serial::Parse(bad).ok()) << bad;
   }
   // 20 octets are fine, 21 are not (RFC 5280 §4.1.2.2).
@@ -37,7 +37,8 @@ TEST(SerialTest, RefusesBadInput) {
 }
 
 TEST(SerialTest, Asn1RoundTrip) {
-  for (const char* text : {"1", "ff", "100", "7fffffffffffffffffffffffffffffffffffffff", "abc"}) {
+  for (const char* text :
+       {"1", "ff", "100", "7fffffffffffffffffffffffffffffffffffffff", "abc"}) {
     auto s = Serial::Parse(text);
     ASSERT_TRUE(s.ok());
     auto asn1 = s->ToAsn1();

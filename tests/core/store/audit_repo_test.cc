@@ -14,7 +14,8 @@ using testing::TrySql;
 
 class AuditRepoTest : public testing::DatabaseTest {
  protected:
-  AuditEvent Append(const std::string& action, AuditOutcome outcome = AuditOutcome::kSucceeded) {
+  AuditEvent Append(const std::string& action,
+                    AuditOutcome outcome = AuditOutcome::kSucceeded) {
     AuditEvent e;
     e.actor = "alice";
     e.host = "host-a";
@@ -34,7 +35,8 @@ class AuditRepoTest : public testing::DatabaseTest {
   }
 
   AuditChainReport Verify() {
-    auto r = db().Query<AuditChainReport>([](Transaction& tx) { return AuditRepo::VerifyChain(tx); });
+    auto r = db().Query<AuditChainReport>(
+        [](Transaction& tx) { return AuditRepo::VerifyChain(tx); });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : AuditChainReport{};
   }
@@ -55,8 +57,7 @@ TEST_F(AuditRepoTest, AppendChainsRows) {
 TEST_F(AuditRepoTest, RejectsUpdateDeleteAndTruncate) {
   Append("x");
   for (const char* sql : {"UPDATE audit_events SET actor = 'mallory'",
-                          "DELETE FROM audit_events",
-                          "TRUNCATE audit_events"}) {
+                          "DELETE FROM audit_events", "TRUNCATE audit_events"}) {
     Status s = TrySql(url_, sql);
     EXPECT_FALSE(s.ok()) << sql;
     EXPECT_NE(s.message().find("append-only"), std::string::npos) << s.message();
@@ -70,9 +71,10 @@ TEST_F(AuditRepoTest, VerifyFindsTheFirstTamperedRow) {
   auto second = Append("b");
   Append("c");
   // A superuser who disables the triggers can still edit; the chain shows it.
-  Sql(url_, "ALTER TABLE audit_events DISABLE TRIGGER USER; "
-            "UPDATE audit_events SET actor = 'mallory' WHERE id = " + std::to_string(second.id) +
-            "; ALTER TABLE audit_events ENABLE TRIGGER USER");
+  Sql(url_,
+      "ALTER TABLE audit_events DISABLE TRIGGER USER; "
+      "UPDATE audit_events SET actor = 'mallory' WHERE id = " +
+          std::to_string(second.id) + "; ALTER TABLE audit_events ENABLE TRIGGER USER");
   auto report = Verify();
   ASSERT_TRUE(report.first_broken_id.has_value());
   EXPECT_EQ(*report.first_broken_id, second.id);
@@ -83,9 +85,10 @@ TEST_F(AuditRepoTest, VerifyFindsARemovedRow) {
   Append("a");
   auto second = Append("b");
   auto third = Append("c");
-  Sql(url_, "ALTER TABLE audit_events DISABLE TRIGGER USER; "
-            "DELETE FROM audit_events WHERE id = " + std::to_string(second.id) +
-            "; ALTER TABLE audit_events ENABLE TRIGGER USER");
+  Sql(url_,
+      "ALTER TABLE audit_events DISABLE TRIGGER USER; "
+      "DELETE FROM audit_events WHERE id = " +
+          std::to_string(second.id) + "; ALTER TABLE audit_events ENABLE TRIGGER USER");
   auto report = Verify();
   ASSERT_TRUE(report.first_broken_id.has_value());
   EXPECT_EQ(*report.first_broken_id, third.id);
@@ -115,12 +118,12 @@ TEST_F(AuditRepoTest, ListFilters) {
   EXPECT_LT((*all)[0].id, (*all)[1].id);  // oldest first
   EXPECT_EQ((*all)[0].parameters_json, R"({"issuer": "iss-local"})");
   EXPECT_EQ((*all)[0].duration_ms, 12);
-  auto crl = db().Query<std::vector<AuditEvent>>([](Transaction& tx) {
-    return AuditRepo::List(tx, {.action = "crl.regenerate"});
-  });
+  auto crl = db().Query<std::vector<AuditEvent>>(
+      [](Transaction& tx) { return AuditRepo::List(tx, {.action = "crl.regenerate"}); });
   EXPECT_EQ(crl->size(), 2u);
   auto future = db().Query<std::vector<AuditEvent>>([](Transaction& tx) {
-    return AuditRepo::List(tx, {.since = std::chrono::system_clock::now() + std::chrono::hours(1)});
+    return AuditRepo::List(
+        tx, {.since = std::chrono::system_clock::now() + std::chrono::hours(1)});
   });
   EXPECT_TRUE(future->empty());
 }

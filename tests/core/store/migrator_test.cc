@@ -41,7 +41,8 @@ TEST_F(MigratorTest, FreshApplyCreatesSchemaAndRecordsEachFile) {
 
 TEST_F(MigratorTest, ReapplyIsANoOp) {
   ASSERT_TRUE(Migrate(*db_).ok());
-  std::string applied_at = Sql(url_, "SELECT applied_at::text FROM schema_migrations WHERE version = 1");
+  std::string applied_at =
+      Sql(url_, "SELECT applied_at::text FROM schema_migrations WHERE version = 1");
   auto again = Migrate(*db_);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->applied.empty());
@@ -85,7 +86,8 @@ TEST_F(MigratorTest, FailingMigrationRollsBackAndNamesTheFile) {
   std::vector<Migration> more = EmbeddedMigrations();
   char name[32];
   std::snprintf(name, sizeof name, "%04d_broken.sql", more.back().version + 1);
-  more.push_back(*MakeMigration(name, "CREATE TABLE half (id int); SELECT no_such_function();"));
+  more.push_back(
+      *MakeMigration(name, "CREATE TABLE half (id int); SELECT no_such_function();"));
   auto r = Migrate(*db_, more);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find(name), std::string::npos);
@@ -94,8 +96,9 @@ TEST_F(MigratorTest, FailingMigrationRollsBackAndNamesTheFile) {
 
 TEST_F(MigratorTest, DatabaseNewerThanBinaryIsRefused) {
   ASSERT_TRUE(Migrate(*db_).ok());
-  Sql(url_, "INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, "
-            "'9999_future.sql', 'x')");
+  Sql(url_,
+      "INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, "
+      "'9999_future.sql', 'x')");
   auto state = InspectSchema(*db_);
   ASSERT_FALSE(state.ok());
   EXPECT_NE(state.status().message().find("newer"), std::string::npos);

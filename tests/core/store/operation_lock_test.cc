@@ -12,12 +12,14 @@ namespace {
 class OperationLockTest : public testing::DatabaseTest {};
 
 TEST_F(OperationLockTest, SecondHolderIsBusyAndNamesTheFirst) {
-  auto first = OperationLock::Acquire(db(), "crl:iss-local", {"certctld", "host-a", 4242});
+  auto first =
+      OperationLock::Acquire(db(), "crl:iss-local", {"certctld", "host-a", 4242});
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   // Another process (its own pool) is refused at once, naming the holder.
   auto other = Database::Open({.url = url_, .pool_size = 2});
   ASSERT_TRUE(other.ok());
-  auto second = OperationLock::Acquire(**other, "crl:iss-local", {"certctl-admin", "host-b", 7});
+  auto second =
+      OperationLock::Acquire(**other, "crl:iss-local", {"certctl-admin", "host-b", 7});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kBusy);
   const std::string& m = second.status().message();
@@ -34,7 +36,8 @@ TEST_F(OperationLockTest, SecondHolderIsBusyAndNamesTheFirst) {
   EXPECT_EQ(tried->get(), nullptr);
   // Released when the holder goes away.
   first->reset();
-  auto third = OperationLock::Acquire(**other, "crl:iss-local", {"certctl-admin", "host-b", 7});
+  auto third =
+      OperationLock::Acquire(**other, "crl:iss-local", {"certctl-admin", "host-b", 7});
   EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 

@@ -28,10 +28,12 @@ class ReposTest : public testing::DatabaseTest {
     gen_.not_before = NotBefore(ca->cert.get());
     gen_.not_after = NotAfter(ca->cert.get());
     ASSERT_TRUE(db().Run([&](Transaction& tx) -> Status {
-                      ASSIGN_OR_RETURN(bool created, IssuerRepo::Ensure(tx, "iss-local", "Local"));
+                      ASSIGN_OR_RETURN(bool created,
+                                       IssuerRepo::Ensure(tx, "iss-local", "Local"));
                       EXPECT_TRUE(created);
                       return IssuerRepo::InsertGeneration(tx, gen_);
-                    }).ok());
+                    })
+                    .ok());
   }
 
   CertificateRecord Cert(const std::string& serial) {
@@ -71,15 +73,19 @@ TEST_F(ReposTest, IssuerAndGeneration) {
   CaGenerationRecord second = gen_;
   second.generation = 2;
   second.cert_sha256 = std::string(64, 'a');
-  Status s = db().Run([&](Transaction& tx) { return IssuerRepo::InsertGeneration(tx, second); });
+  Status s =
+      db().Run([&](Transaction& tx) { return IssuerRepo::InsertGeneration(tx, second); });
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
   // Bad issuer ids are refused by the schema.
-  EXPECT_FALSE(TrySql(url_, "INSERT INTO issuers (id, display_name) VALUES ('Bad Id', 'x')").ok());
+  EXPECT_FALSE(
+      TrySql(url_, "INSERT INTO issuers (id, display_name) VALUES ('Bad Id', 'x')").ok());
 }
 
 TEST_F(ReposTest, CrlNumbersOnlyIncrease) {
-  auto n1 = db().Query<int64_t>([](Transaction& tx) { return IssuerRepo::NextCrlNumber(tx, "iss-local", 1); });
-  auto n2 = db().Query<int64_t>([](Transaction& tx) { return IssuerRepo::NextCrlNumber(tx, "iss-local", 1); });
+  auto n1 = db().Query<int64_t>(
+      [](Transaction& tx) { return IssuerRepo::NextCrlNumber(tx, "iss-local", 1); });
+  auto n2 = db().Query<int64_t>(
+      [](Transaction& tx) { return IssuerRepo::NextCrlNumber(tx, "iss-local", 1); });
   EXPECT_EQ(*n1, 1);
   EXPECT_EQ(*n2, 2);
   Status down = TrySql(url_, "UPDATE crl_numbers SET last_number = 1");
@@ -114,18 +120,18 @@ TEST_F(ReposTest, RevokeOnceAndStream) {
   EXPECT_EQ(revoke("a1", 4).code(), StatusCode::kAlreadyExists);
   // Revoking a certificate that was never issued is refused by the schema.
   EXPECT_FALSE(revoke("dead", 1).ok());
-  auto count = db().Query<int64_t>(
-      [](Transaction& tx) { return RevocationRepo::CountForGeneration(tx, "iss-local", 1); });
+  auto count = db().Query<int64_t>([](Transaction& tx) {
+    return RevocationRepo::CountForGeneration(tx, "iss-local", 1);
+  });
   EXPECT_EQ(*count, 2);
   std::vector<std::string> streamed;
   Status s = db().Run([&](Transaction& tx) {
-    return RevocationRepo::ForEachInGeneration(tx, "iss-local", 1,
-                                               [&](const RevocationRecord& r) {
-                                                 streamed.push_back(r.serial + ":" +
-                                                                    std::to_string(r.reason));
-                                                 EXPECT_EQ(r.revoked_by, "alice");
-                                                 return Status::Ok();
-                                               });
+    return RevocationRepo::ForEachInGeneration(
+        tx, "iss-local", 1, [&](const RevocationRecord& r) {
+          streamed.push_back(r.serial + ":" + std::to_string(r.reason));
+          EXPECT_EQ(r.revoked_by, "alice");
+          return Status::Ok();
+        });
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(streamed, (std::vector<std::string>{"a1:4", "c3:1"}));
@@ -134,15 +140,18 @@ TEST_F(ReposTest, RevokeOnceAndStream) {
 TEST_F(ReposTest, ListPagesAndFilters) {
   for (int i = 1; i <= 5; ++i) ASSERT_TRUE(Insert(Cert("f" + std::to_string(i))).ok());
   ASSERT_TRUE(db().Run([&](Transaction& tx) {
-                    return RevocationRepo::Insert(tx, {"iss-local", "f2", 1, 0,
-                                                       std::chrono::system_clock::now(), "x"});
-                  }).ok());
+                    return RevocationRepo::Insert(
+                        tx,
+                        {"iss-local", "f2", 1, 0, std::chrono::system_clock::now(), "x"});
+                  })
+                  .ok());
   auto now = std::chrono::system_clock::now();
   std::vector<std::string> seen;
   std::string cursor;
   for (int page = 0; page < 10; ++page) {
     auto p = db().Query<CertificatePage>([&](Transaction& tx) {
-      return CertificateRepo::List(tx, {.issuer = "iss-local", .limit = 2, .cursor = cursor}, now);
+      return CertificateRepo::List(
+          tx, {.issuer = "iss-local", .limit = 2, .cursor = cursor}, now);
     });
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     for (auto& item : p->items) seen.push_back(item.certificate.serial);
@@ -159,9 +168,8 @@ TEST_F(ReposTest, ListPagesAndFilters) {
     return CertificateRepo::List(tx, {.status = CertificateStatusFilter::kActive}, now);
   });
   EXPECT_EQ(active->items.size(), 4u);
-  auto bad = db().Query<CertificatePage>([&](Transaction& tx) {
-    return CertificateRepo::List(tx, {.cursor = "!!!"}, now);
-  });
+  auto bad = db().Query<CertificatePage>(
+      [&](Transaction& tx) { return CertificateRepo::List(tx, {.cursor = "!!!"}, now); });
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 
@@ -178,7 +186,8 @@ TEST(RevocationReasonTest, NamesAndCodes) {
 TEST_F(ReposTest, PoolRecoversAfterServerRestart) {
   // Open several connections so the pool holds idle ones that will go stale.
   std::vector<std::unique_ptr<Session>> sessions;
-  for (int i = 0; i < 3; ++i) sessions.push_back(std::move(db().AcquireSession().value()));
+  for (int i = 0; i < 3; ++i)
+    sessions.push_back(std::move(db().AcquireSession().value()));
   sessions.clear();
   EXPECT_EQ(db().Stats().open, 3);
   ASSERT_TRUE(testing::TestCluster::Get().Stop().ok());
@@ -191,7 +200,8 @@ TEST_F(ReposTest, PoolRecoversAfterServerRestart) {
 }
 
 TEST(DatabaseTest, UnreachableServerIsUnavailableAndMasksPassword) {
-  auto db = Database::Open({.url = "postgresql://u:hunter2@/x?host=/nonexistent-certctl"});
+  auto db =
+      Database::Open({.url = "postgresql://u:hunter2@/x?host=/nonexistent-certctl"});
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(db.status().message().find("hunter2"), std::string::npos);

@@ -14,12 +14,13 @@ TEST(EncodingTest, HexRoundTrip) {
 }
 
 TEST(EncodingTest, Base64BothAlphabetsAndPadding) {
-  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\xfb\xff\xfe", 3)}) {
+  for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd",
+                                                       std::string("\xfb\xff\xfe", 3)}) {
     EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_EQ(Base64Encode(std::string("\xfb\xff\xfe", 3)), "+//+");
   EXPECT_EQ(*Base64Decode("-__-"), std::string("\xfb\xff\xfe", 3));
-  EXPECT_EQ(*Base64Decode("YWI"), "ab");   // unpadded
+  EXPECT_EQ(*Base64Decode("YWI"), "ab");  // unpadded
   EXPECT_EQ(*Base64Decode("YW\nI="), "ab");
   EXPECT_FALSE(Base64Decode("Y").ok());
   EXPECT_FALSE(Base64Decode("YW=I").ok());

@@ -46,14 +46,14 @@ struct Config {
   std::string data_dir;
   bool dev = false;
 
-  SecretString database_url;         // CERTCTL_DATABASE_URL (libpq URL or key=value)
-  int database_pool_size = 8;        // CERTCTL_DATABASE_POOL_SIZE, 1..200
+  SecretString database_url;   // CERTCTL_DATABASE_URL (libpq URL or key=value)
+  int database_pool_size = 8;  // CERTCTL_DATABASE_POOL_SIZE, 1..200
 
-  std::string ca_cert_path;          // CERTCTL_CA_CERT_PATH (issuer iss-local)
-  std::string ca_key_path;           // CERTCTL_CA_KEY_PATH
+  std::string ca_cert_path;  // CERTCTL_CA_CERT_PATH (issuer iss-local)
+  std::string ca_key_path;   // CERTCTL_CA_KEY_PATH
 
   std::chrono::seconds crl_generation_interval = std::chrono::hours(1);
-  std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);           // max 10d
+  std::chrono::seconds crl_validity = std::chrono::hours(24 * 7);  // max 10d
   std::string ocsp_responder_key_dir = "/var/lib/certctl/ocsp-responder-keys";
   std::chrono::seconds ocsp_responder_validity = std::chrono::hours(24 * 30);
   std::chrono::seconds ocsp_responder_renew_before = std::chrono::hours(24 * 7);
@@ -62,21 +62,21 @@ struct Config {
   int certificate_default_validity_days = 90;  // when a request names none
   int certificate_max_validity_days = 398;     // CA/B Forum ceiling for TLS
 
-  SecretString api_key;              // CERTCTL_API_KEY: the "default" admin key
+  SecretString api_key;                // CERTCTL_API_KEY: the "default" admin key
   std::vector<ApiKeyConfig> api_keys;  // named keys (file only), plus "default"
   SecretString config_encryption_key;  // CERTCTL_CONFIG_ENCRYPTION_KEY
-  SecretString agent_bootstrap_token; // CERTCTL_AGENT_BOOTSTRAP_TOKEN
+  SecretString agent_bootstrap_token;  // CERTCTL_AGENT_BOOTSTRAP_TOKEN
 
-  std::string server_tls_cert_path;  // CERTCTL_SERVER_TLS_CERT_PATH
-  std::string server_tls_key_path;   // CERTCTL_SERVER_TLS_KEY_PATH
+  std::string server_tls_cert_path;           // CERTCTL_SERVER_TLS_CERT_PATH
+  std::string server_tls_key_path;            // CERTCTL_SERVER_TLS_KEY_PATH
   std::string listen_api = "127.0.0.1:8443";  // CERTCTL_LISTEN_API
   std::string listen_pki = "127.0.0.1:8080";  // CERTCTL_LISTEN_PKI
-  std::string base_url;              // CERTCTL_BASE_URL; default http://<listen_pki>
+  std::string base_url;  // CERTCTL_BASE_URL; default http://<listen_pki>
 
   std::vector<TrustAnchorConfig> trust_anchors;  // file only
-  std::string pid_file;              // CERTCTL_PID_FILE; empty: none
-  std::string log_level = "info";    // trace, debug, info, warn, error
-  std::string log_format = "text";   // text or json
+  std::string pid_file;                          // CERTCTL_PID_FILE; empty: none
+  std::string log_level = "info";                // trace, debug, info, warn, error
+  std::string log_format = "text";               // text or json
 
   // The database URL with any password replaced by "********", for messages.
   std::string MaskedDatabaseUrl() const;

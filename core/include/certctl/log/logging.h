@@ -18,7 +18,8 @@ Result<LogFormat> ParseLogFormat(std::string_view name);  // "text" | "json"
 // A logger writing to stderr. Text: "2026-11-27T17:00:00.123Z info certctld: msg".
 // JSON: one object per line {"ts":..., "level":..., "logger":..., "msg":...}.
 // `level` is trace, debug, info, warn or error.
-Result<std::shared_ptr<spdlog::logger>> MakeLogger(const std::string& name, LogFormat format,
+Result<std::shared_ptr<spdlog::logger>> MakeLogger(const std::string& name,
+                                                   LogFormat format,
                                                    const std::string& level);
 
 // A logger that discards everything (tools and tests that do not care).

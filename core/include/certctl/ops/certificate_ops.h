@@ -26,11 +26,11 @@ struct IssueParams {
 struct IssuedCertificate {
   std::string issuer;
   int generation = 0;
-  std::string serial;           // canonical
+  std::string serial;  // canonical
   std::string certificate_pem;
-  std::string chain_pem;        // the issuing CA certificate
+  std::string chain_pem;  // the issuing CA certificate
   TimePoint not_after;
-  SecretString private_key_pem; // only with generate_key
+  SecretString private_key_pem;  // only with generate_key
 };
 
 // Checks the request against the profile (validity 1..max days, SANs are

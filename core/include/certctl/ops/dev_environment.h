@@ -26,7 +26,7 @@ struct DevEnvironment {
   std::unique_ptr<LocalCluster> cluster;
   bool cluster_created = false;
   bool ca_created = false;
-  std::string new_api_key;  // set only when the key was created by this call
+  std::string new_api_key;         // set only when the key was created by this call
   std::vector<std::string> notes;  // what was done, for the start-up banner
 };
 

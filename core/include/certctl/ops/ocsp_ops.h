@@ -120,8 +120,9 @@ using OcspFetcher = std::function<Result<std::string>(const std::string& request
 // "ocsp.error_response" (not successful), "ocsp.no_answer" (the response has
 // no answer for the CertID asked), "ocsp.expired" (nextUpdate passed).
 // InvalidArgument for a malformed serial; NotFound for an unknown issuer.
-Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer, const std::string& serial,
-                       const OcspFetcher& fetcher, OpReport& report);
+Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
+                       const std::string& serial, const OcspFetcher& fetcher,
+                       OpReport& report);
 
 // Builds a DER OCSPRequest (SHA-1 CertID, no nonce) for a serial of the
 // issuer's generation (the active one when unset). InvalidArgument for a
@@ -138,11 +139,11 @@ class OcspService {
   ~OcspService();
 
   struct Answer {
-    std::string der;              // an OCSPResponse, always (errors included)
-    int response_status = 0;      // OCSPResponseStatus: 0 successful, 1 malformedRequest,
-                                  // 2 internalError, 3 tryLater, 6 unauthorized
-    std::string cert_status;      // "good", "revoked", "unknown", "mixed" or "" (no answers)
-    bool cache_hit = false;       // served from a cache (memory or database)
+    std::string der;          // an OCSPResponse, always (errors included)
+    int response_status = 0;  // OCSPResponseStatus: 0 successful, 1 malformedRequest,
+                              // 2 internalError, 3 tryLater, 6 unauthorized
+    std::string cert_status;  // "good", "revoked", "unknown", "mixed" or "" (no answers)
+    bool cache_hit = false;   // served from a cache (memory or database)
     bool from_memory = false;
     bool nonce = false;
     std::optional<TimePoint> next_update;  // for Cache-Control / Expires

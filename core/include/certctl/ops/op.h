@@ -47,9 +47,9 @@ struct OpContext {
   std::shared_ptr<spdlog::logger> logger;
   CaKeyring& keyring;
   Actor actor;
-  bool dry_run = false;                        // plan only; change nothing
-  std::chrono::milliseconds lock_wait{0};      // how long to wait for a held lock
-  Progress* progress = nullptr;                // may be null
+  bool dry_run = false;                    // plan only; change nothing
+  std::chrono::milliseconds lock_wait{0};  // how long to wait for a held lock
+  Progress* progress = nullptr;            // may be null
 };
 
 struct Finding {
@@ -62,19 +62,19 @@ struct Finding {
 // The structured result of an operation. `data` holds operation-specific
 // fields; its keys are part of the documented JSON output.
 struct OpReport {
-  std::string operation;            // "crl.regenerate"
-  std::string target;               // "iss-local"
+  std::string operation;  // "crl.regenerate"
+  std::string target;     // "iss-local"
   bool dry_run = false;
-  std::vector<std::string> plan;    // what will (or, dry run, would) change
-  std::vector<std::string> steps;   // what was done, in order
+  std::vector<std::string> plan;   // what will (or, dry run, would) change
+  std::vector<std::string> steps;  // what was done, in order
   nlohmann::json before = nlohmann::json::object();
   nlohmann::json after = nlohmann::json::object();
   nlohmann::json data = nlohmann::json::object();
-  std::vector<Finding> findings;    // problems a check found
-  Status status;                    // non-OK when the operation failed
+  std::vector<Finding> findings;  // problems a check found
+  Status status;                  // non-OK when the operation failed
   int64_t duration_ms = 0;
 
-  bool has_errors() const;          // any finding with severity "error"
+  bool has_errors() const;  // any finding with severity "error"
   void AddFinding(std::string severity, std::string code, std::string subject,
                   std::string message);
   // {"operation", "target", "dry_run", "ok", "error": {code, message}|null,
@@ -84,10 +84,10 @@ struct OpReport {
 
 // What a mutating operation touches.
 struct MutationSpec {
-  std::string action;                  // audit action, e.g. "crl.regenerate"
-  std::string target;                  // audit target, e.g. "iss-local"
+  std::string action;  // audit action, e.g. "crl.regenerate"
+  std::string target;  // audit target, e.g. "iss-local"
   nlohmann::json parameters = nlohmann::json::object();
-  std::vector<std::string> locks;      // advisory lock names, taken in this order
+  std::vector<std::string> locks;  // advisory lock names, taken in this order
   // Scheduler runs in certctld record their own evidence (e.g. a
   // crl_generation_events row) and pass false; every command passes true.
   bool audit = true;
@@ -106,14 +106,16 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
 
 // Writes one audit event outside RunMutation (e.g. inside a revocation's own
 // transaction the caller uses AuditRepo directly instead).
-Status WriteAuditEvent(OpContext& ctx, const std::string& action, const std::string& target,
-                       const std::string& outcome_detail, bool succeeded,
+Status WriteAuditEvent(OpContext& ctx, const std::string& action,
+                       const std::string& target, const std::string& outcome_detail,
+                       bool succeeded,
                        const nlohmann::json& parameters = nlohmann::json::object());
 
 // Lock names shared by the CLI and the daemon's schedulers.
-std::string CrlLockName(const std::string& issuer);            // "crl:<issuer>"
-std::string OcspResponderLockName(const std::string& issuer);  // "ocsp-responder:<issuer>"
-std::string OcspCacheLockName(const std::string& issuer);      // "ocsp-cache:<issuer>"
-std::string CaLockName(const std::string& issuer);             // "ca:<issuer>"
+std::string CrlLockName(const std::string& issuer);  // "crl:<issuer>"
+std::string OcspResponderLockName(
+    const std::string& issuer);                            // "ocsp-responder:<issuer>"
+std::string OcspCacheLockName(const std::string& issuer);  // "ocsp-cache:<issuer>"
+std::string CaLockName(const std::string& issuer);         // "ca:<issuer>"
 
 }  // namespace certctl::ops

@@ -51,7 +51,7 @@ struct TrustPool {
   std::vector<TrustBundleEntry> entries;
   UniquePtr<X509_STORE> store;  // for verifying client certificates
   TimePoint loaded_at;
-  std::string fingerprint;      // SHA-256 of the file content
+  std::string fingerprint;  // SHA-256 of the file content
 };
 
 // Holds one named bundle. Thread-safe; Snapshot() never blocks on a reload.
@@ -89,8 +89,8 @@ class TrustAnchorRegistry {
 // {name, path, reloaded, problem, message, certificates, fingerprint}; the
 // status is FailedPrecondition when any bundle was refused (its old pool
 // stays). Writes one audit event per run ("trust.reload").
-Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry, const std::string& name,
-                          OpReport& report);
+Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
+                          const std::string& name, OpReport& report);
 
 // `certctl-admin trust check FILE`: report.data {path, certificates[],
 // problem, message}; an error finding "trust.<problem>" when refused.

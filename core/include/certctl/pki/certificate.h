@@ -42,14 +42,14 @@ std::string SubjectKeyId(X509* cert);
 struct IssueRequest {
   // Subject DN. Either given as name entries or taken whole from a CSR.
   std::string common_name;
-  std::string organization;              // optional
-  const X509_NAME* subject = nullptr;    // when set, used instead of CN/O (borrowed)
-  EVP_PKEY* public_key = nullptr;        // the subject's key (borrowed)
+  std::string organization;            // optional
+  const X509_NAME* subject = nullptr;  // when set, used instead of CN/O (borrowed)
+  EVP_PKEY* public_key = nullptr;      // the subject's key (borrowed)
   TimePoint not_before;
   TimePoint not_after;
 
   bool is_ca = false;
-  std::optional<int> path_length;        // only with is_ca
+  std::optional<int> path_length;  // only with is_ca
   // OpenSSL config syntax, e.g. "digitalSignature,keyEncipherment"; always critical.
   std::string key_usage;
   // e.g. "serverAuth,clientAuth" or "OCSPSigning"; empty for none.
@@ -57,15 +57,16 @@ struct IssueRequest {
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   std::vector<std::string> email_addresses;
-  std::string crl_distribution_url;      // empty: no CDP
-  std::string ocsp_url;                  // empty: no AIA
-  bool ocsp_nocheck = false;             // id-pkix-ocsp-nocheck (responder certificates)
+  std::string crl_distribution_url;  // empty: no CDP
+  std::string ocsp_url;              // empty: no AIA
+  bool ocsp_nocheck = false;         // id-pkix-ocsp-nocheck (responder certificates)
 };
 
 // Builds and signs a certificate. With `issuer_cert` null the certificate is
 // self-signed by `issuer_key` (which must then be the subject key).
-Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& request, const Serial& serial,
-                                         X509* issuer_cert, EVP_PKEY* issuer_key);
+Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& request,
+                                         const Serial& serial, X509* issuer_cert,
+                                         EVP_PKEY* issuer_key);
 
 // Checks `cert`'s signature with `issuer`'s public key.
 bool SignedBy(X509* cert, X509* issuer);

@@ -12,8 +12,8 @@ namespace certctl {
 
 struct Csr {
   UniquePtr<X509_REQ> request;
-  std::string subject;       // RFC 2253
-  std::string common_name;   // empty when the subject has no CN
+  std::string subject;      // RFC 2253
+  std::string common_name;  // empty when the subject has no CN
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   std::vector<std::string> email_addresses;

@@ -12,7 +12,14 @@
 
 namespace certctl {
 
-enum class KeyAlgorithm { kEcdsaP256, kEcdsaP384, kRsa2048, kRsa3072, kRsa4096, kEd25519 };
+enum class KeyAlgorithm {
+  kEcdsaP256,
+  kEcdsaP384,
+  kRsa2048,
+  kRsa3072,
+  kRsa4096,
+  kEd25519
+};
 
 // "ecdsa-p256", "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096", "ed25519".
 std::string_view KeyAlgorithmName(KeyAlgorithm algorithm);
@@ -31,7 +38,8 @@ Result<UniquePtr<EVP_PKEY>> LoadPrivateKeyFile(const std::filesystem::path& path
 // Writes the key atomically with mode 0600 (see WriteFileAtomic); an existing
 // file is kept as a backup, also mode 0600, unless options say otherwise.
 Status WritePrivateKeyFile(const std::filesystem::path& path, EVP_PKEY* key,
-                           const WriteOptions& options = {}, std::string* backup_out = nullptr);
+                           const WriteOptions& options = {},
+                           std::string* backup_out = nullptr);
 
 // "ecdsa-p256", "rsa-3072", "ed25519", or "<type> <bits>" for anything else.
 std::string DescribeKey(EVP_PKEY* key);

@@ -22,9 +22,9 @@ namespace certctl {
 template <typename T>
 struct OsslDeleter;
 
-#define CERTCTL_OSSL_DELETER(type, fn)            \
-  template <>                                     \
-  struct OsslDeleter<type> {                      \
+#define CERTCTL_OSSL_DELETER(type, fn)                 \
+  template <>                                          \
+  struct OsslDeleter<type> {                           \
     void operator()(type* p) const noexcept { fn(p); } \
   }
 

@@ -37,11 +37,11 @@ class CertificateRepo {
                                                              const std::string& serial);
   // Every issuer's certificate with this serial (serials are random, so
   // usually zero or one).
-  static Result<std::vector<CertificateStatusRecord>> FindBySerial(Transaction& tx,
-                                                                   const std::string& serial);
+  static Result<std::vector<CertificateStatusRecord>> FindBySerial(
+      Transaction& tx, const std::string& serial);
   // Ordered by issue time, oldest first; `now` decides what is expired.
-  static Result<CertificatePage> List(Transaction& tx, const CertificateListFilter& filter,
-                                      TimePoint now);
+  static Result<CertificatePage> List(Transaction& tx,
+                                      const CertificateListFilter& filter, TimePoint now);
   // Whether `generation` signed certificates still unexpired at `now`: a
   // retired generation keeps publishing CRLs and needs a responder until then.
   static Result<bool> GenerationHasUnexpired(Transaction& tx, const std::string& issuer,
@@ -52,14 +52,16 @@ class RevocationRepo {
  public:
   // AlreadyExists when the certificate is already revoked.
   static Status Insert(Transaction& tx, const RevocationRecord& record);
-  static Result<std::optional<RevocationRecord>> Find(Transaction& tx, const std::string& issuer,
+  static Result<std::optional<RevocationRecord>> Find(Transaction& tx,
+                                                      const std::string& issuer,
                                                       const std::string& serial);
   static Result<int64_t> CountForGeneration(Transaction& tx, const std::string& issuer,
                                             int generation);
   // Streams the generation's revocations ordered by serial without loading
   // them all (COPY through a stream); stops at the first non-OK from `fn`.
-  static Status ForEachInGeneration(Transaction& tx, const std::string& issuer, int generation,
-                                    const std::function<Status(const RevocationRecord&)>& fn);
+  static Status ForEachInGeneration(
+      Transaction& tx, const std::string& issuer, int generation,
+      const std::function<Status(const RevocationRecord&)>& fn);
 };
 
 // RFC 5280 CRLReason names ("keyCompromise") <-> codes (1). "unspecified" is 0;

@@ -21,9 +21,9 @@
 namespace certctl {
 
 struct DatabaseOptions {
-  std::string url;                     // libpq URL or key=value conninfo
-  int pool_size = 8;                   // maximum open connections
-  std::string application_name = "certctl";  // shown in pg_stat_activity
+  std::string url;                                  // libpq URL or key=value conninfo
+  int pool_size = 8;                                // maximum open connections
+  std::string application_name = "certctl";         // shown in pg_stat_activity
   std::chrono::milliseconds acquire_timeout{5000};  // wait for a free connection
   std::chrono::seconds connect_timeout{5};
 };

@@ -22,17 +22,17 @@ class IssuerRepo {
   static Result<int64_t> BumpRevocationEpoch(Transaction& tx, const std::string& id);
   static Result<int64_t> RevocationEpoch(Transaction& tx, const std::string& id);
 
-  static Result<std::optional<CaGenerationRecord>> ActiveGeneration(Transaction& tx,
-                                                                    const std::string& issuer);
-  static Result<std::optional<CaGenerationRecord>> FindGeneration(Transaction& tx,
-                                                                  const std::string& issuer,
-                                                                  int generation);
+  static Result<std::optional<CaGenerationRecord>> ActiveGeneration(
+      Transaction& tx, const std::string& issuer);
+  static Result<std::optional<CaGenerationRecord>> FindGeneration(
+      Transaction& tx, const std::string& issuer, int generation);
   static Result<std::vector<CaGenerationRecord>> Generations(Transaction& tx,
                                                              const std::string& issuer);
   // Inserts a generation (and its CRL number counter). AlreadyExists when the
   // number or the certificate is taken.
   static Status InsertGeneration(Transaction& tx, const CaGenerationRecord& record);
-  static Status RetireGeneration(Transaction& tx, const std::string& issuer, int generation);
+  static Status RetireGeneration(Transaction& tx, const std::string& issuer,
+                                 int generation);
 
   // Reserves the next CRL number for a generation (row-locked increment).
   static Result<int64_t> NextCrlNumber(Transaction& tx, const std::string& issuer,

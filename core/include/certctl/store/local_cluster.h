@@ -14,10 +14,10 @@
 namespace certctl {
 
 struct LocalClusterOptions {
-  std::string dir;             // holds pgdata/, run/ and postgres.log
-  std::string bin_dir;         // empty: FindPostgresBinDir()
-  int port = 5432;             // names the socket file; no TCP listener
-  bool durable = true;         // false: fsync=off etc. (tests)
+  std::string dir;                  // holds pgdata/, run/ and postgres.log
+  std::string bin_dir;              // empty: FindPostgresBinDir()
+  int port = 5432;                  // names the socket file; no TCP listener
+  bool durable = true;              // false: fsync=off etc. (tests)
   std::string run_as = "postgres";  // account used when running as root
 };
 
@@ -54,7 +54,8 @@ class LocalCluster {
   std::string log_file() const { return options_.dir + "/postgres.log"; }
 
  private:
-  Status RunTool(const std::vector<std::string>& argv, std::string* output = nullptr) const;
+  Status RunTool(const std::vector<std::string>& argv,
+                 std::string* output = nullptr) const;
   Status PrepareDirectories();
   LocalClusterOptions options_;
 };

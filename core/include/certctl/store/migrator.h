@@ -17,7 +17,7 @@ namespace certctl {
 
 struct Migration {
   int version = 0;
-  std::string name;      // "0001_init.sql"
+  std::string name;  // "0001_init.sql"
   std::string sql;
   std::string checksum;  // lowercase hex SHA-256 of sql
 };
@@ -45,8 +45,8 @@ struct SchemaState {
 // Reads schema_migrations and compares with `known`. Corruption when an applied
 // checksum differs; FailedPrecondition when the database has a version this
 // binary does not know (it is newer).
-Result<SchemaState> InspectSchema(Database& db,
-                                  const std::vector<Migration>& known = EmbeddedMigrations());
+Result<SchemaState> InspectSchema(
+    Database& db, const std::vector<Migration>& known = EmbeddedMigrations());
 
 struct MigrationReport {
   int from_version = 0;
@@ -54,9 +54,9 @@ struct MigrationReport {
   std::vector<Migration> applied;  // those applied by this run (or planned, dry run)
 };
 
-Result<MigrationReport> Migrate(Database& db,
-                                const std::vector<Migration>& known = EmbeddedMigrations(),
-                                bool dry_run = false);
+Result<MigrationReport> Migrate(
+    Database& db, const std::vector<Migration>& known = EmbeddedMigrations(),
+    bool dry_run = false);
 
 // OK when the schema is exactly current; FailedPrecondition telling the
 // operator to run `certctl-admin db migrate` when it is behind.

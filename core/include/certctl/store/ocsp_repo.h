@@ -63,7 +63,6 @@ class OcspResponderRepo {
   // Newest first.
   static Result<std::vector<OcspResponderHistoryRecord>> History(
       Transaction& tx, const std::string& issuer, int generation, int limit);
-
 };
 
 // Where a cache scan resumes: after this primary key.

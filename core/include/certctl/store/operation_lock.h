@@ -18,10 +18,10 @@
 namespace certctl {
 
 struct LockHolder {
-  std::string holder;       // e.g. "certctl-admin crl regenerate" or "certctld"
+  std::string holder;  // e.g. "certctl-admin crl regenerate" or "certctld"
   std::string host;
-  int pid = 0;              // process id on that host
-  int backend_pid = 0;      // PostgreSQL backend holding the lock
+  int pid = 0;          // process id on that host
+  int backend_pid = 0;  // PostgreSQL backend holding the lock
   std::optional<TimePoint> since;
 
   // "certctld (pid 1234 on host-a, since 2026-11-27T17:00:00Z)"
@@ -47,11 +47,13 @@ class OperationLock {
 
   // Takes the lock if it is free, else returns nullptr (no error): for
   // schedulers electing one runner.
-  static Result<std::unique_ptr<OperationLock>> TryAcquire(Database& db, const std::string& name,
+  static Result<std::unique_ptr<OperationLock>> TryAcquire(Database& db,
+                                                           const std::string& name,
                                                            const LockOwner& owner);
 
   // The current holder, if any.
-  static Result<std::optional<LockHolder>> FindHolder(Database& db, const std::string& name);
+  static Result<std::optional<LockHolder>> FindHolder(Database& db,
+                                                      const std::string& name);
 
   ~OperationLock();
   const std::string& name() const { return name_; }

@@ -64,20 +64,20 @@ struct CertificateStatusRecord {
 enum class AuditOutcome { kStarted, kSucceeded, kFailed };
 
 struct AuditEvent {
-  int64_t id = 0;               // assigned by the database
-  TimePoint occurred_at;        // assigned by the database
+  int64_t id = 0;         // assigned by the database
+  TimePoint occurred_at;  // assigned by the database
   std::string actor;
   std::string host;
-  std::string action;           // e.g. "crl.regenerate", "certificate.revoke"
-  std::string target;           // e.g. "iss-local" or "iss-local/3f0a..."
+  std::string action;  // e.g. "crl.regenerate", "certificate.revoke"
+  std::string target;  // e.g. "iss-local" or "iss-local/3f0a..."
   AuditOutcome outcome = AuditOutcome::kSucceeded;
-  std::string command_line;     // secrets masked by the caller
+  std::string command_line;  // secrets masked by the caller
   std::string parameters_json = "{}";
   std::string detail;
   std::optional<int64_t> duration_ms;
-  std::string correlation_id;   // ties a start event to its end event
-  std::string prev_hash;        // raw bytes
-  std::string hash;             // raw bytes
+  std::string correlation_id;  // ties a start event to its end event
+  std::string prev_hash;       // raw bytes
+  std::string hash;            // raw bytes
 };
 
 std::string_view AuditOutcomeName(AuditOutcome outcome);

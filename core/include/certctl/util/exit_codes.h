@@ -7,12 +7,15 @@
 namespace certctl {
 
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFindings = 1;     // a check found a problem / the request was refused
-inline constexpr int kExitUsage = 2;        // bad flags or arguments; nothing changed
-inline constexpr int kExitUnavailable = 69; // database or daemon unreachable (EX_UNAVAILABLE)
-inline constexpr int kExitInternal = 70;    // internal error (EX_SOFTWARE)
-inline constexpr int kExitBusy = 75;        // lock held by someone else; retry later (EX_TEMPFAIL)
-inline constexpr int kExitConfig = 78;      // configuration error (EX_CONFIG)
+inline constexpr int kExitFindings =
+    1;                                // a check found a problem / the request was refused
+inline constexpr int kExitUsage = 2;  // bad flags or arguments; nothing changed
+inline constexpr int kExitUnavailable =
+    69;  // database or daemon unreachable (EX_UNAVAILABLE)
+inline constexpr int kExitInternal = 70;  // internal error (EX_SOFTWARE)
+inline constexpr int kExitBusy =
+    75;  // lock held by someone else; retry later (EX_TEMPFAIL)
+inline constexpr int kExitConfig = 78;  // configuration error (EX_CONFIG)
 
 // InvalidArgument, NotFound -> 2; Unavailable, DeadlineExceeded -> 69;
 // Busy -> 75; Configuration, FailedPrecondition, PermissionDenied,

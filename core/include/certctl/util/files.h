@@ -5,25 +5,27 @@
 // existing file is never replaced without first being kept as a backup.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 
 #include "certctl/util/status.h"
 
 namespace certctl {
 
 struct WriteOptions {
-  mode_t mode = 0600;          // mode of the written file; default owner-only
-  bool keep_backup = true;     // if the target exists, keep it as <path>.bak-<UTC stamp>
-  bool allow_overwrite = true; // false: AlreadyExists when the target exists
+  mode_t mode = 0600;           // mode of the written file; default owner-only
+  bool keep_backup = true;      // if the target exists, keep it as <path>.bak-<UTC stamp>
+  bool allow_overwrite = true;  // false: AlreadyExists when the target exists
 };
 
 // Writes `data` to `path` atomically. Returns the backup path in `backup_out`
 // when an existing file was kept (empty otherwise).
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
-                       const WriteOptions& options = {}, std::string* backup_out = nullptr);
+                       const WriteOptions& options = {},
+                       std::string* backup_out = nullptr);
 
 // Reads a whole file; NotFound / PermissionDenied / Internal with the path named.
 Result<std::string> ReadFile(const std::filesystem::path& path);

@@ -1,10 +1,11 @@
 // Running helper programs (initdb, pg_ctl) and facts about this process.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-#include <sys/types.h>
 
 #include "certctl/util/status.h"
 
@@ -21,9 +22,9 @@ struct RunAs {
 Result<RunAs> LookupAccount(const std::string& name);
 
 struct ProcessOptions {
-  std::optional<RunAs> run_as;           // drop to this account in the child (needs root)
-  std::vector<std::string> extra_env;    // "KEY=value" added to the environment
-  std::string working_dir;               // empty: inherit
+  std::optional<RunAs> run_as;         // drop to this account in the child (needs root)
+  std::vector<std::string> extra_env;  // "KEY=value" added to the environment
+  std::string working_dir;             // empty: inherit
 };
 
 struct ProcessResult {

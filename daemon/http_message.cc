@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 
 namespace certctl::daemon {
 namespace {
@@ -129,12 +130,15 @@ Result<std::map<std::string, std::string>> ParseQuery(std::string_view query) {
     size_t eq = pair.find('=');
     auto name = PercentDecode(pair.substr(0, eq));
     auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (!name.ok() || !value.ok()) {
-      return Status::InvalidArgument("malformed query parameter \"" + std::string(pair) +
+    // Values reach queries and log lines: clean UTF-8 text only, never a NUL.
+    if (!name.ok() || !value.ok() || !IsCleanText(*name) || !IsCleanText(*value) ||
+        value->size() > 1024) {
+      return Status::InvalidArgument("malformed query parameter \"" + Printable(pair) +
                                      "\"");
     }
     if (!out.emplace(*name, *value).second) {
-      return Status::InvalidArgument("query parameter \"" + *name + "\" is given twice");
+      return Status::InvalidArgument("query parameter \"" + Printable(*name) +
+                                     "\" is given twice");
     }
   }
   return out;

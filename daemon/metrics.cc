@@ -57,6 +57,9 @@ Metrics::Metrics() {
   Declare("certctl_crl_revoked_entries", "gauge", "Entries in the last generated CRL.");
   Declare("certctl_connection_errors_total", "counter",
           "Connections that failed before a request was read, by listener and stage.");
+  Declare("certctl_ocsp_material_evictions_total", "counter",
+          "Loaded issuer, CA and responder entries dropped because their in-memory "
+          "map was full.");
   Declare("certctl_ocsp_responder_not_after_timestamp_seconds", "gauge",
           "Expiry of the current OCSP responder certificate (Unix time).");
 }

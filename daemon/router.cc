@@ -4,7 +4,10 @@
 #include <map>
 #include <vector>
 
+#include "certctl/log/logging.h"
+#include "certctl/pki/serial.h"
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 #include "daemon/auth.h"
 #include "daemon/handlers/handlers.h"
 
@@ -80,6 +83,31 @@ bool Match(std::string_view pattern, std::string_view path,
   return path.empty();
 }
 
+// Path parameters are canonicalised here, before any handler, cache, log
+// line or query sees them: an issuer id must be exactly an issuer id (a NUL
+// or any other byte outside [a-z0-9-] is refused, never cut off), a serial
+// becomes its one canonical hex form, a generation a plain integer; every
+// segment must be clean UTF-8 text without control characters.
+Status CanonicalizeParams(std::map<std::string, std::string>& params) {
+  for (auto& [name, value] : params) {
+    if (name == "request") continue;  // raw OCSP GET payload; the handler decodes it
+    if (!IsCleanText(value) || value.size() > 255) {
+      return Status::InvalidArgument("malformed " + name + " \"" + Printable(value) +
+                                     "\" in the path");
+    }
+    if (name == "issuer") {
+      ASSIGN_OR_RETURN(value, ParseIssuerId(value));
+    } else if (name == "generation") {
+      ASSIGN_OR_RETURN(int g, ParseGeneration(value));
+      value = std::to_string(g);
+    } else if (name == "serial") {
+      ASSIGN_OR_RETURN(Serial serial, Serial::Parse(value));
+      value = serial.hex();
+    }
+  }
+  return Status::Ok();
+}
+
 struct Lookup {
   const RouteSpec* route = nullptr;
   std::string allow;  // methods of routes whose path matched, for 405
@@ -123,7 +151,7 @@ HttpResponse Dispatch(HttpRequest& req, App& app, std::string& endpoint) {
       return r;
     }
     endpoint = "not_found";
-    return ErrorResponse(404, "not_found", "no such endpoint: " + std::string(path));
+    return ErrorResponse(404, "not_found", "no such endpoint: " + Printable(path, 200));
   }
   const RouteSpec& route = *found.route;
   endpoint = route.endpoint;
@@ -137,33 +165,44 @@ HttpResponse Dispatch(HttpRequest& req, App& app, std::string& endpoint) {
     if (Status s = Authorize(*principal, *route.role); !s.ok()) return ErrorResponse(s);
     req.principal = std::move(principal).value();
   }
+  if (Status s = CanonicalizeParams(req.params); !s.ok()) return ErrorResponse(s);
   return route.handler(req, app);
 }
 
 }  // namespace
 
 HttpResponse Route(HttpRequest req, App& app) {
+  // Errors caused by requests are logged at most this often, so that a
+  // client cannot fill the log; request-derived text is always escaped.
+  static LogRateLimiter error_lines(20, std::chrono::seconds(1));
   auto started = std::chrono::steady_clock::now();
   std::string endpoint = "internal";
   HttpResponse response;
+  std::string unexpected;
   try {
     response = Dispatch(req, app, endpoint);
   } catch (const std::exception& e) {
-    app.logger()->error("{} {}: unexpected exception: {}", req.method,
-                        std::string(req.Path()), e.what());
+    unexpected = e.what();
     response = ErrorResponse(500, "internal", "internal error");
   }
   auto took = std::chrono::steady_clock::now() - started;
   app.metrics().CountRequest(endpoint, response.status, took);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(took).count();
+  std::string path = Printable(req.Path(), 200);
   // Outages (503) are logged once per change of state by the services and
   // the database monitor, not here per request.
-  if (response.status >= 500 && response.status != 503) {
-    app.logger()->error("{} {} from {} -> {}: {}", req.method, std::string(req.Path()),
-                        req.remote, response.status, response.body);
+  uint64_t suppressed = 0;
+  if (response.status >= 500 && response.status != 503 && error_lines.Allow(suppressed)) {
+    std::string why =
+        unexpected.empty() ? response.body : "unexpected exception: " + unexpected;
+    app.logger()->error("{} {} from {} -> {}: {}{}", Printable(req.method, 16), path,
+                        req.remote, response.status, Printable(why, 400),
+                        suppressed
+                            ? fmt::format(" ({} similar lines suppressed)", suppressed)
+                            : std::string());
   } else {
-    app.logger()->debug("{} {} from {} -> {} ({} ms)", req.method,
-                        std::string(req.Path()), req.remote, response.status, ms);
+    app.logger()->debug("{} {} from {} -> {} ({} ms)", Printable(req.method, 16), path,
+                        req.remote, response.status, ms);
   }
   return response;
 }

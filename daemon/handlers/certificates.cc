@@ -5,6 +5,7 @@
 #include "certctl/pki/serial.h"
 #include "certctl/store/certificate_repo.h"
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "daemon/handlers/common.h"
 #include "daemon/handlers/handlers.h"
@@ -123,6 +124,10 @@ HttpResponse GetCertificate(const HttpRequest& req, App& app) {
   auto serial = Serial::Parse(req.Param("serial"));
   if (!serial.ok()) return ErrorResponse(serial.status());
   std::string issuer = (*query)["issuer"];
+  if (!issuer.empty()) {
+    auto id = ParseIssuerId(issuer);
+    if (!id.ok()) return ErrorResponse(id.status());
+  }
   auto found = app.db().Query<std::vector<CertificateStatusRecord>>(
       [&](Transaction& tx) -> Result<std::vector<CertificateStatusRecord>> {
         if (issuer.empty()) return CertificateRepo::FindBySerial(tx, serial->hex());
@@ -149,6 +154,10 @@ HttpResponse ListCertificates(const HttpRequest& req, App& app) {
   if (!query.ok()) return ErrorResponse(query.status());
   CertificateListFilter filter;
   filter.issuer = (*query)["issuer"];
+  if (!filter.issuer.empty()) {
+    auto id = ParseIssuerId(filter.issuer);
+    if (!id.ok()) return ErrorResponse(id.status());
+  }
   filter.cursor = (*query)["cursor"];
   auto status = ParseCertificateStatusFilter((*query)["status"]);
   if (!status.ok()) return ErrorResponse(status.status());

@@ -4,7 +4,32 @@
 #include <charconv>
 #include <chrono>
 
+#include "certctl/util/identifiers.h"
+
 namespace certctl::daemon::handlers {
+namespace {
+
+Status CheckStrings(const nlohmann::json& value, const std::string& where) {
+  if (value.is_string()) {
+    if (!IsCleanText(value.get_ref<const std::string&>(), /*allow_newlines=*/true)) {
+      return Status::InvalidArgument(
+          (where.empty() ? std::string("a string") : "\"" + Printable(where, 40) + "\"") +
+          " contains a NUL or control character");
+    }
+  } else if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      if (!IsCleanText(key)) {
+        return Status::InvalidArgument("a field name contains a control character");
+      }
+      RETURN_IF_ERROR(CheckStrings(item, key));
+    }
+  } else if (value.is_array()) {
+    for (const auto& item : value) RETURN_IF_ERROR(CheckStrings(item, where));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok) {
   bool blank = req.body.find_first_not_of(" \t\r\n") == std::string::npos;
@@ -17,6 +42,10 @@ Result<nlohmann::json> JsonBody(const HttpRequest& req, bool empty_ok) {
     return Status::InvalidArgument("the request body is not valid JSON");
   if (!body.is_object())
     return Status::InvalidArgument("the request body must be a JSON object");
+  // The parser refuses invalid UTF-8 but not "\u0000": no string in a body
+  // may carry a NUL or a control character other than line breaks and tabs
+  // (PEM needs those), whatever field it is in.
+  RETURN_IF_ERROR(CheckStrings(body, ""));
   return body;
 }
 
@@ -77,16 +106,6 @@ Result<int> ParseBoundedInt(std::string_view text, const char* what, int min, in
 int64_t SecondsUntil(TimePoint when, TimePoint now) {
   auto left = std::chrono::duration_cast<std::chrono::seconds>(when - now).count();
   return std::max<int64_t>(0, left);
-}
-
-bool IsIssuerId(std::string_view id) {
-  if (id.empty() || id.size() > 63) return false;
-  for (size_t i = 0; i < id.size(); ++i) {
-    char c = id[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0);
-    if (!ok) return false;
-  }
-  return true;
 }
 
 Result<ops::Actor> ApiActorFor(const HttpRequest& req, App& app) {

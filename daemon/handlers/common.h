@@ -40,9 +40,6 @@ Result<int> ParseBoundedInt(std::string_view text, const char* what, int min, in
 // max-age of CRLs and OCSP answers).
 int64_t SecondsUntil(TimePoint when, TimePoint now);
 
-// Issuer ids as the schema allows them: ^[a-z0-9][a-z0-9-]{0,62}$.
-bool IsIssuerId(std::string_view id);
-
 // The caller as an operation actor; Unauthenticated when the router did not
 // authenticate the request.
 Result<ops::Actor> ApiActorFor(const HttpRequest& req, App& app);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "certctl/ops/crl_ops.h"
+#include "certctl/util/identifiers.h"
 #include "daemon/handlers/common.h"
 #include "daemon/handlers/handlers.h"
 
@@ -28,14 +29,11 @@ bool IfNoneMatchHits(std::string_view header, std::string_view etag) {
 }  // namespace
 
 HttpResponse GetCrl(const HttpRequest& req, App& app) {
+  // The router has canonicalised both: a valid issuer id, a plain integer.
   std::string issuer = req.Param("issuer");
-  if (!IsIssuerId(issuer)) {
-    return ErrorResponse(Status::InvalidArgument(
-        "malformed issuer id; ids are lowercase letters, digits and '-', at most 63"));
-  }
   std::optional<int> generation;
   if (std::string g = req.Param("generation"); !g.empty()) {
-    auto n = ParseBoundedInt(g, "the CA generation", 1, 1000000);
+    auto n = ParseGeneration(g);
     if (!n.ok()) return ErrorResponse(n.status());
     generation = *n;
   }

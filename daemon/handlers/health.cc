@@ -33,6 +33,10 @@ HttpResponse MetricsText(const HttpRequest&, App& app) {
   m.SetGauge("certctl_ready", {}, ready.ready() ? 1 : 0);
   m.SetGauge("certctl_ocsp_memory_cache_entries", {},
              static_cast<double>(app.ocsp().MemoryEntries()));
+  m.SetGauge("certctl_crl_memory_entries", {},
+             static_cast<double>(app.crl().MemoryEntries()));
+  m.SetGauge("certctl_ocsp_material_evictions_total", {},
+             static_cast<double>(app.ocsp().MaterialEvictions()));
   m.SetGauge("certctl_start_time_seconds", {},
              static_cast<double>(ToUnixSeconds(app.started_at())));
   m.SetGauge("certctl_build_info", {{"version", CERTCTL_VERSION}}, 1);

@@ -144,6 +144,96 @@ TEST_F(PkiTest, MalformedOcspIsAnOcspErrorNotA500) {
             2);
 }
 
+// Issue 8's severe finding, as the attacker ran it: an issuer id with a NUL
+// (or any other byte an id cannot have) on every OCSP and CRL route. Each is
+// refused before it reaches a cache, a log line or the database, so no such
+// path can keep answering "good" after a revocation, or grow memory.
+TEST_F(PkiTest, NonCanonicalIssuerIdsAreRefusedOnEveryRoute) {
+  auto c = Issue("nul-route.example");
+  std::string b64 = Base64Encode(OcspRequest(c.serial));
+  ASSERT_NE(Get("/.well-known/pki/ocsp/iss-local/serial/" + c.serial, "").status, 400);
+  size_t held = app_->ocsp().MemoryEntries();
+  const std::string bad_ids[] = {"iss-local%00x", "iss-local%00",  "iss-local%0a",
+                                 "iss-local%ff",  "iss-loc%C3%A9", "ISS-LOCAL",
+                                 "iss-local%20",  "%00",           "-iss"};
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& id : bad_ids) {
+      const std::string base = "/.well-known/pki/ocsp/" + id;
+      std::vector<daemon::HttpResponse> answers = {
+          Get(base + "/serial/" + c.serial, ""), Get(base + "/" + b64, ""),
+          Get("/.well-known/pki/crl/" + id, ""),
+          Get("/.well-known/pki/crl/" + id + "/1", "")};
+      auto post =
+          Request("POST", base, "", OcspRequest(c.serial), daemon::ListenerKind::kPki);
+      post.headers.emplace_back("content-type", "application/ocsp-request");
+      answers.push_back(Call(post));
+      for (const auto& r : answers) {
+        EXPECT_EQ(r.status, 400) << id << ": " << r.body;
+        EXPECT_EQ(Json(r)["error"]["code"], "invalid_argument") << id;
+      }
+    }
+    // Between the rounds the certificate is revoked: nothing may say good.
+    if (round == 0) {
+      ASSERT_EQ(Post("/api/v1/certificates/" + c.serial + "/revoke",
+                     R"({"reason": "keyCompromise"})")
+                    .status,
+                200);
+    }
+  }
+  // The revocation dropped the one good answer; nothing else came in.
+  EXPECT_EQ(app_->ocsp().MemoryEntries(), 0u);
+  auto check = CheckResponse(
+      Get("/.well-known/pki/ocsp/iss-local/serial/" + c.serial, "").body, c.serial);
+  EXPECT_NE(check.output.find(": revoked"), std::string::npos) << check.output;
+
+  // Many distinct suffixes (each used to load its own responder, ~50 KB):
+  // memory stays where it was.
+  for (int i = 0; i < 300; ++i) {
+    auto r = Get(
+        "/.well-known/pki/ocsp/iss-local%00" + std::to_string(i) + "/serial/" + c.serial,
+        "");
+    ASSERT_EQ(r.status, 400);
+  }
+  EXPECT_LE(app_->ocsp().MemoryEntries(), held + 1);
+  EXPECT_EQ(app_->ocsp().MaterialEvictions(), 0u);
+  EXPECT_EQ(app_->crl().MemoryEntries(), 0u);
+}
+
+TEST_F(PkiTest, OtherPathParametersAreCanonicalOrRefused) {
+  auto c = Issue("canonical.example");
+  // A serial in any case and with leading zeros is the same serial.
+  std::string upper = c.serial;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  auto r = Get("/.well-known/pki/ocsp/iss-local/serial/0000" + upper, "");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(CheckResponse(r.body, c.serial).output.find(": good"), std::string::npos);
+  for (const std::string& serial : {"%00" + c.serial, c.serial + "%00", c.serial + "%0a",
+                                    std::string("%ff"), std::string("0")}) {
+    r = Get("/.well-known/pki/ocsp/iss-local/serial/" + serial, "");
+    EXPECT_EQ(r.status, 400) << serial;
+    // The message quotes the input escaped, so the body stays clean JSON.
+    EXPECT_TRUE(Json(r)["error"]["message"].is_string());
+  }
+  for (const std::string& g : {"01", "1%00", "-1", "1e0", "%201"}) {
+    EXPECT_EQ(Get("/.well-known/pki/crl/iss-local/" + g, "").status, 400) << g;
+  }
+  EXPECT_EQ(Get("/api/v1/certificates/" + c.serial + "%00", kReaderKey).status, 400);
+  EXPECT_EQ(Get("/api/v1/certificates/" + c.serial + "?issuer=iss-local%00x", kReaderKey)
+                .status,
+            400);
+  EXPECT_EQ(Get("/api/v1/certificates?issuer=iss-local%00x", kReaderKey).status, 400);
+  EXPECT_EQ(Get("/api/v1/audit?actor=a%00b", kReaderKey).status, 400);
+  EXPECT_EQ(Get("/api/v1/certificates?issuer=iss-local", kReaderKey).status, 200);
+  // The revoke body's "issuer" is checked as strictly as a path.
+  for (const std::string& body :
+       {R"({"issuer": "iss-local\u0000x"})", R"({"issuer": "ISS-LOCAL"})",
+        R"({"reason": "keyCompromise\u0000"})"}) {
+    r = Post("/api/v1/certificates/" + c.serial + "/revoke", body);
+    EXPECT_EQ(r.status, 400) << body << ": " << r.body;
+  }
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM certificate_revocations"), "0");
+}
+
 TEST_F(PkiTest, OcspGetWithBase64AndBySerial) {
   auto c = Issue("get.example");
   std::string b64 = Base64Encode(OcspRequest(c.serial));

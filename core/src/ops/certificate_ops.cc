@@ -9,6 +9,7 @@
 #include "certctl/store/certificate_repo.h"
 #include "certctl/store/invalidation.h"
 #include "certctl/store/issuer_repo.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 
 namespace certctl::ops {
@@ -98,6 +99,7 @@ std::string OcspUrl(const Config& config, const std::string& issuer) {
 }
 
 Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p) {
+  RETURN_IF_ERROR(ParseIssuerId(p.issuer).status());  // before it reaches a query
   IssuedCertificate out;
   std::string csr_pem = p.csr_pem;
   if (p.generate_key) {
@@ -182,6 +184,7 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
 
 Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(p.serial));
+  if (!p.issuer.empty()) RETURN_IF_ERROR(ParseIssuerId(p.issuer).status());
   ASSIGN_OR_RETURN(int reason, ParseRevocationReason(p.reason));
   RevokeResult out;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {

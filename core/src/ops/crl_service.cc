@@ -17,6 +17,7 @@
 #include "certctl/ops/crl_ops.h"
 #include "certctl/store/crl_repo.h"
 #include "certctl/store/issuer_repo.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
 
@@ -143,6 +144,12 @@ Result<CrlService::Served> CrlService::Impl::Fallback(const std::string& issuer,
     entry.recheck = false;
     return Served{entry.crl, true};
   }
+  // Nothing to serve: keep no entry for it either, or requests for made-up
+  // generations during an outage would each leave one behind for good.
+  if (!entry.crl) {
+    auto it = entries.find({issuer, generation});
+    if (it != entries.end() && it->second.get() == &entry) entries.erase(it);
+  }
   return Status::Unavailable("no valid CRL of " + Subject(issuer, generation) +
                              " to serve: " + why.message());
 }
@@ -227,6 +234,9 @@ CrlService::~CrlService() = default;
 
 Result<CrlService::Served> CrlService::Get(const std::string& issuer,
                                            std::optional<int> generation) {
+  // Only canonical ids and real generation numbers become map keys.
+  RETURN_IF_ERROR(ParseIssuerId(issuer).status());
+  if (generation) RETURN_IF_ERROR(ParseGeneration(std::to_string(*generation)).status());
   bool touched_db = false;
   ASSIGN_OR_RETURN(int gen, impl_->ResolveGeneration(issuer, generation, touched_db));
   auto entry = impl_->EntryFor(issuer, gen);
@@ -250,6 +260,11 @@ Result<CrlService::Served> CrlService::Get(const std::string& issuer,
     if (auto served = fresh()) return *served;  // refreshed while we waited
   }
   return impl_->Refresh(issuer, gen, *entry);
+}
+
+size_t CrlService::MemoryEntries() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->entries.size();
 }
 
 void CrlService::Invalidate(const std::string& issuer) {

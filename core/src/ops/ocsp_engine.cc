@@ -33,6 +33,16 @@ std::string StatusWord(const std::vector<OcspSingleAnswer>& answers) {
   return out;
 }
 
+// Makes room for `key` in a map capped at OcspEngine::kMaxMaterialEntries by
+// dropping an arbitrary other entry (all of them can be re-read).
+template <typename Map>
+void MakeRoom(Map& map, const typename Map::key_type& key,
+              std::atomic<uint64_t>& evictions) {
+  if (map.size() < OcspEngine::kMaxMaterialEntries || map.count(key)) return;
+  map.erase(map.begin());
+  ++evictions;
+}
+
 EngineAnswer ErrorAnswer(OcspResponseStatus status) {
   EngineAnswer a;
   a.response_status = status;
@@ -115,6 +125,7 @@ std::vector<GenerationCa> OcspEngine::RememberGenerations(
   std::vector<GenerationCa> out;
   std::lock_guard lock(mu_);
   for (const auto& g : records) {
+    MakeRoom(ca_by_fingerprint_, g.cert_sha256, evictions_);
     auto& cert = ca_by_fingerprint_[g.cert_sha256];
     if (!cert) {
       auto parsed = ParseCertificatePem(g.cert_pem);
@@ -128,6 +139,7 @@ std::vector<GenerationCa> OcspEngine::RememberGenerations(
     }
     out.push_back({g.generation, cert});
   }
+  MakeRoom(generations_, issuer, evictions_);
   generations_[issuer] = out;
   return out;
 }
@@ -213,6 +225,7 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::AcquireResponder(
     auto loaded = LoadResponder(*row, ca.cert.get());
     if (loaded.ok()) {
       std::lock_guard lock(mu_);
+      MakeRoom(responders_, key, evictions_);
       responders_[key] = *loaded;
       return loaded;
     }
@@ -258,10 +271,12 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
       ensured.ok() ? LoadResponder(*row, ca.cert.get()) : ensured;
   std::lock_guard lock(mu_);
   if (loaded.ok()) {
+    MakeRoom(responders_, key, evictions_);
     responders_[key] = *loaded;
     ensure_failed_at_.erase(key);
     return loaded;
   }
+  MakeRoom(ensure_failed_at_, key, evictions_);
   ensure_failed_at_[key] = now;
   ctx_.logger->error("OCSP responder of {}/g{} could not be ensured: {}", issuer,
                      ca.generation, loaded.status().ToString());

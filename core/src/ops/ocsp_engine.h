@@ -7,6 +7,7 @@
 // thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -98,6 +99,15 @@ class OcspEngine {
 
   OpContext& context() { return ctx_; }
 
+  // Entries dropped from the material maps below because they were full
+  // (see kMaxMaterialEntries); for certctl_memory_evictions_total.
+  uint64_t MaterialEvictions() const { return evictions_.load(); }
+  // Every map of loaded material holds at most this many entries. Keys are
+  // canonical ids of issuers that exist in the database (the service refuses
+  // anything else before it gets here), so the cap is a second line of
+  // defence: reaching it only costs re-reading material from the database.
+  static constexpr size_t kMaxMaterialEntries = 4096;
+
  private:
   struct ReadState;
   Status Read(const std::string& issuer, const OcspRequestInfo& request, ReadState& st);
@@ -120,6 +130,7 @@ class OcspEngine {
   std::map<std::string, std::shared_ptr<X509>> ca_by_fingerprint_;
   std::map<std::string, std::vector<GenerationCa>> generations_;
   std::mutex ensure_mu_;  // one bootstrap/rotation at a time in this process
+  std::atomic<uint64_t> evictions_{0};
 };
 
 }  // namespace certctl::ops::internal

@@ -8,6 +8,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/store/certificate_repo.h"
 #include "certctl/store/issuer_repo.h"
+#include "certctl/util/identifiers.h"
 #include "ops/ocsp_engine.h"
 
 namespace certctl::ops {
@@ -119,6 +120,9 @@ void OcspService::SetBeforeWriteBackHookForTesting(
 OcspService::Answer OcspService::Respond(const std::string& issuer,
                                          std::string_view request_der) {
   auto& log = impl_->engine.context().logger;
+  // Callers pass a canonical id (certctld's router does); anything else must
+  // never reach the caches or the database, where libpq would cut it at a NUL.
+  if (!IsIssuerId(issuer)) return Impl::Error(OcspResponseStatus::kUnauthorized);
   auto request = ParseOcspRequest(request_der);
   if (!request.ok()) {
     log->debug("malformed OCSP request for {}: {}", issuer, request.status().ToString());
@@ -168,6 +172,7 @@ OcspService::Answer OcspService::Respond(const std::string& issuer,
 
 Result<OcspService::Answer> OcspService::RespondForSerial(const std::string& issuer,
                                                           std::string_view serial_text) {
+  if (!IsIssuerId(issuer)) return Impl::Error(OcspResponseStatus::kUnauthorized);
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(serial_text));
   auto& ctx = impl_->engine.context();
   // The CertID of the generation that issued the serial (else the active one).
@@ -228,6 +233,10 @@ void OcspService::Invalidate(const Invalidation& what) {
     }
   }
   if (what.serial.empty()) impl_->engine.ForgetResponders(what.issuer);
+}
+
+uint64_t OcspService::MaterialEvictions() const {
+  return impl_->engine.MaterialEvictions();
 }
 
 size_t OcspService::MemoryEntries() const {

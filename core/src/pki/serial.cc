@@ -3,6 +3,7 @@
 #include <openssl/bn.h>
 
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 
 namespace certctl {
 namespace {
@@ -27,7 +28,7 @@ Result<Serial> Serial::Parse(std::string_view text) {
     text.remove_prefix(2);
   }
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid serial \"" + std::string(original) +
+    return Status::InvalidArgument("invalid serial \"" + Printable(original, 60) +
                                    "\": " + std::string(why));
   };
   std::string digits;

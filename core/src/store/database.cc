@@ -22,7 +22,8 @@ Status StatusFromCurrentException(std::string_view what) {
     while (!msg.empty() && msg.back() == '\n') msg.pop_back();
     if (state == "23505") return Status::AlreadyExists(msg);
     if (state == "23503") return Status::FailedPrecondition(msg);
-    if (state == "23514" || state == "22P02" || state == "22001") {
+    // 22021: a byte sequence that is not valid in the database encoding.
+    if (state == "23514" || state == "22P02" || state == "22001" || state == "22021") {
       return Status::InvalidArgument(msg);
     }
     if (state == "40001" || state == "40P01" || state == "55P03")
@@ -34,6 +35,8 @@ Status StatusFromCurrentException(std::string_view what) {
       return Status::Unavailable(msg);
     }
     return Status::Internal(msg + " (SQLSTATE " + state + ")");
+  } catch (const NulInTextParameter& e) {
+    return Status::InvalidArgument(ctx + ": " + e.what());
   } catch (const pqxx::in_doubt_error& e) {
     return Status::Unavailable(ctx +
                                ": commit outcome unknown, connection lost: " + e.what());

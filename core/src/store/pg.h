@@ -4,7 +4,10 @@
 
 #include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <unordered_set>
 
 #include "certctl/store/database.h"
@@ -22,6 +25,22 @@ class PooledConnection {
   int backend_pid = 0;
 };
 
+// Thrown by Transaction::Exec for a text parameter libpq cannot carry:
+// it passes text as C strings, so "iss-local\0x" would arrive as "iss-local"
+// and match a row the caller did not name. Becomes InvalidArgument.
+struct NulInTextParameter : std::invalid_argument {
+  NulInTextParameter() : std::invalid_argument("a text parameter contains a NUL byte") {}
+};
+
+template <typename Arg>
+void CheckTextParameter(const Arg& arg) {
+  if constexpr (std::is_convertible_v<const Arg&, std::string_view>) {
+    if (std::string_view(arg).find('\0') != std::string_view::npos) {
+      throw NulInTextParameter();
+    }
+  }
+}
+
 class Transaction {
  public:
   Transaction(PooledConnection& c, pqxx::work& w) : conn_(c), work_(w) {}
@@ -31,6 +50,7 @@ class Transaction {
   // Executes a statement prepared once per connection under `name`.
   template <typename... Args>
   pqxx::result Exec(const char* name, const char* sql, Args&&... args) {
+    (CheckTextParameter(args), ...);
     if (conn_.prepared.insert(name).second) conn_.conn.prepare(name, sql);
     return work_.exec_prepared(name, std::forward<Args>(args)...);
   }

@@ -201,6 +201,18 @@ TEST_F(CrlServiceTest, UnknownIssuerAndGenerationAreNotFound) {
   EXPECT_EQ(Events(), 0);
 }
 
+TEST_F(CrlServiceTest, MalformedIssuerIdsAreRefusedBeforeAnyLookup) {
+  using namespace std::string_literals;
+  ops::CrlService service(Context());
+  for (const std::string& issuer : {"iss-local\0x"s, "iss-local\n"s, "ISS"s, ""s}) {
+    EXPECT_EQ(service.Get(issuer, std::nullopt).status().code(),
+              StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(service.Get(kLocalIssuerId, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service.MemoryEntries(), 0u);
+  EXPECT_EQ(Count("crl_cache"), 0);
+}
+
 // Restarts the harness cluster when the test ends, also on failure.
 struct RestartClusterAtExit {
   ~RestartClusterAtExit() {
@@ -232,6 +244,13 @@ TEST_F(CrlServiceTest, OutageServesMemoryUntilNextUpdateThenUnavailable) {
     auto later = service.Get(kLocalIssuerId, 1);
     ASSERT_TRUE(later.ok()) << later.status().ToString();
     EXPECT_TRUE(later->from_memory);
+    // Made-up generations while the database is away: refused, and nothing
+    // is kept for them (each used to leave an entry behind for good).
+    size_t held = service.MemoryEntries();
+    for (int g = 2; g < 200; ++g) {
+      EXPECT_EQ(service.Get(kLocalIssuerId, g).status().code(), StatusCode::kUnavailable);
+    }
+    EXPECT_EQ(service.MemoryEntries(), held);
     clock.Advance(hours(24 * 2));  // past nextUpdate: never serve an expired CRL
     auto expired = service.Get(kLocalIssuerId, std::nullopt);
     ASSERT_FALSE(expired.ok());

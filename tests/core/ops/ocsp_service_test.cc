@@ -11,6 +11,7 @@
 #include "certctl/pki/ocsp.h"
 #include "certctl/store/invalidation.h"
 #include "certctl/store/ocsp_repo.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_test_helpers.h"
 
@@ -58,6 +59,35 @@ TEST_F(OcspServiceTest, GoodRevokedAndUnknownVerifyWithTheOpensslCli) {
   text = Check(answer);
   EXPECT_TRUE(Has(text, "Response verify OK")) << text;
   EXPECT_TRUE(Has(text, ": unknown")) << text;
+}
+
+// The attack of issue 8: "iss-local\0x" reached PostgreSQL as "iss-local"
+// (libpq cuts text at a NUL) while the memory cache keyed it apart, so a
+// revocation invalidated one and not the other and "good" was served on.
+TEST_F(OcspServiceTest, NonCanonicalIssuerIdsNeverReachTheCachesOrTheDatabase) {
+  using namespace std::string_literals;
+  auto service = NewService();
+  auto leaf = Issue("nul.example");
+  std::string request = CliRequest(*work_, ca_cert_path_, {leaf.serial});
+  for (const std::string& issuer :
+       {"iss-local\0x"s, "iss-local\0"s, "iss-local\n"s, "ISS-LOCAL"s, "iss-local\xff"s,
+        ""s, std::string(64, 'a')}) {
+    auto answer = service->Respond(issuer, request);
+    EXPECT_EQ(answer.response_status, 6) << Printable(issuer);
+    EXPECT_EQ(answer.cert_status, "");
+    auto by_serial = service->RespondForSerial(issuer, leaf.serial);
+    ASSERT_TRUE(by_serial.ok());
+    EXPECT_EQ(by_serial->response_status, 6);
+  }
+  EXPECT_EQ(service->MemoryEntries(), 0u);
+  EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ocsp_response_cache"), "0");
+
+  // The canonical id still answers, and a revocation is seen at once.
+  EXPECT_EQ(Ask(*service, leaf.serial).cert_status, "good");
+  Revoke(leaf.serial, "keyCompromise");
+  service->Invalidate({"ocsp", kLocalIssuerId, leaf.serial});
+  EXPECT_EQ(service->Respond("iss-local\0x"s, request).response_status, 6);
+  EXPECT_EQ(Ask(*service, leaf.serial).cert_status, "revoked");
 }
 
 TEST_F(OcspServiceTest, Sha256CertIdsAreAnsweredAndCachedSeparately) {

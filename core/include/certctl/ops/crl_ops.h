@@ -179,6 +179,11 @@ class CrlService {
   // fallback for a database outage.
   void Invalidate(const std::string& issuer);
 
+  // CRLs (and generations being fetched) held in memory. Only generations
+  // that exist and have a CRL stay: lookups that found nothing, or failed
+  // with nothing to serve, leave no entry behind.
+  size_t MemoryEntries() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

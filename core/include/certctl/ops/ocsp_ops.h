@@ -152,9 +152,10 @@ class OcspService {
 
   // POST body or decoded GET path, for the issuer named in the URL. Never
   // fails: malformed DER or a bad nonce is malformedRequest (1); an unknown
-  // issuer, or a request none of whose CertIDs belongs to the issuer, is
-  // unauthorized (6); PostgreSQL unreachable with nothing valid in memory is
-  // tryLater (3); anything unexpected is internalError (2) and logged.
+  // or malformed issuer id (anything IsIssuerId refuses: it never reaches a
+  // cache or the database), or a request none of whose CertIDs belongs to
+  // the issuer, is unauthorized (6); PostgreSQL unreachable with nothing valid in memory
+  // is tryLater (3); anything unexpected is internalError (2) and logged.
   //
   // Only single-CertID requests without a nonce whose answer is "good" or
   // "revoked" are cached (memory and ocsp_response_cache, keyed by the
@@ -182,6 +183,8 @@ class OcspService {
   // {"all", "", ""}: notifications sent meanwhile were missed.
   void Invalidate(const Invalidation& what);
   size_t MemoryEntries() const;
+  // Loaded issuer/responder/CA entries dropped because their maps were full.
+  uint64_t MaterialEvictions() const;
 
   // Test seam: called on a live signing after the answer is signed and before
   // it is written back to ocsp_response_cache (issuer, canonical serial).

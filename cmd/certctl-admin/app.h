@@ -147,7 +147,6 @@ class AdminApp {
 
   int Run();
   int exit_code() const { return exit_code_; }
-  const std::string& masked_command_line() const { return command_line_; }
 
  private:
   CLI::App root_;

@@ -5,9 +5,16 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/store/audit_repo.h"
 #include "certctl/store/issuer_repo.h"
+#include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 
 namespace certctl::ops {
+namespace {
+
+// How long a starting process waits for another one registering the CA.
+constexpr std::chrono::seconds kRegistrationLockWait{30};
+
+}  // namespace
 
 Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
                             const std::string& cert_path, const std::string& key_path,
@@ -23,6 +30,14 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
   report.data["subject"] = SubjectOf(ca.cert.get());
   report.data["not_after"] = FormatRfc3339(NotAfter(ca.cert.get()));
 
+  // Replicas starting together on a fresh database would both find no
+  // generation and race to insert one: registration runs under the issuer's
+  // CA lock, so the second waits and then finds the first one's row.
+  auto lock = OperationLock::Acquire(
+      ctx.db, CaLockName(issuer),
+      ThisProcess(ctx.actor.program + " issuer.register (" + ctx.actor.name + ")"),
+      std::max<std::chrono::milliseconds>(ctx.lock_wait, kRegistrationLockWait));
+  if (!lock.ok()) return report.status = lock.status();
   int generation = 0;
   bool registered = false;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {

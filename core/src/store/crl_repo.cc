@@ -154,15 +154,16 @@ Status CrlRepo::Upsert(Transaction& tx, const CrlCacheRecord& c) {
 
 Result<int64_t> CrlRepo::ReserveNumberAbove(Transaction& tx, const std::string& issuer,
                                             int generation, int64_t published) {
-  return GuardValue<int64_t>("advance CRL number", [&] {
+  return GuardResult<int64_t>("advance CRL number", [&]() -> Result<int64_t> {
     auto r = tx.Exec("crl_number_above",
                      "UPDATE crl_numbers SET last_number = $3 + 1 WHERE issuer_id = $1 "
                      "AND generation = $2 AND last_number <= $3 RETURNING last_number",
                      issuer, generation, published);
-    if (r.empty())
-      throw std::runtime_error("CRL number counter of " + issuer +
-                               " is missing or "
-                               "already ahead");
+    if (r.empty()) {
+      return Status::NotFound("CRL number counter of " + issuer + "/g" +
+                              std::to_string(generation) +
+                              " is missing or already ahead");
+    }
     return r[0][0].as<int64_t>();
   });
 }

@@ -81,20 +81,27 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   return db;
 }
 
+std::string ConninfoWithConnectTimeout(const std::string& url,
+                                       std::chrono::seconds timeout) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  std::string seconds = std::to_string(std::max<int64_t>(2, timeout.count()));
+  bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  if (!uri) return url + (url.empty() ? "" : " ") + "connect_timeout=" + seconds;
+  // A URI's query starts at the first '?'; a fragment is not allowed in one.
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "connect_timeout=" + seconds;
+}
+
 Result<std::unique_ptr<PooledConnection>> Database::Connect() {
-  // libpq reads the timeout from the environment when the conninfo has none.
-  std::string timeout = std::to_string(options_.connect_timeout.count());
-  ::setenv("PGCONNECT_TIMEOUT", timeout.c_str(), 0);
   try {
-    auto conn = std::make_unique<PooledConnection>(options_.url);
+    auto conn = std::make_unique<PooledConnection>(
+        ConninfoWithConnectTimeout(options_.url, options_.connect_timeout));
     // A broken connection is replaced by the pool, never silently reconnected:
     // session state (advisory locks, LISTEN) must not vanish unnoticed.
     conn->conn.inhibit_reactivation(true);
     pqxx::nontransaction tx(conn->conn);
-    auto r = tx.exec_params(
-        "SELECT set_config('application_name', $1, false), pg_backend_pid()",
-        options_.application_name);
-    conn->backend_pid = r[0][1].as<int>();
+    tx.exec_params("SELECT set_config('application_name', $1, false)",
+                   options_.application_name);
     return conn;
   } catch (const pqxx::broken_connection& e) {
     std::string why = e.what();
@@ -242,7 +249,5 @@ Status Session::Run(const std::function<Status(Transaction&)>& fn) {
   bool started = false;
   return RunOn(*conn_, fn, started);
 }
-
-int Session::BackendPid() const { return conn_->backend_pid; }
 
 }  // namespace certctl

@@ -46,12 +46,11 @@ InvalidationListener::~InvalidationListener() {
 
 Result<std::unique_ptr<InvalidationListener>> InvalidationListener::Connect(
     const DatabaseOptions& options) {
-  std::string timeout = std::to_string(options.connect_timeout.count());
-  ::setenv("PGCONNECT_TIMEOUT", timeout.c_str(), 0);
   auto impl = std::make_unique<Impl>();
   std::string masked = MaskDatabaseUrl(options.url);
   Status s = Guard("listen for invalidations on " + masked, [&] {
-    impl->conn = std::make_unique<pqxx::connection>(options.url);
+    impl->conn = std::make_unique<pqxx::connection>(
+        ConninfoWithConnectTimeout(options.url, options.connect_timeout));
     // Never reconnect behind our back: a new session would not be listening.
     impl->conn->inhibit_reactivation(true);
     pqxx::nontransaction tx(*impl->conn);

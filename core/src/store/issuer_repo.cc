@@ -70,22 +70,13 @@ Result<std::vector<IssuerRecord>> IssuerRepo::List(Transaction& tx) {
 }
 
 Result<int64_t> IssuerRepo::BumpRevocationEpoch(Transaction& tx, const std::string& id) {
-  return GuardValue<int64_t>("bump revocation epoch of " + id, [&] {
+  return GuardResult<int64_t>("bump revocation epoch of " + id, [&]() -> Result<int64_t> {
     auto r = tx.Exec(
         "issuer_bump_epoch",
         "UPDATE issuers SET revocation_epoch = revocation_epoch + 1 WHERE id = $1 "
         "RETURNING revocation_epoch",
         id);
-    if (r.empty()) throw std::runtime_error("issuer " + id + " does not exist");
-    return r[0][0].as<int64_t>();
-  });
-}
-
-Result<int64_t> IssuerRepo::RevocationEpoch(Transaction& tx, const std::string& id) {
-  return GuardValue<int64_t>("read revocation epoch of " + id, [&] {
-    auto r =
-        tx.Exec("issuer_epoch", "SELECT revocation_epoch FROM issuers WHERE id = $1", id);
-    if (r.empty()) throw std::runtime_error("issuer " + id + " does not exist");
+    if (r.empty()) return Status::NotFound("issuer " + id + " does not exist");
     return r[0][0].as<int64_t>();
   });
 }
@@ -167,12 +158,15 @@ Status IssuerRepo::RetireGeneration(Transaction& tx, const std::string& issuer,
 
 Result<int64_t> IssuerRepo::NextCrlNumber(Transaction& tx, const std::string& issuer,
                                           int generation) {
-  return GuardValue<int64_t>("reserve CRL number", [&] {
+  return GuardResult<int64_t>("reserve CRL number", [&]() -> Result<int64_t> {
     auto r = tx.Exec("crl_number_next",
                      "UPDATE crl_numbers SET last_number = last_number + 1 "
                      "WHERE issuer_id = $1 AND generation = $2 RETURNING last_number",
                      issuer, generation);
-    if (r.empty()) throw std::runtime_error("no CRL number counter for " + issuer);
+    if (r.empty()) {
+      return Status::NotFound("no CRL number counter for " + issuer + "/g" +
+                              std::to_string(generation));
+    }
     return r[0][0].as<int64_t>();
   });
 }

@@ -22,7 +22,6 @@ class PooledConnection {
   pqxx::connection conn;
   std::unordered_set<std::string> prepared;
   bool broken = false;
-  int backend_pid = 0;
 };
 
 // Thrown by Transaction::Exec for a text parameter libpq cannot carry:
@@ -101,6 +100,19 @@ Status Guard(std::string_view what, F&& body) {
 template <typename T, typename F>
 Result<T> GuardValue(std::string_view what, F&& body) {
   std::optional<T> out;
+  Status s = Guard(what, [&] {
+    out.emplace(body());
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return std::move(*out);
+}
+
+// Runs `body` (returning Result<T>: an expected "does not exist" is a
+// Status, never an exception) and turns a libpqxx exception into a Status.
+template <typename T, typename F>
+Result<T> GuardResult(std::string_view what, F&& body) {
+  std::optional<Result<T>> out;
   Status s = Guard(what, [&] {
     out.emplace(body());
     return Status::Ok();

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "certctl/pki/ca.h"
 #include "certctl/store/issuer_repo.h"
 #include "support/ops_fixture.h"
@@ -31,6 +34,41 @@ TEST_F(IssuerOpsTest, SameCaAgainIsANoOp) {
   EXPECT_FALSE(report.data["registered"].get<bool>());
   EXPECT_EQ(report.data["generation"].get<int>(), 1);
   EXPECT_EQ(Count("ca_generations"), 1);
+}
+
+// Two replicas starting at once on a fresh database: both succeed, one
+// registers, the other finds its row (without the CA lock, one of them hit
+// the primary key and failed to start).
+TEST_F(IssuerOpsTest, ConcurrentRegistrationsOfANewIssuerBothSucceed) {
+  for (int round = 0; round < 5; ++round) {
+    auto ca = CreateSelfSignedCa({}, std::chrono::system_clock::now());
+    ASSERT_TRUE(ca.ok());
+    std::string cert = *dir_ / ("race" + std::to_string(round) + ".crt");
+    std::string key = *dir_ / ("race" + std::to_string(round) + ".key");
+    ASSERT_TRUE(WriteCaFiles(*ca, cert, key).ok());
+    std::string issuer = "iss-race-" + std::to_string(round);
+    std::atomic<int> ready{0};
+    Status results[2];
+    bool registered[2] = {false, false};
+    auto start = [&](int i) {
+      auto ctx = Context();
+      ops::OpReport report;
+      ++ready;
+      while (ready.load() < 2) {
+      }
+      results[i] = ops::RegisterConfiguredCa(ctx, issuer, cert, key, report);
+      registered[i] = report.data.value("registered", false);
+    };
+    std::thread a(start, 0), b(start, 1);
+    a.join();
+    b.join();
+    EXPECT_TRUE(results[0].ok()) << results[0].ToString();
+    EXPECT_TRUE(results[1].ok()) << results[1].ToString();
+    EXPECT_NE(registered[0], registered[1]);
+    EXPECT_EQ(Sql(url_, "SELECT count(*) FROM ca_generations WHERE issuer_id = '" +
+                            issuer + "'"),
+              "1");
+  }
 }
 
 TEST_F(IssuerOpsTest, FilesReplacedByHandAreRefusedNamingTheCommand) {

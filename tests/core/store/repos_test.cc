@@ -3,6 +3,8 @@
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/store/certificate_repo.h"
+#include "certctl/store/crl_repo.h"
+#include "certctl/store/database.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/time_format.h"
 #include "support/pg_harness.h"
@@ -91,6 +93,39 @@ TEST_F(ReposTest, CrlNumbersOnlyIncrease) {
   Status down = TrySql(url_, "UPDATE crl_numbers SET last_number = 1");
   EXPECT_FALSE(down.ok());
   EXPECT_NE(down.message().find("must increase"), std::string::npos);
+}
+
+// "Does not exist" is NotFound (exit 1 / HTTP 404), not an internal error.
+TEST_F(ReposTest, MissingRowsAreNotFoundNotInternal) {
+  auto epoch = db().Query<int64_t>(
+      [](Transaction& tx) { return IssuerRepo::BumpRevocationEpoch(tx, "iss-nope"); });
+  EXPECT_EQ(epoch.status().code(), StatusCode::kNotFound) << epoch.status().ToString();
+  auto number = db().Query<int64_t>(
+      [](Transaction& tx) { return IssuerRepo::NextCrlNumber(tx, "iss-local", 9); });
+  EXPECT_EQ(number.status().code(), StatusCode::kNotFound) << number.status().ToString();
+  auto above = db().Query<int64_t>(
+      [](Transaction& tx) { return CrlRepo::ReserveNumberAbove(tx, "iss-nope", 1, 5); });
+  EXPECT_EQ(above.status().code(), StatusCode::kNotFound) << above.status().ToString();
+}
+
+// A NUL in a text parameter would be cut off by libpq and match another row.
+TEST_F(ReposTest, TextParametersWithANulAreRefused) {
+  using namespace std::string_literals;
+  auto found = db().Query<std::optional<IssuerRecord>>(
+      [](Transaction& tx) { return IssuerRepo::Find(tx, "iss-local\0x"s); });
+  EXPECT_EQ(found.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ConninfoTest, ConnectTimeoutGoesIntoTheConnectionString) {
+  using std::chrono::seconds;
+  EXPECT_EQ(ConninfoWithConnectTimeout("postgresql:///certctl?host=/run/pg", seconds(5)),
+            "postgresql:///certctl?host=/run/pg&connect_timeout=5");
+  EXPECT_EQ(ConninfoWithConnectTimeout("postgres://u@db/certctl", seconds(1)),
+            "postgres://u@db/certctl?connect_timeout=2");
+  EXPECT_EQ(ConninfoWithConnectTimeout("host=/tmp dbname=x", seconds(7)),
+            "host=/tmp dbname=x connect_timeout=7");
+  EXPECT_EQ(ConninfoWithConnectTimeout("host=db connect_timeout=30", seconds(7)),
+            "host=db connect_timeout=30");
 }
 
 TEST_F(ReposTest, CertificateInsertFindAndDuplicate) {

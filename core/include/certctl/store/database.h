@@ -28,6 +28,13 @@ struct DatabaseOptions {
   std::chrono::seconds connect_timeout{5};
 };
 
+// `url` with libpq's connect_timeout set to `timeout` (whole seconds, at
+// least 2, as libpq wants), unless the URL names one itself: a URI gets a
+// query parameter, a key=value string one more pair. (Setting
+// PGCONNECT_TIMEOUT instead would race with libpq's getenv on pool threads.)
+std::string ConninfoWithConnectTimeout(const std::string& url,
+                                       std::chrono::seconds timeout);
+
 class Transaction;  // opaque; repositories in core/src/store use it
 class PooledConnection;
 
@@ -50,9 +57,6 @@ class Session {
   // Runs `fn` in a READ COMMITTED transaction on this connection; commits when
   // fn returns OK, rolls back otherwise.
   Status Run(const std::function<Status(Transaction&)>& fn);
-
-  // The server process id of this connection (pg_backend_pid()).
-  int BackendPid() const;
 
   // Implementation access for core/src/store.
   PooledConnection& connection() { return *conn_; }

@@ -20,7 +20,6 @@ class IssuerRepo {
   // Locks the issuer row (SELECT ... FOR UPDATE) and returns the new epoch
   // after incrementing it; called in every revocation's transaction.
   static Result<int64_t> BumpRevocationEpoch(Transaction& tx, const std::string& id);
-  static Result<int64_t> RevocationEpoch(Transaction& tx, const std::string& id);
 
   static Result<std::optional<CaGenerationRecord>> ActiveGeneration(
       Transaction& tx, const std::string& issuer);

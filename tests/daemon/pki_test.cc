@@ -214,7 +214,7 @@ TEST_F(PkiTest, OtherPathParametersAreCanonicalOrRefused) {
     // The message quotes the input escaped, so the body stays clean JSON.
     EXPECT_TRUE(Json(r)["error"]["message"].is_string());
   }
-  for (const std::string& g : {"01", "1%00", "-1", "1e0", "%201"}) {
+  for (std::string g : {"01", "1%00", "-1", "1e0", "%201"}) {
     EXPECT_EQ(Get("/.well-known/pki/crl/iss-local/" + g, "").status, 400) << g;
   }
   EXPECT_EQ(Get("/api/v1/certificates/" + c.serial + "%00", kReaderKey).status, 400);
@@ -225,7 +225,7 @@ TEST_F(PkiTest, OtherPathParametersAreCanonicalOrRefused) {
   EXPECT_EQ(Get("/api/v1/audit?actor=a%00b", kReaderKey).status, 400);
   EXPECT_EQ(Get("/api/v1/certificates?issuer=iss-local", kReaderKey).status, 200);
   // The revoke body's "issuer" is checked as strictly as a path.
-  for (const std::string& body :
+  for (std::string body :
        {R"({"issuer": "iss-local\u0000x"})", R"({"issuer": "ISS-LOCAL"})",
         R"({"reason": "keyCompromise\u0000"})"}) {
     r = Post("/api/v1/certificates/" + c.serial + "/revoke", body);

@@ -54,7 +54,9 @@ TEST(IdentifiersTest, GenerationsArePlainIntegersInRange) {
                           "99999999999"s, "1\0"s, "0x1"s, "1e3"s}) {
     auto g = ParseGeneration(bad);
     EXPECT_FALSE(g.ok()) << Printable(bad);
-    if (!g.ok()) EXPECT_TRUE(IsCleanText(g.status().message()));
+    if (!g.ok()) {
+      EXPECT_TRUE(IsCleanText(g.status().message()));
+    }
   }
 }
 

@@ -8,7 +8,6 @@
 #include "certctl/ops/trust.h"
 #include "certctl/util/exit_codes.h"
 #include "daemon/app.h"
-#include "daemon/pid_file.h"
 #include "daemon/schedulers/crl_scheduler.h"
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
@@ -70,10 +69,6 @@ Status Serve(Runtime& rt) {
   options.worker_threads = std::max(4, config.database_pool_size);
   Server server(app, tls, options);
   RETURN_IF_ERROR(server.Open(config.listen_api, config.listen_pki));
-  std::unique_ptr<PidFile> pid_file;
-  if (!config.pid_file.empty()) {
-    ASSIGN_OR_RETURN(pid_file, PidFile::Create(config.pid_file));
-  }
 
   CrlScheduler crl(app, {.interval = config.crl_generation_interval});
   app.OnRevocation([&crl](const std::string& issuer) { crl.Changed(issuer); });

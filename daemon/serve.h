@@ -1,5 +1,5 @@
 // certctld after start-up: builds the application state, binds the
-// listeners, writes the pid file, starts the schedulers and the NOTIFY
+// listeners, starts the schedulers and the NOTIFY
 // watcher, serves until SIGTERM/SIGINT, then drains and stops everything in
 // a bounded time.
 #pragma once
@@ -10,7 +10,7 @@
 namespace certctl::daemon {
 
 // Returns when the daemon has stopped; a non-OK status is why it could not
-// start (bad TLS files, an address in use, a pid file held by another).
+// start (bad TLS files, an address in use).
 Status Serve(Runtime& runtime);
 
 }  // namespace certctl::daemon

@@ -1,18 +1,47 @@
 #include "daemon/startup.h"
 
+#include <filesystem>
 #include <iostream>
 
 #include "certctl/log/logging.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/ops/op.h"
 #include "certctl/store/migrator.h"
+#include "certctl/util/files.h"
 #include "certctl/util/process.h"
 
 namespace certctl::daemon {
 
+namespace {
+
+// Dev mode: one certctld per data directory. Its pid file is locked before
+// the cluster is looked at, so a second `certctld --dev` refuses without
+// starting, stopping or migrating anything.
+Result<std::unique_ptr<PidFile>> LockDevDataDir(const std::string& data_dir) {
+  // 0711, as PrepareDevEnvironment makes it: the PostgreSQL account must
+  // pass through to pg/ when run as root.
+  RETURN_IF_ERROR(EnsureDirectory(std::filesystem::absolute(data_dir), 0711));
+  return PidFile::Create(ops::DevPidFilePath(data_dir));
+}
+
+// config.pid_file, unless it is the file dev mode already holds.
+Status TakePidFile(Runtime& rt) {
+  namespace fs = std::filesystem;
+  const std::string& path = rt.config.pid_file;
+  if (path.empty()) return Status::Ok();
+  if (rt.dev_lock && fs::absolute(path).lexically_normal() ==
+                         fs::path(rt.dev_lock->path()).lexically_normal()) {
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(rt.pid_file, PidFile::Create(path));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Runtime::~Runtime() {
   db.reset();
-  if (dev && dev->cluster) {
+  if (dev && dev->cluster && dev->cluster_started) {
     Status s = dev->cluster->Stop();
     if (!s.ok() && logger)
       logger->warn("stopping the dev PostgreSQL cluster: {}", s.ToString());
@@ -25,6 +54,7 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   load.path = options.config_path;
   load.path_is_explicit = options.config_explicit;
   if (options.dev) {
+    ASSIGN_OR_RETURN(rt->dev_lock, LockDevDataDir(options.data_dir));
     ASSIGN_OR_RETURN(ops::DevEnvironment env,
                      ops::PrepareDevEnvironment(options.data_dir));
     rt->dev = std::move(env);
@@ -36,6 +66,7 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   ASSIGN_OR_RETURN(rt->config, LoadConfig(load));
   rt->config.dev = options.dev;
   if (options.dev) rt->config.data_dir = rt->dev->data_dir;
+  RETURN_IF_ERROR(TakePidFile(*rt));
 
   std::string format =
       options.log_format.empty() ? rt->config.log_format : options.log_format;

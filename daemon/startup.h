@@ -16,6 +16,7 @@
 #include "certctl/ops/keyring.h"
 #include "certctl/store/database.h"
 #include "certctl/util/clock.h"
+#include "daemon/pid_file.h"
 
 namespace certctl::daemon {
 
@@ -30,8 +31,12 @@ struct DaemonOptions {
 
 // What start-up produced; owned by main for the process lifetime.
 struct Runtime {
-  std::optional<ops::DevEnvironment>
-      dev;  // set in dev mode; its cluster is stopped at exit
+  // Dev mode: <data_dir>/certctld.pid, locked before the cluster is touched.
+  std::unique_ptr<PidFile> dev_lock;
+  std::unique_ptr<PidFile> pid_file;  // config.pid_file, when another file
+  // Set in dev mode; its cluster is stopped at exit if this process started
+  // it (and only then).
+  std::optional<ops::DevEnvironment> dev;
   Config config;
   std::shared_ptr<spdlog::logger> logger;
   std::unique_ptr<Database> db;
@@ -42,8 +47,13 @@ struct Runtime {
 };
 
 // Loads the configuration (preparing the dev environment first in dev mode),
-// opens the database (refusing a schema that is behind), and registers or
-// matches the iss-local CA.
+// takes the pid file, opens the database (refusing a schema that is behind),
+// and registers or matches the iss-local CA.
+//
+// A second certctld for the same pid file (or, in dev mode, the same data
+// directory) is refused (FailedPrecondition naming the running one's pid)
+// before anything is touched: no cluster started or stopped, no database
+// opened, no socket bound.
 Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options);
 
 }  // namespace certctl::daemon

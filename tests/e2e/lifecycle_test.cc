@@ -1,6 +1,7 @@
 // The process around the answers: the interface contract, SIGTERM drain,
 // SIGHUP reloads, metrics and readiness as an operator sees them.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <thread>
@@ -118,6 +119,60 @@ TEST_F(LifecycleTest, SighupWithABadTrustBundleKeepsTheOldOne) {
       << second.Log();
   EXPECT_EQ(Stop(d), 0);
   EXPECT_FALSE(std::filesystem::exists(pid_file));
+}
+
+// A second `certctld --dev` on a data directory that is being served (same
+// ports, as an operator retyping the command would) refuses before it
+// touches anything: it names the running one's pid, and the first keeps its
+// PostgreSQL cluster and answers API calls that need the database. (It used
+// to fail on the port and, on its way out, stop the first one's cluster.)
+TEST_F(LifecycleTest, SecondDevInstanceRefusesWithoutTouchingTheFirst) {
+  // The dev cluster runs as the postgres account when we are root.
+  ::chmod(dir_->path().c_str(), 0755);
+  std::string data = Path("dev");
+  Instance d;
+  d.api_port = FreePort();
+  d.pki_port = FreePort();
+  d.api = "https://127.0.0.1:" + std::to_string(d.api_port);
+  std::map<std::string, std::string> env = {
+      {"CERTCTL_LISTEN_API", "127.0.0.1:" + std::to_string(d.api_port)},
+      {"CERTCTL_LISTEN_PKI", "127.0.0.1:" + std::to_string(d.pki_port)}};
+  std::vector<std::string> argv = {CERTCTLD_PATH, "--dev", "--data-dir", data};
+  d.process = std::make_unique<BackgroundProcess>(argv, env, Path("dev-first.log"));
+  ASSERT_TRUE(d.process->Start().ok());
+  // Its own CA signed its TLS certificate; the dev API key is in the directory.
+  auto api = [&](const std::string& target) {
+    return Curl({"--cacert", data + "/ca/ca.crt", "-o", "/dev/null", "-w", "%{http_code}",
+                 "-H", "@" + Path("dev-key-header"), d.api + target})
+        .text;
+  };
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto key = ReadFile(data + "/api-key");
+        if (!key.ok() || !d.process->Running()) return false;
+        std::string header = "Authorization: Bearer " + key->substr(0, key->find('\n'));
+        if (!WriteFileAtomic(Path("dev-key-header"), header + "\n", {.mode = 0600}).ok())
+          return false;
+        return api("/readyz") == "200";
+      },
+      std::chrono::seconds(120)))
+      << d.process->Log();
+
+  BackgroundProcess second(argv, env, Path("dev-second.log"));
+  ASSERT_TRUE(second.Start().ok());
+  EXPECT_EQ(second.Wait(std::chrono::seconds(60)), 78) << second.Log();
+  EXPECT_NE(
+      second.Log().find("already running with pid " + std::to_string(d.process->pid())),
+      std::string::npos)
+      << second.Log();
+  EXPECT_EQ(second.Log().find("PostgreSQL"), std::string::npos) << second.Log();
+  // The first is untouched: its database answers.
+  EXPECT_TRUE(d.process->Running());
+  EXPECT_EQ(api("/api/v1/issuers"), "200") << d.process->Log();
+  EXPECT_EQ(api("/readyz"), "200");
+  EXPECT_EQ(*ReadFile(data + "/certctld.pid"), std::to_string(d.process->pid()) + "\n");
+  EXPECT_EQ(Stop(d, std::chrono::seconds(60)), 0) << d.process->Log();
+  EXPECT_FALSE(std::filesystem::exists(data + "/certctld.pid"));
 }
 
 TEST_F(LifecycleTest, SighupSwapsTheTlsCertificateAndKeepsItOnABadFile) {

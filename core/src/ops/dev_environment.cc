@@ -108,7 +108,7 @@ Status EnsureConfig(DevEnvironment& env) {
       d +
       "/tls/server.key\n"
       "pid_file: " +
-      d + "/certctld.pid\n";
+      DevPidFilePath(d) + "\n";
   RETURN_IF_ERROR(WriteFileAtomic(env.config_path, yaml, {.mode = 0600}));
   env.notes.push_back("wrote " + env.config_path);
   return Status::Ok();
@@ -118,6 +118,12 @@ Status EnsureConfig(DevEnvironment& env) {
 
 std::string DevConfigPath(const std::string& data_dir) {
   return fs::absolute(data_dir).lexically_normal().string() + "/certctl.yaml";
+}
+
+std::string DevPidFilePath(const std::string& data_dir) {
+  std::string dir = fs::absolute(data_dir).lexically_normal().string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/certctld.pid";
 }
 
 Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir) {
@@ -133,7 +139,7 @@ Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir) {
   RETURN_IF_ERROR(env.cluster->Init(&env.cluster_created));
   if (env.cluster_created)
     env.notes.push_back("created a PostgreSQL cluster in " + options.dir);
-  RETURN_IF_ERROR(env.cluster->Start());
+  RETURN_IF_ERROR(env.cluster->Start(&env.cluster_started));
   env.notes.push_back("PostgreSQL listening on " + env.cluster->socket_dir());
   bool db_created = false;
   RETURN_IF_ERROR(env.cluster->EnsureDatabase(kDatabase, &db_created));

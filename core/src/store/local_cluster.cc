@@ -117,7 +117,8 @@ bool LocalCluster::IsRunning() const {
   return RunTool({"pg_ctl", "status", "-D", data_dir()}).ok();
 }
 
-Status LocalCluster::Start() {
+Status LocalCluster::Start(bool* started) {
+  if (started) *started = false;
   RETURN_IF_ERROR(PrepareDirectories());
   if (IsRunning()) return Status::Ok();
   std::string opts = "-c listen_addresses='' -k " + socket_dir() + " -p " +
@@ -125,8 +126,10 @@ Status LocalCluster::Start() {
   if (!options_.durable) {
     opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   }
-  return RunTool({"pg_ctl", "start", "-w", "-t", "60", "-D", data_dir(), "-l", log_file(),
-                  "-o", opts});
+  RETURN_IF_ERROR(RunTool({"pg_ctl", "start", "-w", "-t", "60", "-D", data_dir(), "-l",
+                           log_file(), "-o", opts}));
+  if (started) *started = true;
+  return Status::Ok();
 }
 
 Status LocalCluster::Stop(bool immediate) {

@@ -22,6 +22,7 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   auto first = ops::PrepareDevEnvironment(data);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(first->cluster_created);
+  EXPECT_TRUE(first->cluster_started);
   EXPECT_TRUE(first->ca_created);
   EXPECT_EQ(first->new_api_key.rfind("dev-", 0), 0u);
   EXPECT_EQ(*FileMode(data + "/api-key"), 0600u);
@@ -50,6 +51,11 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   EXPECT_FALSE(second->ca_created);
   EXPECT_TRUE(second->new_api_key.empty());  // printed once only
   EXPECT_EQ(*ReadFile(data + "/ca/ca.crt"), ca_before);
+  EXPECT_TRUE(second->cluster_started);
+  // While it runs, a third caller finds it running and must not stop it.
+  auto third = ops::PrepareDevEnvironment(data);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_FALSE(third->cluster_started);
   EXPECT_TRUE(second->cluster->Stop().ok());
 }
 

@@ -25,16 +25,23 @@ struct DevEnvironment {
   std::string config_path;  // <data_dir>/certctl.yaml
   std::unique_ptr<LocalCluster> cluster;
   bool cluster_created = false;
+  // Whether this call started the cluster. Only then may the caller stop it:
+  // a cluster that was already running belongs to whoever started it.
+  bool cluster_started = false;
   bool ca_created = false;
   std::string new_api_key;         // set only when the key was created by this call
   std::vector<std::string> notes;  // what was done, for the start-up banner
 };
 
 // Creates or reuses the dev environment and starts its PostgreSQL cluster
-// (migrating the database). The caller stops the cluster when done.
+// (migrating the database). The caller stops the cluster when done, if
+// cluster_started says this call started it.
 Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir);
 
 // <data_dir>/certctl.yaml, for `certctl-admin --dev`.
 std::string DevConfigPath(const std::string& data_dir);
+// <data_dir>/certctld.pid: the pid file of the certctld serving the
+// directory (its lock keeps a second one out), as the dev config names it.
+std::string DevPidFilePath(const std::string& data_dir);
 
 }  // namespace certctl::ops

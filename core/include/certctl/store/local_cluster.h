@@ -33,8 +33,9 @@ class LocalCluster {
 
   // initdb when pgdata/ does not exist yet; `created` says whether it did.
   Status Init(bool* created = nullptr);
-  // Starts the server (pg_ctl start -w) unless it already runs.
-  Status Start();
+  // Starts the server (pg_ctl start -w) unless it already runs; `started`
+  // says whether this call started it.
+  Status Start(bool* started = nullptr);
   // Stops the server (fast shutdown, or immediate).
   Status Stop(bool immediate = false);
   bool IsRunning() const;

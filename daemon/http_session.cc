@@ -19,17 +19,13 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-constexpr auto kReadTimeout =
-    std::chrono::seconds(30);  // one request; also keep-alive idle
-constexpr auto kWriteTimeout = std::chrono::seconds(30);
-constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-constexpr auto kShutdownTimeout = std::chrono::seconds(5);
-
 std::string Lower(beast::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 
 HttpRequest ToRequest(http::request<http::string_body>&& r, ListenerKind kind,
                       const std::string& remote) {
@@ -45,9 +41,12 @@ HttpRequest ToRequest(http::request<http::string_body>&& r, ListenerKind kind,
   return out;
 }
 
+// Server and Date (RFC 9110 6.6.1: every response of a server with a clock,
+// errors and 304s included), then the handler's headers.
 template <class Message>
-void CopyHeaders(const HttpResponse& from, Message& to) {
+void CopyHeaders(const HttpResponse& from, TimePoint now, Message& to) {
   to.set(http::field::server, "certctld/" CERTCTL_VERSION);
+  to.set(http::field::date, HttpDate(now));
   for (const auto& [name, value] : from.headers) to.set(name, value);
 }
 
@@ -70,18 +69,36 @@ class HttpSession : public SessionControl {
                   });
   }
 
+  void Shed() override {
+    net::dispatch(derived().stream().get_executor(),
+                  [self = derived().shared_from_this()] {
+                    self->shed_ = true;  // no keep-alive after a response in flight
+                    if (!self->busy_) self->Cancel();
+                  });
+  }
+
+  // Takes a slot (Connections::Admit) and runs the session. Refused, the
+  // session is dropped by its caller, which closes the connection.
+  void Admit() {
+    auto admission = shared_.connections.Admit(kind_, derived().shared_from_this());
+    if (!admission) return;
+    id_ = admission->id;
+    reserved_ = admission->reserved;
+    net::dispatch(derived().stream().get_executor(),
+                  [self = derived().shared_from_this()] { self->derived().OnStart(); });
+  }
+
  protected:
   Derived& derived() { return static_cast<Derived&>(*this); }
   const std::shared_ptr<spdlog::logger>& logger() { return shared_.app.logger(); }
-
-  void Register() { id_ = shared_.connections.Add(derived().shared_from_this()); }
+  const SessionTimeouts& timeouts() const { return shared_.timeouts; }
 
   void DoRead() {
-    if (shared_.app.readiness().draining()) return derived().DoClose();
+    if (shared_.app.readiness().draining() || shed_) return derived().DoClose();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(kApiBodyLimit);
-    beast::get_lowest_layer(derived().stream()).expires_after(kReadTimeout);
+    beast::get_lowest_layer(derived().stream()).expires_after(timeouts().read);
     http::async_read_header(derived().stream(), buffer_, *parser_,
                             beast::bind_front_handler(&HttpSession::OnReadHeader,
                                                       derived().shared_from_this()));
@@ -91,19 +108,28 @@ class HttpSession : public SessionControl {
   void OnReadHeader(beast::error_code ec, std::size_t) {
     if (ec) return OnReadError(ec);
     auto& req = parser_->get();
+    if (reserved_ &&
+        !MayUseReserve(View(req.target()), View(req[http::field::authorization]),
+                       shared_.app.config())) {
+      shared_.connections.CountReserveRefusal();
+      HttpResponse busy = ErrorResponse(
+          503, "unavailable", "certctld is at its connection limit; retry in a moment");
+      busy.Set("Retry-After", "1");
+      return Reject(std::move(busy));
+    }
     size_t limit = kApiBodyLimit;
     if (req.target().starts_with(kPkiPrefix)) limit = kOcspBodyLimit;
     parser_->body_limit(limit);
     if (auto length = parser_->content_length(); length && *length > limit) {
-      return Reject(
+      return Reject(ErrorResponse(
           413, "payload_too_large",
-          "the request body is larger than " + std::to_string(limit) + " bytes");
+          "the request body is larger than " + std::to_string(limit) + " bytes"));
     }
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(
           http::status::continue_, req.version());
       continue_ = cont;
-      beast::get_lowest_layer(derived().stream()).expires_after(kWriteTimeout);
+      beast::get_lowest_layer(derived().stream()).expires_after(timeouts().write);
       return http::async_write(
           derived().stream(), *cont,
           [self = derived().shared_from_this()](beast::error_code ec, std::size_t) {
@@ -116,7 +142,7 @@ class HttpSession : public SessionControl {
   }
 
   void ReadBody() {
-    beast::get_lowest_layer(derived().stream()).expires_after(kReadTimeout);
+    beast::get_lowest_layer(derived().stream()).expires_after(timeouts().read);
     http::async_read(
         derived().stream(), buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, derived().shared_from_this()));
@@ -125,13 +151,29 @@ class HttpSession : public SessionControl {
   void OnReadError(beast::error_code ec) {
     if (ec == http::error::end_of_stream) return derived().DoClose();
     if (ec == http::error::body_limit) {
-      return Reject(413, "payload_too_large", "the request body is too large");
+      return Reject(
+          ErrorResponse(413, "payload_too_large", "the request body is too large"));
     }
     if (ec == http::error::header_limit) {
-      return Reject(431, "headers_too_large", "the request headers are too large");
+      return Reject(
+          ErrorResponse(431, "headers_too_large", "the request headers are too large"));
+    }
+    if (ec == http::error::partial_message) {
+      // The client half-closed before sending all it announced; it can still
+      // read the answer.
+      return Reject(ErrorResponse(400, "bad_request",
+                                  "the request ended before its announced body did"));
     }
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-      return Reject(400, "bad_request", "malformed HTTP request: " + ec.message());
+      return Reject(
+          ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    // The timed-out socket is closed already: nothing can be answered. An
+    // idle keep-alive connection timing out is routine; a request begun and
+    // not finished (slowloris, an announced body that never comes) is not.
+    if (ec == beast::error::timeout && parser_ && parser_->got_some()) {
+      shared_.app.metrics().CountConnectionError(
+          kind_ == ListenerKind::kApi ? "api" : "pki", "request_timeout");
     }
     Fail(logger(), ec, "read", remote_);
   }
@@ -143,7 +185,7 @@ class HttpSession : public SessionControl {
     version_ = r.version();
     head_ = r.method() == http::verb::head;
     HttpRequest req = ToRequest(parser_->release(), kind_, remote_);
-    busy_ = true;
+    SetBusy();
     // Handlers may wait for PostgreSQL or sign: run them on the worker pool
     // and come back to this connection's strand to write.
     net::post(shared_.workers,
@@ -156,28 +198,37 @@ class HttpSession : public SessionControl {
               });
   }
 
-  // Answers without the router (limits, unparsable requests) and closes.
-  void Reject(int status, const char* code, const std::string& message) {
-    shared_.app.metrics().CountRequest("rejected", status, std::chrono::seconds(0));
+  void SetBusy() {
+    busy_ = true;
+    shared_.connections.SetBusy(id_);
+  }
+
+  // Answers without the router (limits, unparsable requests, a full
+  // listener) and closes.
+  void Reject(HttpResponse r) {
+    shared_.app.metrics().CountRequest("rejected", r.status, std::chrono::seconds(0));
     keep_alive_ = false;
     version_ = parser_ ? parser_->get().version() : 11;
     head_ = false;
-    busy_ = true;
-    Send(ErrorResponse(status, code, message));
+    SetBusy();
+    Send(std::move(r));
   }
 
   void Send(HttpResponse r) {
-    bool keep = keep_alive_ && !shared_.app.readiness().draining();
+    // A reserved slot serves one request: it is there for the next operator.
+    bool keep =
+        keep_alive_ && !shared_.app.readiness().draining() && !shed_ && !reserved_;
     auto status = static_cast<http::status>(r.status);
+    TimePoint now = shared_.app.clock().Now();
     if (head_) {
       auto res = std::make_shared<http::response<http::empty_body>>(status, version_);
-      CopyHeaders(r, *res);
+      CopyHeaders(r, now, *res);
       res->content_length(r.body.size());
       res->keep_alive(keep);
       return Write(std::move(res));
     }
     auto res = std::make_shared<http::response<http::string_body>>(status, version_);
-    CopyHeaders(r, *res);
+    CopyHeaders(r, now, *res);
     res->body() = std::move(r.body);
     if (r.status != 304 && r.status != 204) res->prepare_payload();
     res->keep_alive(keep);
@@ -188,7 +239,7 @@ class HttpSession : public SessionControl {
   void Write(std::shared_ptr<Message> msg) {
     bool close = msg->need_eof();
     response_ = msg;
-    beast::get_lowest_layer(derived().stream()).expires_after(kWriteTimeout);
+    beast::get_lowest_layer(derived().stream()).expires_after(timeouts().write);
     http::async_write(
         derived().stream(), *msg,
         [self = derived().shared_from_this(), close](beast::error_code ec, std::size_t) {
@@ -200,7 +251,11 @@ class HttpSession : public SessionControl {
     response_.reset();
     busy_ = false;
     if (ec) return Fail(logger(), ec, "write", remote_);
-    if (close) return derived().DoClose();
+    if (close) {
+      shared_.connections.SetClosing(id_);
+      return derived().DoClose();
+    }
+    shared_.connections.SetIdle(id_);
     DoRead();
   }
 
@@ -217,7 +272,9 @@ class HttpSession : public SessionControl {
   bool keep_alive_ = true;
   unsigned version_ = 11;
   bool head_ = false;
-  bool busy_ = false;  // a request is being answered
+  bool busy_ = false;      // a request is being answered
+  bool reserved_ = false;  // holds a reserved slot: see ConnectionLimits
+  bool shed_ = false;      // told to make room: close after this request
 
  protected:
   ServerShared& shared() { return shared_; }
@@ -233,12 +290,7 @@ class PlainSession : public HttpSession<PlainSession>,
 
   beast::tcp_stream& stream() { return stream_; }
 
-  void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->Register();
-      self->DoRead();
-    });
-  }
+  void OnStart() { DoRead(); }
   void DoClose() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -260,18 +312,15 @@ class TlsSession : public HttpSession<TlsSession>,
 
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
 
-  void Run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->Register();
-      if (self->shared().app.readiness().draining()) return;
-      beast::get_lowest_layer(self->stream_).expires_after(kHandshakeTimeout);
-      self->stream_.async_handshake(
-          ssl::stream_base::server,
-          beast::bind_front_handler(&TlsSession::OnHandshake, self));
-    });
+  void OnStart() {
+    if (shared().app.readiness().draining()) return;
+    beast::get_lowest_layer(stream_).expires_after(timeouts().handshake);
+    stream_.async_handshake(
+        ssl::stream_base::server,
+        beast::bind_front_handler(&TlsSession::OnHandshake, shared_from_this()));
   }
   void DoClose() {
-    beast::get_lowest_layer(stream_).expires_after(kShutdownTimeout);
+    beast::get_lowest_layer(stream_).expires_after(timeouts().shutdown);
     stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
   }
   void Cancel() { beast::get_lowest_layer(stream_).cancel(); }
@@ -314,10 +363,11 @@ void Fail(const std::shared_ptr<spdlog::logger>& logger, const beast::error_code
   logger->warn("{} {}: {}", remote, what, ec.message());
 }
 
+// A refused session is dropped here, closing its socket.
 void StartPlainSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind) {
   std::string remote = RemoteOf(socket);
   std::make_shared<PlainSession>(std::move(socket), shared, kind, std::move(remote))
-      ->Run();
+      ->Admit();
 }
 
 void StartTlsSession(tcp::socket&& socket, ServerShared& shared, ListenerKind kind,
@@ -325,7 +375,7 @@ void StartTlsSession(tcp::socket&& socket, ServerShared& shared, ListenerKind ki
   std::string remote = RemoteOf(socket);
   std::make_shared<TlsSession>(std::move(socket), shared, kind, std::move(remote),
                                std::move(ctx))
-      ->Run();
+      ->Admit();
 }
 
 }  // namespace certctl::daemon

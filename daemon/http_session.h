@@ -1,7 +1,16 @@
 // One HTTP/1.1 connection: reads requests (header first, so the body limit
 // can depend on the path), hands each to the router on the worker pool, and
 // writes the response back on the connection's strand. Keep-alive, a timeout
-// on every read and write, header and body limits, 100-continue.
+// on every read and write (SessionTimeouts), header and body limits,
+// 100-continue, a Date header on every response, and the connection caps
+// (Connections): a session can be shed to make room, and one in the API
+// listener's reserve serves only health checks and admin-key requests.
+//
+// Only whole requests reach the worker pool: a slow, stalled or oversized
+// request costs an I/O-thread callback, never a worker. Its outcomes: 413
+// (body over the limit), 431 (header over the limit), 400 (malformed, or
+// a body that ends before its Content-Length), and for a client that stops
+// sending, the connection closed at the read timeout.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -14,7 +23,9 @@
 
 namespace certctl::daemon {
 
-// The socket must have been accepted on its own strand (make_strand).
+// Starts a session on a connection that was accepted on its own strand
+// (make_strand), once shared.connections admits it; when the listener is
+// full, closes the connection instead.
 void StartPlainSession(boost::asio::ip::tcp::socket&& socket, ServerShared& shared,
                        ListenerKind kind);
 // TLS over the socket with `ctx` (kept alive by the session).

@@ -86,6 +86,9 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     return RetryAcceptLater();
   }
   retry_delay_ = std::chrono::milliseconds(0);
+  // A session the connection caps refuse closes its socket (counted in
+  // certctl_connections_refused_total); accepting goes on, so that the next
+  // connection can take the slot of one that is shed or finishes.
   if (shared_.app.readiness().draining()) {
     boost::system::error_code ignored;
     socket.close(ignored);

@@ -60,6 +60,17 @@ Metrics::Metrics() {
   Declare("certctl_ocsp_material_evictions_total", "counter",
           "Loaded issuer, CA and responder entries dropped because their in-memory "
           "map was full.");
+  Declare("certctl_connections_open", "gauge", "Open client connections, by listener.");
+  Declare("certctl_connections_busy", "gauge",
+          "Open client connections answering a request, by listener.");
+  Declare("certctl_connections_limit", "gauge",
+          "Most client connections a listener keeps open.");
+  Declare("certctl_connections_reserved", "gauge",
+          "Connection slots kept for health checks and admin-key requests.");
+  Declare("certctl_connections_shed_total", "counter",
+          "Connections closed to make room for new ones, by listener and reason.");
+  Declare("certctl_connections_refused_total", "counter",
+          "Connections refused at the connection limit, by listener and reason.");
   Declare("certctl_ocsp_responder_not_after_timestamp_seconds", "gauge",
           "Expiry of the current OCSP responder certificate (Unix time).");
 }
@@ -108,6 +119,16 @@ void Metrics::CountCrlServed(const std::string& issuer, bool from_memory) {
 void Metrics::CountConnectionError(std::string_view listener, std::string_view stage) {
   Add("certctl_connection_errors_total",
       {{"listener", std::string(listener)}, {"stage", std::string(stage)}}, 1);
+}
+
+void Metrics::CountConnectionShed(std::string_view listener, std::string_view reason) {
+  Add("certctl_connections_shed_total",
+      {{"listener", std::string(listener)}, {"reason", std::string(reason)}}, 1);
+}
+
+void Metrics::CountConnectionRefused(std::string_view listener, std::string_view reason) {
+  Add("certctl_connections_refused_total",
+      {{"listener", std::string(listener)}, {"reason", std::string(reason)}}, 1);
 }
 
 void Metrics::RecordCrlGeneration(const std::string& issuer, std::string_view result) {

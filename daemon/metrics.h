@@ -51,8 +51,22 @@ class Metrics {
   void SetResponderExpiry(const std::string& issuer, int generation, TimePoint not_after);
 
   // certctl_connection_errors_total{listener,stage}: connections that failed
-  // before a request was read; stage "accept" or "tls_handshake".
+  // before a request was read; stage "accept", "tls_handshake" or
+  // "request_timeout" (a request begun but not received in time: a slow or
+  // stalled client).
   void CountConnectionError(std::string_view listener, std::string_view stage);
+
+  // certctl_connections_shed_total{listener,reason}: connections closed to
+  // make room for a new one; reason "closing" (after its last response),
+  // "idle_keepalive" or "awaiting_request".
+  void CountConnectionShed(std::string_view listener, std::string_view reason);
+  // certctl_connections_refused_total{listener,reason}: "full" (closed at
+  // accept: every slot was answering a request) or "reserve" (a reserved
+  // slot was asked for an ordinary request: 503). The gauges
+  // certctl_connections_open, certctl_connections_busy (answering a
+  // request), certctl_connections_limit and
+  // certctl_connections_reserved{listener} go with them (Connections).
+  void CountConnectionRefused(std::string_view listener, std::string_view reason);
 
   // Any gauge, e.g. the database pool state sampled at scrape time.
   void SetGauge(const std::string& name, const Labels& labels, double value);

@@ -8,6 +8,7 @@
 #include "certctl/ops/trust.h"
 #include "certctl/util/exit_codes.h"
 #include "daemon/app.h"
+#include "daemon/file_limit.h"
 #include "daemon/schedulers/crl_scheduler.h"
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
@@ -55,6 +56,36 @@ void StartWatchdog(std::chrono::milliseconds budget,
   }).detach();
 }
 
+// The listeners' caps and timeouts from the configuration, with the soft
+// file descriptor limit raised first and the caps fitted under it.
+ServerOptions MakeServerOptions(const Config& config, spdlog::logger& log) {
+  ServerOptions options;
+  options.worker_threads = std::max(4, config.database_pool_size);
+  options.timeouts.read = config.http_read_timeout;
+  FileLimit files = RaiseFileLimit();
+  if (files.soft != files.before) {
+    log.info("file descriptors: soft limit raised from {} to {} (the hard limit)",
+             files.before, files.soft);
+  } else {
+    log.info("file descriptors: soft limit {} (hard limit {})", files.soft, files.hard);
+  }
+  ConnectionLimits wanted{
+      .api = static_cast<size_t>(config.listen_api_max_connections),
+      .api_reserved = static_cast<size_t>(config.listen_api_reserved_connections),
+      .pki = static_cast<size_t>(config.listen_pki_max_connections)};
+  options.connections = FitConnectionLimits(
+      wanted, files.soft, std::max(config.database_pool_size, options.worker_threads));
+  const ConnectionLimits& got = options.connections;
+  if (got.api != wanted.api || got.pki != wanted.pki) {
+    log.warn(
+        "listen_api_max_connections {} and listen_pki_max_connections {} do not fit "
+        "in {} file descriptors: serving at most {} (API, {} reserved) and {} (PKI); "
+        "raise the hard limit (LimitNOFILE= in a systemd unit) to serve more",
+        wanted.api, wanted.pki, files.soft, got.api, got.api_reserved, got.pki);
+  }
+  return options;
+}
+
 }  // namespace
 
 Status Serve(Runtime& rt) {
@@ -65,8 +96,7 @@ Status Serve(Runtime& rt) {
 
   TlsContextHolder tls(config.server_tls_cert_path, config.server_tls_key_path);
   RETURN_IF_ERROR(tls.Reload());
-  ServerOptions options;
-  options.worker_threads = std::max(4, config.database_pool_size);
+  ServerOptions options = MakeServerOptions(config, *app.logger());
   Server server(app, tls, options);
   RETURN_IF_ERROR(server.Open(config.listen_api, config.listen_pki));
 

@@ -17,7 +17,7 @@ struct Server::State {
       : app(a),
         options(o),
         workers(static_cast<size_t>(std::max(1, o.worker_threads))),
-        shared{a, workers, tls},
+        shared(a, workers, tls, o.timeouts, o.connections),
         signals(ioc, SIGINT, SIGTERM, SIGHUP) {}
 
   App& app;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "daemon/app.h"
+#include "daemon/connections.h"
 #include "daemon/tls_context.h"
 
 namespace certctl::daemon {
@@ -22,6 +23,8 @@ struct ServerOptions {
   int worker_threads = 8;  // handlers; they may wait for PostgreSQL
   // How long a drain waits for in-flight requests before cutting them off.
   std::chrono::milliseconds drain_timeout{10000};
+  ConnectionLimits connections;  // per listener; see FitConnectionLimits
+  SessionTimeouts timeouts;
 };
 
 class Server {

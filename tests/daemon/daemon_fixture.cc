@@ -13,6 +13,11 @@ void DaemonTest::SetUp() {
   config_.api_keys = {{"ro", ApiRole::kReader, Sha256Hex(kReaderKey)},
                       {"ops", ApiRole::kOperator, Sha256Hex(kOperatorKey)},
                       {"root", ApiRole::kAdmin, Sha256Hex(kAdminKey)}};
+  NewApp();
+}
+
+void DaemonTest::NewApp() {
+  app_.reset();
   app_ = std::make_unique<daemon::App>(db(), config_, *keyring_, SystemClock::Instance(),
                                        NullLogger());
   app_->readiness().SetCaLoaded(true);

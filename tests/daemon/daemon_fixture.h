@@ -22,6 +22,8 @@ class DaemonTest : public OpsTest {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Replaces app_ with a fresh one (new metrics and readiness).
+  void NewApp();
 
   daemon::HttpRequest Request(const std::string& method, const std::string& target,
                               const std::string& key = "", std::string body = "",

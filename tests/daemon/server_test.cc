@@ -1,5 +1,6 @@
 // The real listeners in-process, driven with curl: TLS, the PKI listener's
-// scope, size limits, keep-alive and the drain.
+// scope, size limits, keep-alive, the Date header and the drain. (Connection
+// caps and slow clients: connections_test.cc.)
 #include "daemon/server.h"
 
 #include <arpa/inet.h>
@@ -10,71 +11,15 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 
-#include "certctl/pki/ca.h"
-#include "certctl/pki/certificate.h"
-#include "certctl/pki/keys.h"
 #include "certctl/store/operation_lock.h"
-#include "daemon/daemon_fixture.h"
-#include "daemon/tls_context.h"
+#include "daemon/server_fixture.h"
 
 namespace certctl::testing {
 namespace {
-
-class ServerTest : public DaemonTest {
- protected:
-  void SetUp() override {
-    DaemonTest::SetUp();
-    if (HasFatalFailure()) return;
-    auto ca = LoadCa(ca_cert_path_, ca_key_path_, std::chrono::system_clock::now());
-    ASSERT_TRUE(ca.ok()) << ca.status().ToString();
-    auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-    ASSERT_TRUE(key.ok());
-    IssueRequest r;
-    r.common_name = "localhost";
-    r.public_key = key->get();
-    r.not_before = std::chrono::system_clock::now() - std::chrono::minutes(1);
-    r.not_after = r.not_before + std::chrono::hours(24);
-    r.key_usage = "digitalSignature";
-    r.extended_key_usage = "serverAuth";
-    r.ip_addresses = {"127.0.0.1"};
-    auto serial = Serial::Random();
-    ASSERT_TRUE(serial.ok());
-    auto cert = IssueCertificate(r, *serial, ca->cert.get(), ca->key.get());
-    ASSERT_TRUE(cert.ok()) << cert.status().ToString();
-    tls_cert_ = WriteFile("server.crt", CertificateToPem(cert->get()));
-    tls_key_ = *dir_ / "server.key";
-    ASSERT_TRUE(WritePrivateKeyFile(tls_key_, key->get()).ok());
-    tls_ = std::make_unique<daemon::TlsContextHolder>(tls_cert_, tls_key_);
-    ASSERT_TRUE(tls_->Reload().ok());
-    daemon::ServerOptions options;
-    options.drain_timeout = std::chrono::seconds(10);
-    server_ = std::make_unique<daemon::Server>(*app_, *tls_, options);
-    Status s = server_->Open("127.0.0.1:0", "127.0.0.1:0");
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    server_->Start(nullptr);
-    api_ = "https://" + server_->api_address();
-    pki_ = "http://" + server_->pki_address();
-  }
-  void TearDown() override {
-    server_.reset();
-    DaemonTest::TearDown();
-  }
-  // curl -s -o /dev/null -w '%{http_code}' with extra arguments.
-  std::string HttpCode(std::vector<std::string> args) {
-    std::vector<std::string> argv = {
-        "curl",         "-s",         "-o", "/dev/null", "-w",
-        "%{http_code}", "--max-time", "20", "--cacert",  ca_cert_path_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return Command(argv).output;
-  }
-
-  std::string tls_cert_, tls_key_, api_, pki_;
-  std::unique_ptr<daemon::TlsContextHolder> tls_;
-  std::unique_ptr<daemon::Server> server_;
-};
 
 TEST_F(ServerTest, HttpsApiAndPlainPkiListener) {
   EXPECT_EQ(HttpCode({api_ + "/healthz"}), "200");
@@ -207,6 +152,81 @@ TEST_F(ServerTest, TlsReloadKeepsTheOldCertificateOnABadFile) {
   EXPECT_EQ(s.code(), StatusCode::kConfiguration);
   EXPECT_NE(s.message().find("server.crt"), std::string::npos) << s.message();
   EXPECT_EQ(HttpCode({api_ + "/healthz"}), "200");
+}
+
+// The value of a header in a raw response ("" when absent).
+std::string HeaderIn(const std::string& response, std::string name) {
+  std::string lower = response.substr(0, response.find("\r\n\r\n"));
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower.find("\r\n" + name + ":");
+  if (at == std::string::npos) return "";
+  size_t begin = response.find_first_not_of(' ', at + name.size() + 3);
+  return response.substr(begin, response.find("\r\n", begin) - begin);
+}
+
+// Seconds between an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") and now;
+// -1 when it does not parse.
+long SecondsFromNow(const std::string& date) {
+  std::tm tm{};
+  const char* end = ::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return -1;
+  return std::labs(static_cast<long>(::timegm(&tm) - std::time(nullptr)));
+}
+
+// RFC 9110 6.6.1: an origin server with a clock sends Date in every
+// response, errors and 304s included; certctld does on both listeners,
+// whether the router or the session itself answered.
+TEST_F(ServerTest, EveryResponseCarriesADateHeader) {
+  const std::string crl = "/.well-known/pki/crl/iss-local";
+  const std::string ocsp = "/.well-known/pki/ocsp/iss-local";
+  auto first = Command({"curl", "-s", "-D", "-", "-o", "/dev/null", pki_ + crl});
+  std::string etag = HeaderIn(first.output, "etag");
+  ASSERT_FALSE(etag.empty()) << first.output;
+  struct Case {
+    const char* name;
+    std::string request;  // sent on the PKI listener; "Connection: close" added
+    const char* status;
+  };
+  const std::string close = "Host: x\r\nConnection: close\r\n";
+  const std::vector<Case> cases = {
+      {"ok", "GET " + crl + " HTTP/1.1\r\n" + close, "200"},
+      {"head", "HEAD " + crl + " HTTP/1.1\r\n" + close, "200"},
+      {"not modified",
+       "GET " + crl + " HTTP/1.1\r\nIf-None-Match: " + etag + "\r\n" + close, "304"},
+      {"not found", "GET /healthz HTTP/1.1\r\n" + close, "404"},
+      {"method not allowed", "DELETE " + crl + " HTTP/1.1\r\n" + close, "405"},
+      {"body too large",
+       "POST " + ocsp + " HTTP/1.1\r\nContent-Length: 70000\r\n" + close, "413"},
+      {"headers too large",
+       "GET " + crl + " HTTP/1.1\r\nX-Big: " + std::string(20 * 1024, 'y') + "\r\n" +
+           close,
+       "431"},
+      {"malformed header", "GET " + crl + " HTTP/1.1\r\nNo colon here\r\n" + close,
+       "400"},
+      {"bad content length",
+       "POST " + ocsp + " HTTP/1.1\r\nContent-Length: abc\r\n" + close, "400"},
+  };
+  for (const auto& c : cases) {
+    RawClient client(server_->pki_address());
+    ASSERT_TRUE(client.connected());
+    client.Send(c.request + "\r\n");
+    std::string response = client.ReadUntilClosed();
+    EXPECT_EQ(response.substr(0, 12), std::string("HTTP/1.1 ") + c.status)
+        << c.name << ": " << response.substr(0, 200);
+    std::string date = HeaderIn(response, "date");
+    long skew = SecondsFromNow(date);
+    EXPECT_TRUE(skew >= 0 && skew < 120) << c.name << ": Date \"" << date << "\"";
+  }
+  // The API listener, through TLS.
+  for (const auto& [target, status] : std::vector<std::pair<std::string, std::string>>{
+           {"/healthz", "200"}, {"/api/v1/issuers", "401"}, {"/nowhere", "404"}}) {
+    auto r = Command({"curl", "-s", "-D", "-", "-o", "/dev/null", "--cacert",
+                      ca_cert_path_, api_ + target});
+    EXPECT_EQ(r.output.substr(0, 12), "HTTP/1.1 " + status) << target;
+    long skew = SecondsFromNow(HeaderIn(r.output, "date"));
+    EXPECT_TRUE(skew >= 0 && skew < 120) << target << ": " << r.output;
+  }
 }
 
 }  // namespace

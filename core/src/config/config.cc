@@ -130,6 +130,17 @@ const std::vector<KeySpec>& KeyTable() {
       {"listen_api", false, ListenAddress("listen_api", &Config::listen_api)},
       {"listen_pki", false, ListenAddress("listen_pki", &Config::listen_pki)},
       {"base_url", false, String(&Config::base_url)},
+      {"listen_api_max_connections", false,
+       Int("listen_api_max_connections", &Config::listen_api_max_connections, 1,
+           1000000)},
+      {"listen_api_reserved_connections", false,
+       Int("listen_api_reserved_connections", &Config::listen_api_reserved_connections, 0,
+           1000000)},
+      {"listen_pki_max_connections", false,
+       Int("listen_pki_max_connections", &Config::listen_pki_max_connections, 1,
+           1000000)},
+      {"http_read_timeout", false,
+       Duration("http_read_timeout", &Config::http_read_timeout)},
       {"pid_file", false, String(&Config::pid_file)},
       {"log_level", false,
        OneOf("log_level", &Config::log_level,
@@ -331,6 +342,17 @@ Status Validate(Config& c) {
     return Invalid("certificate_default_validity_days",
                    std::to_string(c.certificate_default_validity_days),
                    "must not exceed certificate_max_validity_days");
+  }
+  if (c.listen_api_reserved_connections >= c.listen_api_max_connections) {
+    return Invalid("listen_api_reserved_connections",
+                   std::to_string(c.listen_api_reserved_connections),
+                   "must be less than listen_api_max_connections (" +
+                       std::to_string(c.listen_api_max_connections) + ")");
+  }
+  if (c.http_read_timeout < std::chrono::seconds(1) ||
+      c.http_read_timeout > std::chrono::hours(1)) {
+    return Invalid("http_read_timeout", FormatDuration(c.http_read_timeout),
+                   "must be between 1s and 1h");
   }
   if (c.base_url.empty()) c.base_url = "http://" + c.listen_pki;
   while (c.base_url.size() > 1 && c.base_url.back() == '/') c.base_url.pop_back();

@@ -114,6 +114,47 @@ TEST(ConfigTest, LimitsAreEnforced) {
   EXPECT_FALSE(Load({{"CERTCTL_LOG_FORMAT", "xml"}}).ok());
 }
 
+// The connection caps and the read timeout of the listeners: defaults, an
+// override each, and the values refused.
+TEST(ConfigTest, ConnectionLimitsAndReadTimeout) {
+  auto d = Load({});
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->listen_api_max_connections, 512);
+  EXPECT_EQ(d->listen_api_reserved_connections, 16);
+  EXPECT_EQ(d->listen_pki_max_connections, 2048);
+  EXPECT_EQ(d->http_read_timeout, std::chrono::seconds(30));
+  auto c = Load({{"CERTCTL_LISTEN_API_MAX_CONNECTIONS", "64"},
+                 {"CERTCTL_LISTEN_API_RESERVED_CONNECTIONS", "0"},
+                 {"CERTCTL_LISTEN_PKI_MAX_CONNECTIONS", "100"},
+                 {"CERTCTL_HTTP_READ_TIMEOUT", "5s"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen_api_max_connections, 64);
+  EXPECT_EQ(c->listen_api_reserved_connections, 0);
+  EXPECT_EQ(c->listen_pki_max_connections, 100);
+  EXPECT_EQ(c->http_read_timeout, std::chrono::seconds(5));
+  struct Case {
+    Env env;
+    const char* named;  // the key the error names
+  };
+  const std::vector<Case> refused = {
+      {{{"CERTCTL_LISTEN_API_MAX_CONNECTIONS", "0"}}, "listen_api_max_connections"},
+      {{{"CERTCTL_LISTEN_PKI_MAX_CONNECTIONS", "-1"}}, "listen_pki_max_connections"},
+      {{{"CERTCTL_LISTEN_PKI_MAX_CONNECTIONS", "lots"}}, "listen_pki_max_connections"},
+      {{{"CERTCTL_LISTEN_API_MAX_CONNECTIONS", "8"},
+        {"CERTCTL_LISTEN_API_RESERVED_CONNECTIONS", "8"}},
+       "listen_api_reserved_connections"},
+      {{{"CERTCTL_HTTP_READ_TIMEOUT", "0s"}}, "http_read_timeout"},
+      {{{"CERTCTL_HTTP_READ_TIMEOUT", "2h"}}, "http_read_timeout"},
+  };
+  for (const auto& r : refused) {
+    auto bad = Load(r.env);
+    ASSERT_FALSE(bad.ok()) << r.named;
+    EXPECT_EQ(bad.status().code(), StatusCode::kConfiguration);
+    EXPECT_NE(bad.status().message().find(r.named), std::string::npos)
+        << bad.status().message();
+  }
+}
+
 TEST(ConfigTest, SecretValuesNeverAppearInErrors) {
   testing::TempDir dir;
   auto c = Load({{"CERTCTL_API_KEY", "topsecret"}, {"CERTCTL_API_KEY_FILE", dir / "k"}});

@@ -72,6 +72,15 @@ struct Config {
   std::string listen_api = "127.0.0.1:8443";  // CERTCTL_LISTEN_API
   std::string listen_pki = "127.0.0.1:8080";  // CERTCTL_LISTEN_PKI
   std::string base_url;  // CERTCTL_BASE_URL; default http://<listen_pki>
+  // Connection caps per listener (certctld fits them under RLIMIT_NOFILE).
+  // Of the API listener's slots, `reserved` are kept for /healthz, /readyz,
+  // /metrics and admin-key requests; less than the cap.
+  int listen_api_max_connections = 512;      // 1..1000000
+  int listen_api_reserved_connections = 16;  // 0..1000000
+  int listen_pki_max_connections = 2048;     // 1..1000000
+  // The most time a client gets to send a request's header (also how long an
+  // idle keep-alive connection stays open), and again its body: 1s..1h.
+  std::chrono::seconds http_read_timeout = std::chrono::seconds(30);
 
   std::vector<TrustAnchorConfig> trust_anchors;  // file only
   std::string pid_file;                          // CERTCTL_PID_FILE; empty: none

@@ -1,0 +1,189 @@
+#include "daemon/server_fixture.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "certctl/config/config.h"
+#include "certctl/pki/ca.h"
+#include "certctl/pki/certificate.h"
+#include "certctl/pki/keys.h"
+#include "certctl/util/files.h"
+
+namespace certctl::testing {
+
+RawClient::RawClient(const std::string& host_port) {
+  auto hp = ParseHostPort(host_port);
+  if (!hp.ok()) return;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(hp->port);
+  ::inet_pton(AF_INET, hp->host.c_str(), &addr.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return;
+  }
+  fd_ = fd;
+}
+
+RawClient::~RawClient() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawClient::Send(const std::string& bytes) {
+  size_t done = 0;
+  while (fd_ >= 0 && done < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return fd_ >= 0;
+}
+
+void RawClient::HalfClose() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
+namespace {
+
+// Waits for the socket to be readable; false at `deadline`.
+bool Readable(int fd, std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left.count() < 0) left = std::chrono::milliseconds(0);
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
+}
+
+}  // namespace
+
+std::string RawClient::ReadUntilClosed(std::chrono::milliseconds limit) {
+  std::string out = std::move(pending_);
+  pending_.clear();
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  while (fd_ >= 0 && Readable(fd_, deadline)) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string RawClient::ReadResponse(std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  for (;;) {
+    size_t end = pending_.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      size_t length = 0;
+      std::string head = pending_.substr(0, end);
+      for (auto& c : head) c = static_cast<char>(std::tolower(c));
+      if (size_t at = head.find("\r\ncontent-length:"); at != std::string::npos) {
+        length = std::stoul(head.substr(at + 17));
+      }
+      if (pending_.size() >= end + 4 + length) {
+        std::string response = pending_.substr(0, end + 4 + length);
+        pending_.erase(0, end + 4 + length);
+        return response;
+      }
+    }
+    if (fd_ < 0 || !Readable(fd_, deadline)) return "";
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return "";
+    pending_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool RawClient::ClosedByServer(std::chrono::milliseconds limit) {
+  if (fd_ < 0) return true;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  char buf[4096];
+  do {
+    if (!Readable(fd_, deadline)) return false;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return true;  // EOF or reset
+    pending_.append(buf, static_cast<size_t>(n));
+  } while (true);
+}
+
+void ServerTest::SetUp() {
+  DaemonTest::SetUp();
+  if (HasFatalFailure()) return;
+  auto ca = LoadCa(ca_cert_path_, ca_key_path_, std::chrono::system_clock::now());
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
+  ASSERT_TRUE(key.ok());
+  IssueRequest r;
+  r.common_name = "localhost";
+  r.public_key = key->get();
+  r.not_before = std::chrono::system_clock::now() - std::chrono::minutes(1);
+  r.not_after = r.not_before + std::chrono::hours(24);
+  r.key_usage = "digitalSignature";
+  r.extended_key_usage = "serverAuth";
+  r.ip_addresses = {"127.0.0.1"};
+  auto serial = Serial::Random();
+  ASSERT_TRUE(serial.ok());
+  auto cert = IssueCertificate(r, *serial, ca->cert.get(), ca->key.get());
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  tls_cert_ = WriteFile("server.crt", CertificateToPem(cert->get()));
+  tls_key_ = *dir_ / "server.key";
+  ASSERT_TRUE(WritePrivateKeyFile(tls_key_, key->get()).ok());
+  tls_ = std::make_unique<daemon::TlsContextHolder>(tls_cert_, tls_key_);
+  ASSERT_TRUE(tls_->Reload().ok());
+  Restart(DefaultOptions());
+}
+
+void ServerTest::TearDown() {
+  server_.reset();
+  DaemonTest::TearDown();
+}
+
+daemon::ServerOptions ServerTest::DefaultOptions() {
+  daemon::ServerOptions options;
+  options.drain_timeout = std::chrono::seconds(10);
+  return options;
+}
+
+void ServerTest::Restart(const daemon::ServerOptions& options) {
+  if (server_) {
+    server_.reset();
+    NewApp();  // the old one is draining for good
+  }
+  server_ = std::make_unique<daemon::Server>(*app_, *tls_, options);
+  Status s = server_->Open("127.0.0.1:0", "127.0.0.1:0");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  server_->Start(nullptr);
+  api_ = "https://" + server_->api_address();
+  pki_ = "http://" + server_->pki_address();
+}
+
+std::string ServerTest::HttpCode(std::vector<std::string> args) {
+  std::vector<std::string> argv = {"curl",     "-s",           "-o",         "/dev/null",
+                                   "-w",       "%{http_code}", "--max-time", "20",
+                                   "--cacert", ca_cert_path_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Command(argv).output;
+}
+
+double ServerTest::Metric(const std::string& name, const daemon::Labels& labels) {
+  return app_->metrics().Value(name, labels);
+}
+
+bool ServerTest::Eventually(const std::function<bool()>& check,
+                            std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!check()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+}  // namespace certctl::testing

@@ -31,8 +31,8 @@ size_t Connections::Capacity(Pool pool) const {
   switch (pool) {
     case Pool::kPki:
       return limits_.pki;
-    case Pool::kApi:
-      return limits_.api - limits_.api_reserved;
+    case Pool::kApi:  // (FitConnectionLimits and the config keep reserved < api)
+      return limits_.api > limits_.api_reserved ? limits_.api - limits_.api_reserved : 0;
     case Pool::kApiReserved:
       return limits_.api_reserved;
   }

@@ -279,6 +279,7 @@ class HttpSession : public SessionControl {
  protected:
   ServerShared& shared() { return shared_; }
   const std::string& remote() const { return remote_; }
+  bool shed() const { return shed_; }
 };
 
 class PlainSession : public HttpSession<PlainSession>,
@@ -313,7 +314,8 @@ class TlsSession : public HttpSession<TlsSession>,
   beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
 
   void OnStart() {
-    if (shared().app.readiness().draining()) return;
+    // Shed before it started (another accept needed the slot) or draining.
+    if (shed() || shared().app.readiness().draining()) return;
     beast::get_lowest_layer(stream_).expires_after(timeouts().handshake);
     stream_.async_handshake(
         ssl::stream_base::server,

@@ -2,9 +2,10 @@
 // certctld: open N idle TCP connections (they send nothing), keep them open,
 // then make real requests with curl and count how many are served.
 //
-//   connection_flood --idle-to 127.0.0.1:8080 --idle 1100 --requests 10 \
-//       --url http://127.0.0.1:8080/.well-known/pki/crl/iss-local \
+//   connection_flood --idle-to 127.0.0.1:8080 --idle 1100 --requests 10
+//       --url http://127.0.0.1:8080/.well-known/pki/crl/iss-local
 //       --url https://127.0.0.1:8443/healthz --cacert var/dev/ca/ca.crt
+//   (one command line)
 //
 // Run certctld under a low descriptor limit (`ulimit -n 1024`) to reproduce
 // the finding. Prints one line per request and a summary; exits 0 when every

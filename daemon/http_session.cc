@@ -6,8 +6,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <optional>
 
+#include "certctl/log/logging.h"
 #include "daemon/router.h"
 
 namespace certctl::daemon {
@@ -362,7 +364,17 @@ void Fail(const std::shared_ptr<spdlog::logger>& logger, const beast::error_code
       ec == net::error::not_connected || ec == ssl::error::stream_truncated) {
     return;
   }
-  logger->warn("{} {}: {}", remote, what, ec.message());
+  // A client can provoke these at will (malformed requests, TLS garbage), so
+  // they share one budget: at most 20 lines a second, the rest counted.
+  static LogRateLimiter lines(20, std::chrono::seconds(1));
+  uint64_t suppressed = 0;
+  if (!lines.Allow(suppressed)) return;
+  if (suppressed > 0) {
+    logger->warn("{} {}: {} ({} similar lines suppressed)", remote, what, ec.message(),
+                 suppressed);
+  } else {
+    logger->warn("{} {}: {}", remote, what, ec.message());
+  }
 }
 
 // A refused session is dropped here, closing its socket.

@@ -14,6 +14,7 @@ Status BenchEnvironment::Prepare(const std::string& program_name) {
   url = cluster.Url(cluster.CreateMigratedDatabase());
   ASSIGN_OR_RETURN(db, Database::Open({.url = url, .pool_size = 4}));
   config.ocsp_responder_key_dir = dir / "ocsp-keys";
+  config.audit_key = SecretString(testing::kTestAuditKey);
   ASSIGN_OR_RETURN(ca, CreateSelfSignedCa({}, std::chrono::system_clock::now()));
   RETURN_IF_ERROR(WriteCaFiles(ca, dir / "ca.crt", dir / "ca.key"));
   ops::OpReport report;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "certctl/log/logging.h"
+#include "certctl/ops/audit_ops.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/ops/op.h"
 #include "certctl/store/migrator.h"
@@ -97,6 +98,9 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   ops::OpContext ctx{*rt->db,      rt->config,
                      *rt->clock,   rt->logger,
                      *rt->keyring, ops::Actor{"certctld", HostName(), "certctld", ""}};
+  // Every change certctld makes is audited: refuse to start without the
+  // log's key rather than fail at the first revocation.
+  RETURN_IF_ERROR(ops::CheckAuditSetup(ctx));
   ops::OpReport report;
   RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, rt->config.ca_cert_path,
                                             rt->config.ca_key_path, report));

@@ -102,7 +102,9 @@ std::map<std::string, std::string> AdminTest::Environment() const {
   return {{"CERTCTL_DATABASE_URL", url_},
           {"CERTCTL_CA_CERT_PATH", ca_cert_path_},
           {"CERTCTL_CA_KEY_PATH", ca_key_path_},
-          {"CERTCTL_OCSP_RESPONDER_KEY_DIR", KeyDir()}};
+          {"CERTCTL_OCSP_RESPONDER_KEY_DIR", KeyDir()},
+          {"CERTCTL_AUDIT_KEY", kTestAuditKey},
+          {"CERTCTL_AUDIT_ANCHOR_FILE", config_.audit_anchor_file}};
 }
 
 AdminRun AdminTest::Admin(const std::vector<std::string>& args,

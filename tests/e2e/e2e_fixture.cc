@@ -27,7 +27,9 @@ void E2eTest::SetUp() {
   db_name_ = cluster.CreateEmptyDatabase();
   url_ = cluster.Url(db_name_);
   // As an operator prepares a database.
-  MustRun({CERTCTL_ADMIN_PATH, "db", "migrate"}, {"CERTCTL_DATABASE_URL=" + url_});
+  MustRun({CERTCTL_ADMIN_PATH, "db", "migrate"},
+          {"CERTCTL_DATABASE_URL=" + url_,
+           std::string("CERTCTL_AUDIT_KEY=") + testing::kTestAuditKey});
   if (HasFatalFailure()) return;
 
   ca_cert_ = Path("ca.crt");
@@ -95,7 +97,9 @@ std::map<std::string, std::string> E2eTest::Environment(int api_port,
           {"CERTCTL_SERVER_TLS_KEY_PATH", tls_key_},
           {"CERTCTL_LISTEN_API", "127.0.0.1:" + std::to_string(api_port)},
           {"CERTCTL_LISTEN_PKI", pki},
-          {"CERTCTL_BASE_URL", "http://" + pki}};
+          {"CERTCTL_BASE_URL", "http://" + pki},
+          {"CERTCTL_AUDIT_KEY", testing::kTestAuditKey},
+          {"CERTCTL_AUDIT_ANCHOR_FILE", Path("audit.anchor")}};
 }
 
 Instance E2eTest::Start(const std::vector<std::string>& args) {

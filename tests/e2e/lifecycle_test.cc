@@ -28,6 +28,15 @@ TEST_F(LifecycleTest, RefusesADatabaseThatWasNotMigrated) {
   (void)testing::TestCluster::Get().cluster().DropDatabase(empty);
 }
 
+TEST_F(LifecycleTest, RefusesToStartWithoutTheAuditKey) {
+  auto env = Environment(FreePort(), FreePort());
+  env.erase("CERTCTL_AUDIT_KEY");
+  BackgroundProcess p({CERTCTLD_PATH}, env, Path("no-audit-key.log"));
+  ASSERT_TRUE(p.Start().ok());
+  EXPECT_EQ(p.Wait(std::chrono::seconds(30)), 78);
+  EXPECT_NE(p.Log().find("no audit key"), std::string::npos) << p.Log();
+}
+
 TEST_F(LifecycleTest, SigtermDrainsInFlightRequestsAndRefusesNewOnes) {
   Instance d = Start();
   // Hold up a CRL fetch: no cached CRL and its lock held elsewhere, so the

@@ -21,6 +21,8 @@ void OpsTest::SetUp() {
       {"CERTCTL_CA_CERT_PATH", ca_cert_path_},
       {"CERTCTL_CA_KEY_PATH", ca_key_path_},
       {"CERTCTL_OCSP_RESPONDER_KEY_DIR", *dir_ / "ocsp-keys"},
+      {"CERTCTL_AUDIT_KEY", kTestAuditKey},
+      {"CERTCTL_AUDIT_ANCHOR_FILE", *dir_ / "audit.anchor"},
   };
   auto config = LoadConfig(load);
   ASSERT_TRUE(config.ok()) << config.status().ToString();

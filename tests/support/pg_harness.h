@@ -47,6 +47,11 @@ class TestCluster {
   int counter_ = 0;
 };
 
+// The audit key every test configures (CERTCTL_AUDIT_KEY): certctl writes no
+// audit event, and so changes nothing, without one.
+inline constexpr char kTestAuditKey[] =
+    "7e5f0c1d2b3a495867768594a3b2c1d0e0f1a2b3c4d5e6f708192a3b4c5d6e7f";
+
 // A temporary directory removed at destruction.
 class TempDir {
  public:

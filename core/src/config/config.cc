@@ -53,6 +53,20 @@ Setter Secret(SecretString Config::*field) {
   };
 }
 
+// The audit key's length is checked here so that a short one is a
+// configuration error at start-up, not a failure at the first audit event.
+Setter AuditKeySecret() {
+  return [](Config& c, const std::string& v) {
+    if (v.size() < 32) {
+      return Invalid("audit_key", v,
+                     "must be at least 32 characters (openssl rand -hex 32)",
+                     /*secret=*/true);
+    }
+    c.audit_key = SecretString(v);
+    return Status::Ok();
+  };
+}
+
 Setter Duration(const char* key, std::chrono::seconds Config::*field) {
   return [key, field](Config& c, const std::string& v) {
     auto d = ParseDuration(v);
@@ -125,6 +139,8 @@ const std::vector<KeySpec>& KeyTable() {
       {"api_key", true, Secret(&Config::api_key)},
       {"config_encryption_key", true, Secret(&Config::config_encryption_key)},
       {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token)},
+      {"audit_key", true, AuditKeySecret()},
+      {"audit_anchor_file", false, String(&Config::audit_anchor_file)},
       {"server_tls_cert_path", false, String(&Config::server_tls_cert_path)},
       {"server_tls_key_path", false, String(&Config::server_tls_key_path)},
       {"listen_api", false, ListenAddress("listen_api", &Config::listen_api)},

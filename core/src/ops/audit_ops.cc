@@ -68,30 +68,4 @@ Status ListAuditEvents(OpContext& ctx, const AuditQuery& query, OpReport& report
   return report.status = Status::Ok();
 }
 
-Status VerifyAuditLog(OpContext& ctx, OpReport& report) {
-  report.operation = "audit.verify";
-  report.target = "audit_events";
-  auto started = std::chrono::steady_clock::now();
-  auto chain = ctx.db.Query<AuditChainReport>(
-      [](Transaction& tx) { return AuditRepo::VerifyChain(tx); });
-  if (!chain.ok()) return report.status = chain.status();
-  bool intact = !chain->first_broken_id.has_value();
-  report.data["rows_checked"] = chain->rows_checked;
-  report.data["intact"] = intact;
-  report.data["first_broken_id"] =
-      intact ? nlohmann::json() : nlohmann::json(*chain->first_broken_id);
-  report.data["problem"] = intact ? nlohmann::json() : nlohmann::json(chain->problem);
-  if (!intact) {
-    report.AddFinding("error", "audit.chain_broken",
-                      "audit_events id " + std::to_string(*chain->first_broken_id),
-                      "the hash chain breaks at row " +
-                          std::to_string(*chain->first_broken_id) + ": " +
-                          chain->problem);
-  }
-  report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started)
-                           .count();
-  return report.status = Status::Ok();
-}
-
 }  // namespace certctl::ops

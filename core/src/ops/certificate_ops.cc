@@ -5,12 +5,12 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/csr.h"
 #include "certctl/pki/serial.h"
-#include "certctl/store/audit_repo.h"
 #include "certctl/store/certificate_repo.h"
 #include "certctl/store/invalidation.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
+#include "ops/audit_trail.h"
 
 namespace certctl::ops {
 namespace {
@@ -120,6 +120,8 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
         "validity_days must be between 1 and " +
         std::to_string(ctx.config.certificate_max_validity_days));
   }
+  // No audit key, no certificate: every issuance is on the record.
+  ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
 
   auto generation = ctx.db.Query<std::optional<CaGenerationRecord>>(
       [&](Transaction& tx) { return IssuerRepo::ActiveGeneration(tx, p.issuer); });
@@ -170,8 +172,9 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
         {"generation",
          gen.generation}}.dump();
     e.detail = "issued " + rec.subject;
-    return AuditRepo::Append(tx, e).status();
+    return trail.Append(tx, e).status();
   }));
+  trail.Committed(ctx);
 
   out.issuer = p.issuer;
   out.generation = gen.generation;
@@ -186,6 +189,7 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(p.serial));
   if (!p.issuer.empty()) RETURN_IF_ERROR(ParseIssuerId(p.issuer).status());
   ASSIGN_OR_RETURN(int reason, ParseRevocationReason(p.reason));
+  ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
   RevokeResult out;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {
     std::optional<CertificateStatusRecord> found;
@@ -230,9 +234,10 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
         {"generation",
          c.generation}}.dump();
     e.detail = "revoked " + c.subject;
-    return AuditRepo::Append(tx, e).status();
+    return trail.Append(tx, e).status();
   });
   if (!s.ok()) return s;
+  trail.Committed(ctx);
   return out;
 }
 

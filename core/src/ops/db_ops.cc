@@ -1,10 +1,13 @@
 #include "certctl/ops/db_ops.h"
 
+#include "certctl/audit/audit_key.h"
 #include "certctl/store/migrator.h"
 #include "certctl/util/time_format.h"
 
 namespace certctl::ops {
 namespace {
+
+constexpr int kKeyedAuditSchema = 3;  // migrations/0003_audit_keyed_chain.sql
 
 nlohmann::json MigrationJson(const Migration& m) {
   return {{"version", m.version}, {"name", m.name}, {"checksum", m.checksum}};
@@ -16,8 +19,15 @@ Status MigrateDatabase(OpContext& ctx, OpReport& report) {
   report.operation = "db.migrate";
   report.target = ctx.db.MaskedUrl();
   report.dry_run = ctx.dry_run;
+  if (!ctx.dry_run) {
+    // The migration is audited: without the key nothing is changed.
+    auto key = audit::AuditKey::FromConfig(ctx.config);
+    if (!key.ok()) return report.status = key.status();
+  }
   auto before = InspectSchema(ctx.db);
-  bool audit_ready = before.ok() && before->current_version >= 1;
+  // From schema 3 certctl signs audit events itself; older schemas cannot
+  // hold them, so their upgrade is recorded once it is done.
+  bool audit_ready = before.ok() && before->current_version >= kKeyedAuditSchema;
   if (before.ok()) {
     report.before = {{"version", before->current_version}};
     for (const auto& m : before->pending) report.plan.push_back("apply " + m.name);

@@ -80,8 +80,35 @@ Status EnsureApiKey(DevEnvironment& env) {
   return Status::Ok();
 }
 
+Status EnsureAuditKey(DevEnvironment& env) {
+  std::string path = env.data_dir + "/audit-key";
+  if (fs::exists(path)) return Status::Ok();
+  ASSIGN_OR_RETURN(std::string raw, RandomBytes(32));
+  RETURN_IF_ERROR(WriteFileAtomic(path, HexEncode(raw) + "\n",
+                                  {.mode = 0600, .allow_overwrite = false}));
+  env.notes.push_back("created the audit key " + path);
+  return Status::Ok();
+}
+
+std::string AuditSettings(const std::string& d) {
+  return "audit_key_file: " + d + "/audit-key\naudit_anchor_file: " + d +
+         "/audit.anchor\n";
+}
+
+// A config written before audit keys existed gets the two settings appended.
+Status AddAuditSettings(DevEnvironment& env) {
+  ASSIGN_OR_RETURN(std::string yaml, ReadFile(env.config_path));
+  if (yaml.find("audit_key") != std::string::npos) return Status::Ok();
+  if (!yaml.empty() && yaml.back() != '\n') yaml += "\n";
+  yaml += AuditSettings(env.data_dir);
+  RETURN_IF_ERROR(
+      WriteFileAtomic(env.config_path, yaml, {.mode = 0600, .keep_backup = false}));
+  env.notes.push_back("added the audit key and anchor to " + env.config_path);
+  return Status::Ok();
+}
+
 Status EnsureConfig(DevEnvironment& env) {
-  if (fs::exists(env.config_path)) return Status::Ok();
+  if (fs::exists(env.config_path)) return AddAuditSettings(env);
   const std::string& d = env.data_dir;
   std::string yaml =
       "# certctl dev-mode configuration, written by `certctld --dev`.\n"
@@ -108,7 +135,7 @@ Status EnsureConfig(DevEnvironment& env) {
       d +
       "/tls/server.key\n"
       "pid_file: " +
-      DevPidFilePath(d) + "\n";
+      DevPidFilePath(d) + "\n" + AuditSettings(d);
   RETURN_IF_ERROR(WriteFileAtomic(env.config_path, yaml, {.mode = 0600}));
   env.notes.push_back("wrote " + env.config_path);
   return Status::Ok();
@@ -156,6 +183,7 @@ Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir) {
   RETURN_IF_ERROR(EnsureServerCertificate(env));
   RETURN_IF_ERROR(EnsureDirectory(env.data_dir + "/ocsp-responder-keys", 0700));
   RETURN_IF_ERROR(EnsureApiKey(env));
+  RETURN_IF_ERROR(EnsureAuditKey(env));
   RETURN_IF_ERROR(EnsureConfig(env));
   return env;
 }

@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "certctl/pki/certificate.h"
-#include "certctl/store/audit_repo.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
+#include "ops/audit_trail.h"
 
 namespace certctl::ops {
 namespace {
@@ -38,6 +38,9 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
       ThisProcess(ctx.actor.program + " issuer.register (" + ctx.actor.name + ")"),
       std::max<std::chrono::milliseconds>(ctx.lock_wait, kRegistrationLockWait));
   if (!lock.ok()) return report.status = lock.status();
+  auto opened = AuditTrail::Open(ctx);
+  if (!opened.ok()) return report.status = opened.status();
+  AuditTrail trail = std::move(opened).value();
   int generation = 0;
   bool registered = false;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {
@@ -92,11 +95,12 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
         {"cert_path",
          cert_path}}.dump();
     e.detail = "registered CA " + g.subject + " as generation 1";
-    RETURN_IF_ERROR(AuditRepo::Append(tx, e).status());
+    RETURN_IF_ERROR(trail.Append(tx, e).status());
     registered = true;
     return Status::Ok();
   });
   if (!s.ok()) return report.status = s;
+  trail.Committed(ctx);
   report.data["generation"] = generation;
   report.data["registered"] = registered;
   if (registered) {

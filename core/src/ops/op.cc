@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "certctl/store/audit_repo.h"
 #include "certctl/store/operation_lock.h"
 #include "certctl/util/encoding.h"
+#include "ops/audit_trail.h"
 
 namespace certctl::ops {
 namespace {
@@ -28,9 +28,7 @@ AuditEvent MakeEvent(const OpContext& ctx, const MutationSpec& spec, AuditOutcom
   return e;
 }
 
-Status Append(OpContext& ctx, const AuditEvent& e) {
-  return ctx.db.Run([&](Transaction& tx) { return AuditRepo::Append(tx, e).status(); });
-}
+Status Append(OpContext& ctx, const AuditEvent& e) { return AppendAuditEvent(ctx, e); }
 
 }  // namespace
 

@@ -176,6 +176,28 @@ TEST(ConfigTest, SecretsFromFiles) {
   EXPECT_NE(missing.status().message().find("nope"), std::string::npos);
 }
 
+TEST(ConfigTest, AuditKeyAndAnchor) {
+  testing::TempDir dir;
+  std::string key(64, 'a');
+  ASSERT_TRUE(WriteFileAtomic(dir / "audit.key", key + "\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(dir / "certctl.yaml",
+                              "audit_key_file: " + (dir / "audit.key") +
+                                  "\naudit_anchor_file: /var/lib/certctl/audit.anchor\n")
+                  .ok());
+  auto c = Load({}, dir / "certctl.yaml", true);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->audit_key.view(), key);
+  EXPECT_EQ(c->audit_anchor_file, "/var/lib/certctl/audit.anchor");
+  EXPECT_TRUE(Load({})->audit_key.empty());
+  EXPECT_TRUE(Load({})->audit_anchor_file.empty());
+  // Too short to key a MAC: refused at load, without showing it.
+  auto short_key = Load({{"CERTCTL_AUDIT_KEY", "0123456789abcdef0123456789abcde"}});
+  EXPECT_EQ(short_key.status().code(), StatusCode::kConfiguration);
+  EXPECT_NE(short_key.status().message().find("CERTCTL_AUDIT_KEY"), std::string::npos);
+  EXPECT_NE(short_key.status().message().find("at least 32"), std::string::npos);
+  EXPECT_EQ(short_key.status().message().find("0123456789"), std::string::npos);
+}
+
 TEST(ConfigTest, FileErrors) {
   testing::TempDir dir;
   EXPECT_EQ(Load({}, dir / "missing.yaml", true).status().code(),

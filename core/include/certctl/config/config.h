@@ -3,7 +3,8 @@
 //
 // Precedence, lowest first: built-in default < YAML file < environment. A key
 // `foo_bar` in the file is `CERTCTL_FOO_BAR` in the environment. Secrets
-// (database_url, api_key, config_encryption_key, agent_bootstrap_token) can
+// (database_url, api_key, config_encryption_key, agent_bootstrap_token,
+// audit_key) can
 // instead be read from a file: `api_key_file:` / `CERTCTL_API_KEY_FILE`.
 // An invalid value is a Configuration error naming the key and the value
 // (never the value of a secret); unknown keys in the file are errors too.
@@ -66,6 +67,12 @@ struct Config {
   std::vector<ApiKeyConfig> api_keys;  // named keys (file only), plus "default"
   SecretString config_encryption_key;  // CERTCTL_CONFIG_ENCRYPTION_KEY
   SecretString agent_bootstrap_token;  // CERTCTL_AGENT_BOOTSTRAP_TOKEN
+  // CERTCTL_AUDIT_KEY: signs the audit log (certctl/audit/audit_key.h); at
+  // least 32 characters. Unset: nothing that writes audit events runs.
+  SecretString audit_key;
+  // CERTCTL_AUDIT_ANCHOR_FILE: this host's record of the audit chain's head
+  // (certctl/audit/anchor.h). Empty: none, and truncation goes unseen.
+  std::string audit_anchor_file;
 
   std::string server_tls_cert_path;           // CERTCTL_SERVER_TLS_CERT_PATH
   std::string server_tls_key_path;            // CERTCTL_SERVER_TLS_KEY_PATH

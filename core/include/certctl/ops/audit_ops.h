@@ -1,10 +1,16 @@
-// Audit log procedures: reading the log and verifying its hash chain
-// (`certctl-admin audit list` / `audit verify`). Both only read.
+// Audit log procedures: reading the log (`certctl-admin audit list`),
+// verifying its keyed hash chain (`audit verify`) and acknowledging a break
+// that has been explained (`audit anchor`).
+//
+// What verification detects, and what it cannot, is set out in
+// certctl/audit/chain.h, chain_verifier.h and anchor.h, and for operators in
+// certctl-admin-audit-verify(1).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "certctl/ops/op.h"
 
@@ -29,10 +35,45 @@ Result<TimePoint> ParseSince(std::string_view text, TimePoint now);
 // InvalidArgument for a limit out of range.
 Status ListAuditEvents(OpContext& ctx, const AuditQuery& query, OpReport& report);
 
-// `audit verify`: walks the whole log in id order recomputing every link.
-// report.data: {"rows_checked", "intact", "first_broken_id"|null,
-// "problem"|null}. A broken chain is an error finding "audit.chain_broken"
-// naming the first broken row (the operation itself succeeds).
-Status VerifyAuditLog(OpContext& ctx, OpReport& report);
+struct AuditVerifyOptions {
+  // Anchor files to check the log against. Empty: the configured
+  // audit_anchor_file, when it exists.
+  std::vector<std::string> anchor_files;
+};
+
+// `audit verify`: walks the whole log in id order with the audit key from
+// ctx.config, and checks it against the anchors. report.data: {rows_checked,
+// unkeyed_rows, keyed_rows, key_id, head: {id, seq, hash}|null, anchors:
+// [{file, id, seq, written_at}], intact, breaks: [{kind, id, count, message,
+// key, acknowledged_by|null, reason|null}], unlisted_breaks, acknowledged,
+// first_broken_id|null, problem|null}. Each break not acknowledged is an
+// error finding "audit.chain_broken" (the operation itself succeeds).
+// Configuration when no audit key is configured, or when the key is not the
+// one the log was written with (no keyed row names it): that is never
+// reported as tampering. NotFound / InvalidArgument for an anchor file that
+// is missing or is not an anchor.
+Status VerifyAuditLog(OpContext& ctx, OpReport& report,
+                      const AuditVerifyOptions& options = {});
+
+struct AuditAcknowledgeParams {
+  std::string reason;                     // required, at most 1000 characters
+  std::vector<std::string> anchor_files;  // as AuditVerifyOptions
+};
+
+// `audit anchor`: verifies as above, then records the breaks not yet
+// acknowledged in one signed `audit.anchor` event ({reason, acknowledged:
+// [break keys], breaks: [{kind, id, count}]}) and points the anchor files at
+// it. Nothing in the log is rewritten; later verifications report those
+// breaks as acknowledged. Nothing to acknowledge: no event, OK. Dry run:
+// the plan only. report.data: {acknowledged: [break], anchors: [file],
+// event_id|null}. InvalidArgument for a missing or over-long reason;
+// FailedPrecondition when breaks beyond the listed maximum exist.
+Status AcknowledgeAuditBreaks(OpContext& ctx, const AuditAcknowledgeParams& params,
+                              OpReport& report);
+
+// certctld start-up: Configuration when no audit key is configured;
+// FailedPrecondition when the newest row was signed with another key. Warns
+// through ctx.logger when no anchor file is configured.
+Status CheckAuditSetup(OpContext& ctx);
 
 }  // namespace certctl::ops

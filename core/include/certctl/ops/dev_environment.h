@@ -7,6 +7,8 @@
 //   ocsp-responder-keys/  responder keys (0700)
 //   tls/                  certctld's own server certificate
 //   api-key               the dev API key (0600), printed once when created
+//   audit-key             the key that signs the audit log (0600)
+//   audit.anchor          the head of the audit chain (0600), and its .lock
 #pragma once
 
 #include <memory>

@@ -7,6 +7,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -31,6 +32,8 @@ struct OsslDeleter;
 CERTCTL_OSSL_DELETER(EVP_PKEY, EVP_PKEY_free);
 CERTCTL_OSSL_DELETER(EVP_PKEY_CTX, EVP_PKEY_CTX_free);
 CERTCTL_OSSL_DELETER(EVP_MD_CTX, EVP_MD_CTX_free);
+CERTCTL_OSSL_DELETER(EVP_KDF, EVP_KDF_free);
+CERTCTL_OSSL_DELETER(EVP_KDF_CTX, EVP_KDF_CTX_free);
 CERTCTL_OSSL_DELETER(X509, X509_free);
 CERTCTL_OSSL_DELETER(X509_REQ, X509_REQ_free);
 CERTCTL_OSSL_DELETER(X509_CRL, X509_CRL_free);

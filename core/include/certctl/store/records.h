@@ -78,6 +78,11 @@ struct AuditEvent {
   std::string correlation_id;  // ties a start event to its end event
   std::string prev_hash;       // raw bytes
   std::string hash;            // raw bytes
+  // The chain (certctl/audit/chain.h): 1 for the unkeyed rows written before
+  // schema version 3, 2 for rows keyed with the audit key.
+  int chain_version = 2;
+  std::optional<int64_t> seq;  // position in the log from 1; unset on version-1 rows
+  std::string key_id;          // id of the audit key that signed it; empty on version 1
 };
 
 std::string_view AuditOutcomeName(AuditOutcome outcome);

@@ -7,7 +7,7 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/db|/db/migrate|/db/status) path="$path/$w" ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status) path="$path/$w" ;;
     esac
   done
   case "$path:$prev" in
@@ -33,6 +33,10 @@ _certctl_admin() {
     /audit/list:--action) return ;;
     /audit/list:--actor) return ;;
     /audit/list:--limit) return ;;
+    /audit/verify:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /audit/anchor:--reason) return ;;
+    /audit/anchor:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /audit/anchor:--wait) return ;;
   esac
   local words="" files=0
   case "$path" in
@@ -51,9 +55,10 @@ _certctl_admin() {
     /trust) words="check reload" ;;
     /trust/check) words=""; files=1 ;;
     /trust/reload) words="--all --url --signal --dry-run -y --yes" ;;
-    /audit) words="list verify" ;;
+    /audit) words="list verify anchor" ;;
     /audit/list) words="--since --action --actor --limit" ;;
-    /audit/verify) words="" ;;
+    /audit/verify) words="--anchor" ;;
+    /audit/anchor) words="--reason --anchor --dry-run -y --yes --wait" ;;
     /db) words="migrate status" ;;
     /db/migrate) words="--dry-run -y --yes" ;;
     /db/status) words="" ;;

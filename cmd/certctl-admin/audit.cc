@@ -12,6 +12,71 @@ struct ListFlags {
   int limit = 1000;
 };
 
+struct AnchorFlags {
+  std::string reason;
+  std::vector<std::string> anchors;
+  MutationFlags mutation;
+};
+
+constexpr char kVerifyDescription[] =
+    "Walks the whole audit log in order, checks every row with the audit key, and "
+    "checks that the log still reaches the row each anchor file names. It reports "
+    "every break, not only the first, and only reads, with a cursor, so a long log "
+    "needs little memory.\n\n"
+    "How the log is protected: every row written since schema version 3 carries an "
+    "HMAC-SHA256 of its content, its position in the log, its id and the hash of the "
+    "row before it, under the audit key (audit_key: CERTCTL_AUDIT_KEY or a file named "
+    "by audit_key_file), which is not in the database. certctl computes and checks it "
+    "in its own code; no function stored in the database takes part. After each append "
+    "every certctld and certctl-admin moves its host's anchor file (audit_anchor_file; "
+    "one line, mode 0600, written atomically) to the new head: position, id and hash, "
+    "but only while the row it named is still there unchanged; after a deletion it "
+    "stays where it was, as evidence, until `certctl-admin audit anchor`. Without "
+    "--anchor the configured anchor file is used.\n\n"
+    "Detected, when done without the audit key: a row changed, also with its hash and "
+    "every later hash recomputed (by hand or with the old audit_event_digest() "
+    "function); a row inserted; a row deleted anywhere in the log; rows deleted at the "
+    "end, through an anchor (the log no longer reaches the row it names); the rows "
+    "written before schema version 3 changed after the first keyed row; a function in "
+    "the database replaced (verification uses none).\n\n"
+    "Each break is listed with its row and kind: modified (a row holding a position of "
+    "the chain that does not verify: its content or hash was changed, or it was written "
+    "without the key, e.g. at the end, where later rows then linked to it; the two look "
+    "the same), inserted (a row that "
+    "does not verify between two rows that link to each other), missing (positions with "
+    "no row: deleted), truncated and anchor (the row an anchor names is gone or "
+    "different), forked (a verifying row that does not follow the one before it: a "
+    "restored database written to), other_key (signed with another audit key), "
+    "unkeyed (an unkeyed row after the keyed chain began), unkeyed_modified and "
+    "unkeyed_relinked (in the rows from before schema version 3), sealed (those rows "
+    "changed after the first keyed row). A break acknowledged with `certctl-admin audit "
+    "anchor` is listed as acknowledged, a warning, and does not make the exit status "
+    "1.\n\n"
+    "Not detected: what someone who holds the audit key and can write to the database "
+    "and to every anchor file does (they can write a chain that verifies); rows deleted "
+    "at the end when no anchor is checked, or after the row the checked anchors name: "
+    "an anchor file is per host and names the newest row that host wrote, so check the "
+    "file of every host that writes (give --anchor once per file); a change made, with "
+    "the hashes recomputed, to rows from before schema version 3 before the first keyed "
+    "row was written (reported as the warning audit.unkeyed_history); an event that "
+    "was never written.\n\n"
+    "A missing audit key, or one that is not the log's (no keyed row names its id), is "
+    "a configuration error (exit 78) that says so; it is never reported as tampering.";
+
+constexpr char kAnchorDescription[] =
+    "Records that the breaks `certctl-admin audit verify` finds now have been explained "
+    "and are accepted: one audit event (action audit.anchor), signed with the audit "
+    "key, that lists each break and the reason. Nothing in the log is rewritten: later "
+    "verifications still find those breaks and list them as acknowledged (warnings, "
+    "exit 0), while a break not in the list, or a listed row that changes again, is "
+    "still an error. The configured anchor file and each --anchor file are then "
+    "pointed at the new event, so verification with them passes again.\n\n"
+    "Use it after restoring the database from a backup (the anchor shows the newest "
+    "rows missing) or after a row found changed has been looked into. Give --anchor "
+    "for each other host's anchor file that shows the break, or run it on that host. "
+    "With nothing to acknowledge it writes nothing. It is recorded for good, so it asks "
+    "for confirmation.";
+
 void RenderList(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
   std::vector<std::vector<std::string>> rows{
       {"ID", "TIME", "ACTOR", "HOST", "ACTION", "TARGET", "OUTCOME", "MS", "DETAIL"}};
@@ -32,16 +97,55 @@ void RenderList(const AdminApp& app, const ops::OpReport& r, std::ostream& out) 
   }
 }
 
+void PrintBreaks(const AdminApp& app, const nlohmann::json& breaks, std::ostream& out) {
+  std::vector<std::vector<std::string>> rows{{"ROW", "KIND", "STATE", "WHAT"}};
+  for (const auto& b : breaks) {
+    bool acknowledged = !b["acknowledged_by"].is_null();
+    rows.push_back(
+        {Cell(b["id"]), Cell(b["kind"]),
+         acknowledged ? app.Paint("acknowledged", Colour::kYellow)
+                      : app.Paint("broken", Colour::kRed),
+         Cell(b["message"]) +
+             (acknowledged ? " (acknowledged by event " + Cell(b["acknowledged_by"]) +
+                                 ": " + Cell(b["reason"]) + ")"
+                           : "")});
+  }
+  if (rows.size() > 1) PrintTable(out, rows, 2);
+}
+
 void RenderVerify(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
   if (!r.status.ok()) return;
-  if (r.data.value("intact", false)) {
-    out << app.PaintVerdict("intact") << ": " << Cell(r.data["rows_checked"])
-        << " audit events, every link of the hash chain verifies\n";
-    return;
+  const auto& d = r.data;
+  nlohmann::json breaks = d.value("breaks", nlohmann::json::array());
+  int64_t unacknowledged = d.value("unlisted_breaks", int64_t{0});
+  for (const auto& b : breaks) unacknowledged += b["acknowledged_by"].is_null() ? 1 : 0;
+  if (d.value("intact", false)) {
+    out << app.PaintVerdict("intact") << ": " << Cell(d["rows_checked"])
+        << " audit events, every link verifies with audit key " << Cell(d["key_id"]);
+  } else {
+    out << app.PaintVerdict("broken") << ": " << unacknowledged << " break"
+        << (unacknowledged == 1 ? "" : "s") << " in " << Cell(d["rows_checked"])
+        << " audit events (audit key " << Cell(d["key_id"]) << ")";
   }
-  out << app.PaintVerdict("broken") << ": the hash chain breaks at audit event "
-      << Cell(r.data["first_broken_id"]) << " (after " << Cell(r.data["rows_checked"])
-      << " rows checked): " << Cell(r.data["problem"]) << "\n";
+  nlohmann::json head = Member(d, "head");
+  if (!head.empty()) {
+    out << "; newest row " << Cell(head["id"]) << " at position " << Cell(head["seq"]);
+  }
+  out << "\n";
+  PrintBreaks(app, breaks, out);
+  for (const auto& a : d.value("anchors", nlohmann::json::array())) {
+    out << "anchor " << Cell(a["file"]) << ": row " << Cell(a["id"]) << " at position "
+        << Cell(a["seq"]) << ", written " << Cell(a["written_at"]) << "\n";
+  }
+  for (const auto& f : r.findings) {
+    if (f.severity == "warning" && f.code != "audit.acknowledged_break") {
+      out << app.Paint("note", Colour::kYellow) << ": " << f.message << "\n";
+    }
+  }
+}
+
+void RenderAnchor(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+  PrintPlanStepsFindings(app, r, out);
 }
 
 void RegisterList(AdminApp& app, CLI::App* audit) {
@@ -98,30 +202,96 @@ void RegisterList(AdminApp& app, CLI::App* audit) {
 }
 
 void RegisterVerify(AdminApp& app, CLI::App* audit) {
-  auto* cmd = audit->add_subcommand("verify", "Check the hash chain of the audit log");
+  auto& anchors = app.Make<std::vector<std::string>>();
+  auto* cmd = audit->add_subcommand("verify", "Check the audit log's keyed hash chain");
+  cmd->add_option("--anchor", anchors,
+                  "Check that the log still reaches the row this anchor file names "
+                  "(repeat for each host's file; default: audit_anchor_file)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
   app.Document(
       cmd,
-      {.description = "Walks the whole audit log in order and recomputes every row's "
-                      "hash from its content and the previous row's hash. A row that was "
-                      "modified, removed or inserted out of band breaks the chain; the "
-                      "command reports the first broken link and what is wrong there. It "
-                      "only reads, with a cursor, so a long log needs little memory.",
-       .examples = {{"certctl-admin audit verify", "is the audit log intact?"}},
+      {.description = kVerifyDescription,
+       .examples = {{"certctl-admin audit verify", "is the audit log intact?"},
+                    {"certctl-admin audit verify --anchor /var/lib/certctl/audit.anchor "
+                     "--anchor ./host-b.anchor",
+                     "check against this host's anchor and one copied from host b"},
+                    {"certctl-admin audit verify -o json", "every break, for a script"}},
        .json_data = {{"rows_checked", "rows examined"},
-                     {"intact", "true when every link verifies"},
+                     {"unkeyed_rows", "rows from before schema version 3 (unkeyed)"},
+                     {"keyed_rows", "rows signed with an audit key"},
+                     {"key_id", "the id of the audit key at hand (not the key)"},
+                     {"head",
+                      "the newest row: {id, seq, hash}, or null for an empty log"},
+                     {"anchors", "the anchors checked: [{file, id, seq, written_at}]"},
+                     {"intact", "true when there is no break that is not acknowledged"},
+                     {"breaks",
+                      "every break: [{kind, id (the row, or null), count, message, key, "
+                      "acknowledged_by (event id or null), reason}]"},
+                     {"unlisted_breaks", "breaks beyond the 10000 listed"},
+                     {"acknowledged", "breaks acknowledged by audit anchor"},
                      {"first_broken_id",
-                      "the id of the first row that does not verify, or null"},
-                     {"problem", "what is wrong at that row, or null"}},
-       .findings = "the chain is broken (audit.chain_broken)"});
-  cmd->callback([&app] {
-    app.SetAction("audit.verify", [&app] {
+                      "the row of the first break not acknowledged, or null"},
+                     {"problem", "what is wrong there, or null"}},
+       .findings = "the log has a break that is not acknowledged (audit.chain_broken); "
+                   "acknowledged breaks, rows from before the key and a missing anchor "
+                   "are warnings"});
+  cmd->callback([&app, &anchors] {
+    app.SetAction("audit.verify", [&app, &anchors] {
       auto env = app.Open();
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::VerifyAuditLog(ctx, report);
+      (void)ops::VerifyAuditLog(ctx, report, {anchors});
       app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
         RenderVerify(app, r, out);
+      });
+    });
+  });
+}
+
+void RegisterAnchor(AdminApp& app, CLI::App* audit) {
+  auto& f = app.Make<AnchorFlags>();
+  auto* cmd = audit->add_subcommand(
+      "anchor", "Acknowledge the audit log's breaks as a new signed event");
+  cmd->add_option("--reason", f.reason,
+                  "Why the breaks are accepted (recorded in the event)")
+      ->type_name("TEXT")
+      ->required();
+  cmd->add_option("--anchor", f.anchors,
+                  "Another anchor file to check and then point at the new event "
+                  "(repeatable; the configured audit_anchor_file always is)")
+      ->type_name("FILE")
+      ->allow_extra_args(false);
+  app.AddMutationFlags(cmd, f.mutation);
+  app.Document(
+      cmd, {.description = kAnchorDescription,
+            .examples = {{"certctl-admin audit anchor --reason \"restored from the 03:00 "
+                          "backup, incident 4711\" --dry-run",
+                          "see what would be acknowledged"},
+                         {"certctl-admin audit anchor --reason \"restored from the 03:00 "
+                          "backup, incident 4711\" --yes",
+                          "acknowledge it"}},
+            .json_data = {{"acknowledged",
+                           "the breaks acknowledged (or, dry run, that would be), as in "
+                           "audit verify"},
+                          {"anchors", "the anchor files now naming the new event"},
+                          {"event_id", "the audit.anchor event written, or null"}},
+            .findings = "never (errors have their own codes)",
+            .mutating = true,
+            .destructive = true});
+  cmd->callback([&app, &f] {
+    app.SetAction("audit.anchor", [&app, &f] {
+      Status confirmed = app.Confirm(
+          f.mutation, "Record the audit log's breaks as acknowledged, for good?");
+      if (!confirmed.ok()) return app.Fail(confirmed);
+      auto env = app.Open();
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context(&f.mutation);
+      ops::OpReport report;
+      (void)ops::AcknowledgeAuditBreaks(ctx, {f.reason, f.anchors}, report);
+      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
+        RenderAnchor(app, r, out);
       });
     });
   });
@@ -130,10 +300,11 @@ void RegisterVerify(AdminApp& app, CLI::App* audit) {
 }  // namespace
 
 void RegisterAuditCommands(AdminApp& app) {
-  auto* audit = app.root().add_subcommand("audit", "Audit log: list, verify");
+  auto* audit = app.root().add_subcommand("audit", "Audit log: list, verify, anchor");
   audit->require_subcommand(1);
   RegisterList(app, audit);
   RegisterVerify(app, audit);
+  RegisterAnchor(app, audit);
 }
 
 }  // namespace certctl::admin

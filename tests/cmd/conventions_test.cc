@@ -52,13 +52,11 @@ class ConventionsTest : public testing::AdminTest {
 // Every command of issue 4 (and db) exists and has --help.
 TEST_F(ConventionsTest, EveryCommandHasHelp) {
   const std::vector<std::vector<std::string>> commands = {
-      {"crl", "status"},           {"crl", "regenerate"},
-      {"crl", "verify"},           {"ocsp", "status"},
-      {"ocsp", "reset-responder"}, {"ocsp", "check"},
-      {"cache", "truncate"},       {"cache", "verify"},
-      {"trust", "check"},          {"trust", "reload"},
-      {"audit", "list"},           {"audit", "verify"},
-      {"db", "migrate"},           {"db", "status"}};
+      {"crl", "status"},     {"crl", "regenerate"},       {"crl", "verify"},
+      {"ocsp", "status"},    {"ocsp", "reset-responder"}, {"ocsp", "check"},
+      {"cache", "truncate"}, {"cache", "verify"},         {"trust", "check"},
+      {"trust", "reload"},   {"audit", "list"},           {"audit", "verify"},
+      {"audit", "anchor"},   {"db", "migrate"},           {"db", "status"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");
@@ -147,7 +145,11 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
       {{"trust", "check", bad}, "certificates,message,path,problem"},
       {{"--config", with_trust_, "trust", "reload", "--dry-run"}, "bundles"},
       {{"audit", "list", "--since", "1h"}, "count,events,limited"},
-      {{"audit", "verify"}, "first_broken_id,intact,problem,rows_checked"},
+      {{"audit", "verify"},
+       "acknowledged,anchors,breaks,first_broken_id,head,intact,key_id,keyed_rows,"
+       "problem,rows_checked,unkeyed_rows,unlisted_breaks"},
+      {{"audit", "anchor", "--reason", "test", "--dry-run"},
+       "acknowledged,anchors,event_id"},
       {{"db", "status"}, "applied,current_version,latest_version,pending"},
   };
   for (const auto& c : cases) {
@@ -195,6 +197,7 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
       {"--config", with_trust_, "trust", "reload", "--all"},
       {"--config", with_trust_, "trust", "reload", "--signal"},
       {"db", "migrate"},
+      {"audit", "anchor", "--reason", "test"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -205,8 +208,9 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
     std::string what = run.json.is_discarded() ? c[0] : run.json.value("operation", c[0]);
     EXPECT_EQ(run.exit_code, 0) << what << run.Both();
     EXPECT_EQ(run.json["dry_run"], true) << what;
-    // Nothing to plan: every cached answer is good, the schema is current.
-    if (what != "cache.verify" && what != "db.migrate") {
+    // Nothing to plan: every cached answer is good, the schema is current,
+    // the audit log has no break.
+    if (what != "cache.verify" && what != "db.migrate" && what != "audit.anchor") {
       EXPECT_FALSE(run.json["plan"].empty()) << what << " has no plan";
     }
     EXPECT_EQ(Snapshot(), before) << what << " changed something in a dry run";
@@ -224,6 +228,7 @@ TEST_F(ConventionsTest, DestructiveCommandsNeedYesWithoutATerminal) {
       {"cache", "truncate", "--all"},
       {"cache", "truncate", "--ocsp", "--issuer", "iss-local", "--serial", good_},
       {"cache", "verify", "--fix"},
+      {"audit", "anchor", "--reason", "test"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -269,10 +274,12 @@ TEST_F(ConventionsTest, HeldLockExits75NamingTheHolder) {
     }
     EXPECT_EQ(AuditOutcomes(c.action), "started,failed") << c.action;
     lock.reset();
-    // Nothing but the two audit events changed.
+    // Nothing but the two audit events (and the anchor naming them) changed.
     auto after = Snapshot();
-    after.erase("table audit_events");
-    before.erase("table audit_events");
+    for (auto* s : {&before, &after}) {
+      s->erase("table audit_events");
+      s->erase("file " + config_.audit_anchor_file);
+    }
     EXPECT_EQ(after, before) << c.action;
   }
 }

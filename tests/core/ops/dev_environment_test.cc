@@ -37,13 +37,21 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->ca_cert_path, data + "/ca/ca.crt");
   EXPECT_EQ(config->api_keys.size(), 1u);
+  EXPECT_EQ(config->audit_key.size(), 64u);
+  EXPECT_EQ(*FileMode(data + "/audit-key"), 0600u);
+  EXPECT_EQ(config->audit_anchor_file, data + "/audit.anchor");
   {
     auto db = Database::Open({.url = std::string(config->database_url.view())});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     EXPECT_TRUE(RequireCurrentSchema(**db).ok());
   }
   std::string ca_before = *ReadFile(data + "/ca/ca.crt");
+  std::string audit_key = *ReadFile(data + "/audit-key");
   ASSERT_TRUE(first->cluster->Stop().ok());
+  // A dev directory from before audit keys: its config gains the two settings.
+  std::string yaml = *ReadFile(first->config_path);
+  yaml.erase(yaml.find("audit_key_file:"));
+  ASSERT_TRUE(WriteFileAtomic(first->config_path, yaml, {.keep_backup = false}).ok());
 
   auto second = ops::PrepareDevEnvironment(data);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
@@ -56,6 +64,11 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   auto third = ops::PrepareDevEnvironment(data);
   ASSERT_TRUE(third.ok()) << third.status().ToString();
   EXPECT_FALSE(third->cluster_started);
+  EXPECT_EQ(*ReadFile(data + "/audit-key"), audit_key);
+  auto upgraded = LoadConfig(load);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
+  EXPECT_EQ(std::string(upgraded->audit_key.view()) + "\n", audit_key);
+  EXPECT_EQ(upgraded->audit_anchor_file, data + "/audit.anchor");
   EXPECT_TRUE(second->cluster->Stop().ok());
 }
 

@@ -1,7 +1,10 @@
 // Small PKI helpers for tests.
 #pragma once
 
+#include <openssl/types.h>
+
 #include <string>
+#include <vector>
 
 #include "certctl/util/clock.h"
 
@@ -12,5 +15,31 @@ namespace certctl::testing {
 // bundle tests only need certificates).
 std::string SelfSignedCaPem(const std::string& cn, TimePoint not_before,
                             TimePoint not_after);
+
+// A CSR built field by field with the raw bytes given, so that tests can say
+// exactly what a hostile client would send (a NUL in a BMPString CN, 0xFF in
+// an e-mail SAN, a thousand OUs). The self-signature is valid.
+struct CsrSpec {
+  struct Attribute {
+    int nid;                // NID_commonName, NID_organizationalUnitName, ...
+    int asn1_type;          // V_ASN1_UTF8STRING, V_ASN1_BMPSTRING, ... (raw bytes)
+    std::string value;      // the string's content octets, as encoded
+    bool same_rdn = false;  // join the previous attribute's RDN (multi-valued)
+  };
+  struct San {
+    int type;           // GEN_DNS, GEN_EMAIL (IA5String bytes), GEN_IPADD (octets)
+    std::string value;  // raw content octets
+  };
+  std::vector<Attribute> subject;
+  std::vector<San> sans;
+  int san_extensions = 1;   // how many subjectAltName extensions (when sans given)
+  EVP_PKEY* key = nullptr;  // borrowed; a fresh P-256 key when null
+};
+std::string CsrPem(const CsrSpec& spec);
+
+// A UTF-8 CN attribute, the usual case.
+CsrSpec::Attribute Cn(const std::string& value);
+// `utf8` as the octets of a BMPString (UTF-16BE; BMP characters only).
+std::string Bmp(const std::string& utf8);
 
 }  // namespace certctl::testing

@@ -46,7 +46,13 @@ HttpResponse ListCertificates(const HttpRequest& req, App& app);
 //   (optional; default unspecified; optional "issuer"). The serial in any
 //   case, with or without leading zeros. 200 {"issuer", "serial", "reason",
 //   "revoked_at", "revoked_by"}; 404 unknown serial; 409 already revoked
-//   (code "already_exists"); 400 bad reason or serial.
+//   (code "already_exists"); 400 bad reason or serial. Reasons: unspecified,
+//   keyCompromise, cACompromise, affiliationChanged, superseded,
+//   cessationOfOperation, privilegeWithdrawn. removeFromCRL (delta CRLs only;
+//   in a complete CRL it un-revokes), aACompromise (attribute certificates)
+//   and certificateHold (no hold and release: a certificate once revoked is
+//   never "good" again) are 400 with the reason why; see
+//   ops::RevokeCertificate.
 HttpResponse RevokeCertificate(const HttpRequest& req, App& app);
 
 // --- issuers and audit (reader) ----------------------------------------------

@@ -178,6 +178,35 @@ TEST_F(CertificatesApiTest, RevokeRefusals) {
   EXPECT_EQ(Json(r)["reason"], "unspecified");
 }
 
+// removeFromCRL in a complete CRL un-revokes for `openssl verify -crl_check`;
+// aACompromise is for attribute certificates; certificateHold has no release
+// here and the CA/B Forum forbids it for TLS. Each is refused, named, and the
+// certificate stays exactly as it was.
+TEST_F(CertificatesApiTest, ReasonsThatCannotBeHonouredAreRefused) {
+  auto c = IssueOk("reasons.example");
+  std::string serial = c["serial"];
+  struct Case {
+    const char* reason;
+    const char* why;  // a phrase of the error message
+  } cases[] = {
+      {"removeFromCRL", "delta CRL"},     {"aACompromise", "attribute certificates"},
+      {"certificateHold", "hold"},        {"unknown", "unknown revocation reason"},
+      {"7", "unknown revocation reason"}, {"8", "unknown revocation reason"},
+  };
+  for (const auto& tc : cases) {
+    auto r = Post("/api/v1/certificates/" + serial + "/revoke",
+                  nlohmann::json{{"reason", tc.reason}}.dump());
+    EXPECT_EQ(r.status, 400) << tc.reason << ": " << r.body;
+    std::string message = Json(r)["error"]["message"];
+    EXPECT_NE(message.find(tc.why), std::string::npos) << tc.reason << ": " << message;
+    EXPECT_NE(message.find(tc.reason), std::string::npos) << tc.reason << ": " << message;
+  }
+  EXPECT_EQ(Count("certificate_revocations"), 0);
+  EXPECT_EQ(Json(Get("/api/v1/certificates/" + serial))["status"], "active");
+  EXPECT_EQ(Sql(url_, "SELECT revocation_epoch FROM issuers WHERE id = 'iss-local'"),
+            "0");
+}
+
 TEST_F(CertificatesApiTest, IssuersAndAudit) {
   auto c = IssueOk("audit.example");
   ASSERT_EQ(Post("/api/v1/certificates/" + c["serial"].get<std::string>() + "/revoke",

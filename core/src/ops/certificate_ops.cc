@@ -71,6 +71,29 @@ Status CheckProfile(const Csr& csr) {
   return Status::Ok();
 }
 
+// The reasons a new revocation may give; see RevokeCertificate's contract.
+Status CheckNewRevocationReason(int code) {
+  switch (code) {
+    case 6:
+      return Status::InvalidArgument(
+          "revocation reason certificateHold is not accepted: a hold can be released, "
+          "so the certificate would turn \"good\" again after being \"revoked\", "
+          "which certctl never answers; certctl has no release, and the CA/Browser "
+          "Forum Baseline Requirements forbid holds for TLS certificates");
+    case 8:
+      return Status::InvalidArgument(
+          "revocation reason removeFromCRL is not accepted: RFC 5280 allows it only "
+          "in a delta CRL, to take a held certificate off the list; certctl publishes "
+          "complete CRLs, where it would make relying parties accept the certificate");
+    case 10:
+      return Status::InvalidArgument(
+          "revocation reason aACompromise is not accepted: it is for attribute "
+          "certificates (RFC 5280 §5.3.1), which certctl does not issue; use "
+          "cACompromise or keyCompromise");
+  }
+  return Status::Ok();
+}
+
 std::string KeyUsageFor(EVP_PKEY* key) {
   return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA ? "digitalSignature,keyEncipherment"
                                                    : "digitalSignature";
@@ -189,6 +212,7 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(p.serial));
   if (!p.issuer.empty()) RETURN_IF_ERROR(ParseIssuerId(p.issuer).status());
   ASSIGN_OR_RETURN(int reason, ParseRevocationReason(p.reason));
+  RETURN_IF_ERROR(CheckNewRevocationReason(reason));
   ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
   RevokeResult out;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {

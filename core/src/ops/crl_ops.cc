@@ -82,6 +82,14 @@ Result<std::string> SignCrl(OpContext& ctx, Transaction& tx,
   ASSIGN_OR_RETURN(auto builder, CrlBuilder::Start(params, expected));
   RETURN_IF_ERROR(RevocationRepo::ForEachInGeneration(
       tx, gen.issuer_id, gen.generation, [&](const RevocationRecord& r) -> Status {
+        if (r.reason == CRL_REASON_REMOVE_FROM_CRL) {
+          // Only a row written behind certctl's back (migration 0004 converts
+          // old ones and its CHECK refuses new ones) can hold it.
+          ctx.logger->warn(
+              "revocation of {}/{} has reason removeFromCRL, which a complete CRL "
+              "must not carry; listed as unspecified",
+              r.issuer_id, r.serial);
+        }
         RETURN_IF_ERROR(builder->Add(r.serial, r.revoked_at, r.reason));
         if (ctx.progress && builder->entry_count() % kProgressEvery == 0) {
           ctx.progress->Update("CRL entries", builder->entry_count(), expected);

@@ -340,6 +340,12 @@ Result<EngineAnswer> OcspEngine::Answer(const std::string& issuer,
       if (c->revocation) {
         a.reason = c->revocation->reason;
         a.revoked_at = c->revocation->revoked_at;
+        if (a.reason == CRL_REASON_REMOVE_FROM_CRL) {
+          ctx_.logger->warn(
+              "revocation of {}/{} has reason removeFromCRL; answered revoked "
+              "without a reason",
+              c->certificate.issuer_id, c->certificate.serial);
+        }
       }
     }
     answers.push_back(a);

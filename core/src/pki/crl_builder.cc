@@ -265,6 +265,8 @@ Status CrlBuilder::Add(std::string_view serial, TimePoint revoked_at, int reason
 
   std::string time;
   RETURN_IF_ERROR(AppendTime(time, prepared_->time_scratch.get(), revoked_at));
+  // removeFromCRL un-revokes (RFC 5280 §5.3.1); listed here, it is revoked.
+  if (reason == CRL_REASON_REMOVE_FROM_CRL) reason = 0;
   const std::string& ext = prepared_->reason_exts[static_cast<size_t>(reason)];
   int integer_len = ASN1_object_size(0, static_cast<int>(bytes.size()), V_ASN1_INTEGER);
   int content = integer_len + static_cast<int>(time.size() + ext.size());

@@ -41,8 +41,10 @@ Status AddAnswer(OCSP_BASICRESP* bs, const OcspSingleAnswer& a, ASN1_TIME* this_
   if (a.status == OcspCertStatus::kGood) status = V_OCSP_CERTSTATUS_GOOD;
   if (a.status == OcspCertStatus::kRevoked) {
     status = V_OCSP_CERTSTATUS_REVOKED;
-    // As in CRL entries (RFC 5280 §5.3.1), "unspecified" is said by omission.
-    if (a.reason != 0) reason = a.reason;
+    // As in CRL entries (RFC 5280 §5.3.1), "unspecified" is said by omission;
+    // so is removeFromCRL, which means "no longer revoked" (delta CRLs only)
+    // and must never qualify a "revoked".
+    if (a.reason != 0 && a.reason != CRL_REASON_REMOVE_FROM_CRL) reason = a.reason;
     ASSIGN_OR_RETURN(revoked_at, GeneralizedTime(a.revoked_at));
   }
   if (!OCSP_basic_add1_status(bs, a.id->id.get(), status, reason, revoked_at.get(),

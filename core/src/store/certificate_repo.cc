@@ -130,9 +130,8 @@ Result<int> ParseRevocationReason(std::string_view name) {
   }
   return Status::InvalidArgument(
       "unknown revocation reason \"" + std::string(name) +
-      "\": use an RFC 5280 name such as unspecified, keyCompromise, cACompromise, "
-      "affiliationChanged, superseded, cessationOfOperation, certificateHold or "
-      "privilegeWithdrawn");
+      "\": use an RFC 5280 name: unspecified, keyCompromise, cACompromise, "
+      "affiliationChanged, superseded, cessationOfOperation or privilegeWithdrawn");
 }
 
 std::string_view RevocationReasonName(int code) {

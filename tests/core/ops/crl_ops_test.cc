@@ -77,6 +77,35 @@ TEST_F(CrlRegenerateTest, CrlVerifiesWithOpensslAndRejectsTheRevokedLeaf) {
   EXPECT_EQ(accepted.exit_code, 0) << accepted.output;
 }
 
+// RFC 5280 §5.3.1: removeFromCRL belongs in delta CRLs only; in a complete CRL
+// it makes `openssl verify -crl_check` accept the certificate. A row holding
+// it (from before migration 0004; forced in here by dropping the constraint)
+// is written as unspecified, so the certificate stays revoked.
+TEST_F(CrlRegenerateTest, RemoveFromCrlRowIsListedAsRevoked) {
+  auto leaf = Issue("removed.example");
+  Revoke(leaf.serial, "keyCompromise");
+  Sql(url_,
+      "ALTER TABLE certificate_revocations DROP CONSTRAINT "
+      "certificate_revocations_reason_check");
+  Sql(url_, "UPDATE certificate_revocations SET reason = 8");
+  Regenerate();
+  ASSERT_TRUE(WriteFileAtomic(*dir_ / "crl.der", CachedDer(), {.mode = 0644}).ok());
+  auto text = Run(
+      {"openssl", "crl", "-inform", "DER", "-in", *dir_ / "crl.der", "-noout", "-text"});
+  EXPECT_NE(text.output.find(Upper(leaf.serial)), std::string::npos) << text.output;
+  EXPECT_EQ(text.output.find("Remove From CRL"), std::string::npos) << text.output;
+  ASSERT_EQ(Run({"openssl", "crl", "-inform", "DER", "-in", *dir_ / "crl.der", "-out",
+                 *dir_ / "crl.pem"})
+                .exit_code,
+            0);
+  ASSERT_TRUE(WriteFileAtomic(*dir_ / "leaf.pem", leaf.certificate_pem).ok());
+  auto verify = Run({"openssl", "verify", "-crl_check", "-CAfile", ca_cert_path_,
+                     "-CRLfile", *dir_ / "crl.pem", *dir_ / "leaf.pem"});
+  EXPECT_NE(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("certificate revoked"), std::string::npos)
+      << verify.output;
+}
+
 TEST_F(CrlRegenerateTest, NumbersStrictlyIncreaseAndEveryRunIsRecorded) {
   for (int i = 0; i < 3; ++i) Regenerate(ops::CrlTrigger::kScheduled);
   EXPECT_EQ(CachedRow()->crl_number, 3);

@@ -164,6 +164,14 @@ TEST_F(OcspMessageTest, SignedAnswersVerifyWithTheCli) {
       SignOcspResponse({unspecified}, {responder_.get(), responder_key_.get(), now_,
                                        now_ + std::chrono::hours(1), nullptr});
   EXPECT_EQ(ParseOcspResponse(*plain)->singles[0].reason, -1);
+  // removeFromCRL never goes out as the reason of a "revoked": RFC 5280 §5.3.1
+  // keeps it for delta CRLs, where it means "no longer revoked".
+  OcspSingleAnswer removed{&request->ids[0], OcspCertStatus::kRevoked, 8, now_};
+  auto mapped = SignOcspResponse({removed}, {responder_.get(), responder_key_.get(), now_,
+                                             now_ + std::chrono::hours(1), nullptr});
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(ParseOcspResponse(*mapped)->singles[0].status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(ParseOcspResponse(*mapped)->singles[0].reason, -1);
   EXPECT_EQ(ParseOcspResponse(OcspErrorResponseDer(OcspResponseStatus::kTryLater))
                 ->response_status,
             3);

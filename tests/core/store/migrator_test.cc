@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "support/pg_harness.h"
@@ -102,6 +103,73 @@ TEST_F(MigratorTest, DatabaseNewerThanBinaryIsRefused) {
   auto state = InspectSchema(*db_);
   ASSERT_FALSE(state.ok());
   EXPECT_NE(state.status().message().find("newer"), std::string::npos);
+}
+
+// NNNN_revocation_reasons.sql on a database that already holds revocations
+// with reasons a complete CRL must not carry (certctl accepted them before).
+// Nothing is un-revoked: removeFromCRL (8) and aACompromise (10) become
+// unspecified (0), certificateHold (6) stays; the cached CRLs and OCSP answers
+// that carried the old reasons are dropped and the issuer's revocation epoch
+// moves, so every replica signs afresh from the new rows.
+TEST_F(MigratorTest, RevocationReasonsMigrationNeverUnrevokes) {
+  const auto& all = EmbeddedMigrations();
+  auto reasons = std::find_if(all.begin(), all.end(), [](const Migration& m) {
+    return m.name.ends_with("_revocation_reasons.sql");
+  });
+  ASSERT_NE(reasons, all.end());
+  std::vector<Migration> before(all.begin(), reasons);
+  ASSERT_TRUE(Migrate(*db_, before).ok());
+  Sql(url_, R"sql(
+    INSERT INTO issuers (id, display_name) VALUES ('iss-a', 'A'), ('iss-b', 'B');
+    INSERT INTO ca_generations (issuer_id, generation, state, cert_pem, cert_sha256,
+                                key_path, subject, not_before, not_after)
+      SELECT i, 1, 'active', 'pem', repeat(h, 64), '/k', 'CN=' || i, now(),
+             now() + interval '1 year'
+      FROM (VALUES ('iss-a', 'a'), ('iss-b', 'b')) v (i, h);
+    INSERT INTO certificates (issuer_id, serial, generation, subject, not_before,
+                              not_after, cert_der, issued_by)
+      SELECT i, s, 1, 'CN=x', now(), now() + interval '1 day', '\x00', 't'
+      FROM (VALUES ('iss-a', 'a1'), ('iss-a', 'a2'), ('iss-a', 'a3'), ('iss-a', 'a4'),
+                   ('iss-a', 'a5'), ('iss-b', 'b1')) v (i, s);
+    INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, revoked_by)
+      VALUES ('iss-a', 'a1', 1, 8, 't'), ('iss-a', 'a2', 1, 10, 't'),
+             ('iss-a', 'a3', 1, 6, 't'), ('iss-a', 'a4', 1, 1, 't'),
+             ('iss-b', 'b1', 1, 1, 't');
+    INSERT INTO crl_cache (issuer_id, generation, crl_der, crl_number, this_update,
+                           next_update)
+      SELECT i, 1, '\x00', 7, now(), now() + interval '1 day'
+      FROM (VALUES ('iss-a'), ('iss-b')) v (i);
+    INSERT INTO ocsp_response_cache (issuer_id, serial, generation, cert_status,
+                                     response_der, this_update, next_update,
+                                     responder_serial, revocation_epoch, cert_id_hash)
+      SELECT i, s, 1, 1, '\x00', now(), now() + interval '1 day', 'r', 0, 'sha1'
+      FROM (VALUES ('iss-a', 'a1'), ('iss-a', 'a2'), ('iss-a', 'a4'), ('iss-b', 'b1')) v (i, s);
+  )sql");
+  auto applied = Migrate(*db_);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(serial || '=' || reason, ',' ORDER BY serial) "
+                "FROM certificate_revocations"),
+            "a1=0,a2=0,a3=6,a4=1,b1=1");
+  EXPECT_EQ(Sql(url_, "SELECT string_agg(issuer_id, ',') FROM crl_cache"), "iss-b");
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(serial, ',' ORDER BY serial) "
+                "FROM ocsp_response_cache"),
+            "a4,b1");
+  EXPECT_EQ(Sql(url_,
+                "SELECT string_agg(id || '=' || revocation_epoch, ',' ORDER BY id) "
+                "FROM issuers"),
+            "iss-a=1,iss-b=0");
+  // From now on the database refuses them too.
+  for (const char* reason : {"8", "10", "7", "11"}) {
+    Status s = testing::TrySql(
+        url_, std::string("UPDATE certificate_revocations SET reason = ") + reason +
+                  " WHERE serial = 'a4'");
+    EXPECT_FALSE(s.ok()) << reason;
+  }
+  EXPECT_EQ(Sql(url_, "SELECT reason FROM certificate_revocations WHERE serial = 'a4'"),
+            "1");
 }
 
 TEST_F(MigratorTest, ConcurrentMigratorsSerialise) {

@@ -57,6 +57,18 @@ struct RevokeResult {
 // cached OCSP answer and notifies every certctld, and writes the audit event,
 // all in one transaction. NotFound for an unknown serial, AlreadyExists when
 // already revoked, InvalidArgument for a bad serial or reason.
+//
+// Reasons: unspecified, keyCompromise, cACompromise, affiliationChanged,
+// superseded, cessationOfOperation and privilegeWithdrawn. Refused, each with
+// InvalidArgument saying why:
+//  - removeFromCRL: RFC 5280 §5.3.1 allows it only in delta CRLs, where it
+//    takes a held certificate off the list; in the complete CRLs certctl
+//    publishes it would make relying parties accept a revoked certificate;
+//  - aACompromise: for attribute certificates, which certctl does not issue;
+//  - certificateHold: a hold is a revocation that may be undone, a window in
+//    which the same certificate is first "revoked" and then "good" again,
+//    which a revocation service must never say; certctl has no release, and
+//    the CA/Browser Forum Baseline Requirements forbid holds for TLS.
 Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& params);
 
 // The URLs certctld serves for an issuer. Certificates carry the CRL URL of

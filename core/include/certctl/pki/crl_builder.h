@@ -45,8 +45,10 @@ class CrlBuilder {
   // Appends one revokedCertificates entry. `serial` must be in the canonical
   // form (Serial::hex(): lowercase hex, no leading zeros) and `reason` an RFC
   // 5280 CRLReason code (0..10 but 7); reason 0 (unspecified) gets no
-  // reasonCode extension, as RFC 5280 §5.3.1 recommends. InvalidArgument
-  // otherwise, and the entry is not added.
+  // reasonCode extension, as RFC 5280 §5.3.1 recommends. So does 8
+  // (removeFromCRL): it belongs in delta CRLs only, and in this complete CRL
+  // it would tell relying parties the certificate is not revoked.
+  // InvalidArgument otherwise, and the entry is not added.
   Status Add(std::string_view serial, TimePoint revoked_at, int reason);
 
   int64_t entry_count() const { return count_; }

@@ -76,7 +76,9 @@ Result<std::string> MakeOcspRequestDer(
 struct OcspSingleAnswer {
   const OcspCertId* id = nullptr;  // borrowed; its CertID is echoed as sent
   OcspCertStatus status = OcspCertStatus::kUnknown;
-  int reason = 0;        // RFC 5280 CRLReason; omitted when 0 (unspecified)
+  // RFC 5280 CRLReason; omitted when 0 (unspecified) or 8 (removeFromCRL,
+  // which would contradict "revoked").
+  int reason = 0;
   TimePoint revoked_at;  // with kRevoked
 };
 

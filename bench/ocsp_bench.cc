@@ -10,6 +10,8 @@
 //   BM_OcspLiveSign      a request with a nonce, which bypasses every cache:
 //                        look up the certificate and its revocation, sign
 //                        with the responder's ECDSA P-256 key
+//   BM_OcspManyCertIds   one request for N certificates (1 .. 1000): signed
+//                        live up to kMaxOcspRequestCertIds, malformed past it
 //
 //   ocsp_bench --benchmark_filter=Ocsp
 //
@@ -138,6 +140,41 @@ void BM_OcspLiveSign(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_OcspLiveSign)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// One request asking about N certificates (no cache applies to more than
+// one CertID): the cost that kMaxOcspRequestCertIds bounds. Past the cap the
+// request is refused as malformed after parsing.
+void BM_OcspManyCertIds(benchmark::State& state) {
+  Environment& env = Env();
+  ops::OcspService service(env.Context());
+  std::vector<Serial> serials;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    serials.push_back(
+        *Serial::Parse(env.serials[static_cast<size_t>(i) % env.serials.size()]));
+  }
+  auto der = MakeOcspRequestDer(env.ca.cert.get(), serials);
+  if (!der.ok()) return state.SkipWithError(der.status().ToString().c_str());
+  bool answered = state.range(0) <= kMaxOcspRequestCertIds;
+  for (auto _ : state) {
+    auto answer = service.Respond(kLocalIssuerId, *der);
+    if ((answer.response_status == 0) != answered) {
+      return state.SkipWithError(
+          ("unexpected response status " + std::to_string(answer.response_status))
+              .c_str());
+    }
+  }
+  state.counters["request_bytes"] = static_cast<double>(der->size());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_OcspManyCertIds)
+    ->Arg(1)
+    ->Arg(16)
+    ->Arg(64)
+    ->Arg(65)
+    ->Arg(256)
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace certctl

@@ -77,8 +77,11 @@ HttpResponse ReloadTrustAnchor(const HttpRequest& req, App& app);
 // malformed issuer id or generation; 404 unknown; 503 database down with
 // nothing valid in memory.
 HttpResponse GetCrl(const HttpRequest& req, App& app);
-// POST /.well-known/pki/ocsp/{issuer} (application/ocsp-request): always an
-// OCSPResponse (application/ocsp-response), malformedRequest for garbage.
+// POST /.well-known/pki/ocsp/{issuer} (application/ocsp-request, or no
+// Content-Type; anything else is 415): always an OCSPResponse
+// (application/ocsp-response); malformedRequest for garbage, more than
+// kMaxOcspRequestCertIds CertIDs, a nonce of 0 or more than 128 octets or a
+// critical extension certctl does not understand (ParseOcspRequest).
 HttpResponse OcspPost(const HttpRequest& req, App& app);
 // GET /.well-known/pki/ocsp/{issuer}/{url-encoded base64 request}
 // (RFC 6960 A.1), with Cache-Control, Expires, Last-Modified and ETag from the

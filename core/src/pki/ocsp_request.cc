@@ -37,10 +37,45 @@ Result<std::optional<std::string>> RequestNonce(OCSP_REQUEST* req) {
   size_t n = static_cast<size_t>(ASN1_STRING_length(inner.get()));
   if (n < kMinOcspNonceBytes || n > kMaxOcspNonceBytes) {
     return Status::InvalidArgument("OCSP request nonce has " + std::to_string(n) +
-                                   " bytes; 1 to 32 are accepted");
+                                   " octets; RFC 9654 allows 1 to 128");
   }
   return std::optional<std::string>(
       std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(inner.get())), n));
+}
+
+// RFC 6960 §4.4: unrecognised extensions are ignored unless critical. The
+// nonce is the only request extension certctl acts on; no singleRequest
+// extension is understood.
+template <typename GetCount, typename GetExt>
+Status CheckCriticalExtensions(std::string_view where, GetCount count, GetExt get) {
+  for (int i = 0; i < count(); ++i) {
+    X509_EXTENSION* ext = get(i);
+    const ASN1_OBJECT* oid = X509_EXTENSION_get_object(ext);
+    bool understood = where == "request" && OBJ_obj2nid(oid) == NID_id_pkix_OCSP_Nonce;
+    if (X509_EXTENSION_get_critical(ext) && !understood) {
+      char text[80] = "?";
+      OBJ_obj2txt(text, sizeof text, oid, 1);
+      return Status::InvalidArgument("OCSP " + std::string(where) +
+                                     " has a critical extension certctl does not "
+                                     "understand (" +
+                                     text + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+// SHA-1 (RFC 5019's CertID) and SHA-2: what relying parties send. Anything
+// else (MD5, an OID naming no digest) is never matched to an issuer.
+const EVP_MD* CertIdDigest(const ASN1_OBJECT* oid) {
+  switch (OBJ_obj2nid(oid)) {
+    case NID_sha1:
+    case NID_sha224:
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+      return EVP_get_digestbyobj(oid);
+  }
+  return nullptr;
 }
 
 Result<OcspCertId> ReadCertId(OCSP_CERTID* borrowed) {
@@ -51,7 +86,7 @@ Result<OcspCertId> ReadCertId(OCSP_CERTID* borrowed) {
   ASN1_OBJECT* md_oid = nullptr;
   ASN1_INTEGER* serial = nullptr;
   OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, out.id.get());
-  if (md_oid && EVP_get_digestbyobj(md_oid)) {
+  if (md_oid && CertIdDigest(md_oid)) {
     const char* sn = OBJ_nid2sn(OBJ_obj2nid(md_oid));
     std::string name = sn ? sn : "";
     for (char& c : name)
@@ -97,19 +132,26 @@ Result<OcspRequestInfo> ParseOcspRequest(std::string_view der) {
         "OCSP request asks about " + std::to_string(count) + " certificates; at most " +
         std::to_string(kMaxOcspRequestCertIds) + " are answered");
   }
+  OCSP_REQUEST* req = out.request.get();
+  RETURN_IF_ERROR(CheckCriticalExtensions(
+      "request", [&] { return OCSP_REQUEST_get_ext_count(req); },
+      [&](int i) { return OCSP_REQUEST_get_ext(req, i); }));
   for (int i = 0; i < count; ++i) {
-    OCSP_ONEREQ* one = OCSP_request_onereq_get0(out.request.get(), i);
+    OCSP_ONEREQ* one = OCSP_request_onereq_get0(req, i);
+    RETURN_IF_ERROR(CheckCriticalExtensions(
+        "CertID " + std::to_string(i + 1), [&] { return OCSP_ONEREQ_get_ext_count(one); },
+        [&](int j) { return OCSP_ONEREQ_get_ext(one, j); }));
     ASSIGN_OR_RETURN(OcspCertId id, ReadCertId(OCSP_onereq_get0_id(one)));
     out.ids.push_back(std::move(id));
   }
-  ASSIGN_OR_RETURN(out.nonce, RequestNonce(out.request.get()));
+  ASSIGN_OR_RETURN(out.nonce, RequestNonce(req));
   return out;
 }
 
 bool CertIdIssuedBy(const OcspCertId& id, X509* ca_cert) {
   ASN1_OBJECT* md_oid = nullptr;
   OCSP_id_get0_info(nullptr, &md_oid, nullptr, nullptr, id.id.get());
-  const EVP_MD* md = md_oid ? EVP_get_digestbyobj(md_oid) : nullptr;
+  const EVP_MD* md = md_oid ? CertIdDigest(md_oid) : nullptr;
   if (!md) return false;
   // OCSP_cert_to_id with no subject hashes the CA's name and key with `md`;
   // OCSP_id_issuer_cmp then compares algorithm and both hashes.

@@ -214,7 +214,7 @@ TEST_F(OcspServiceTest, MalformedRequestsGetMalformedRequestNotAnError) {
   ASSERT_TRUE(ca.ok());
   auto serial = Serial::Parse(leaf.serial);
   auto too_long_nonce =
-      MakeOcspRequestDer(ca->get(), {*serial}, nullptr, std::string(33, 'n'));
+      MakeOcspRequestDer(ca->get(), {*serial}, nullptr, std::string(129, 'n'));
   ASSERT_TRUE(too_long_nonce.ok());
   std::vector<std::string> bad = {"",
                                   "garbage",
@@ -229,15 +229,15 @@ TEST_F(OcspServiceTest, MalformedRequestsGetMalformedRequestNotAnError) {
     ASSERT_TRUE(parsed.ok());
     EXPECT_EQ(parsed->response_status, 1);
   }
-  // The longest nonce accepted is 32 bytes.
+  // The longest nonce accepted is 128 octets (RFC 9654).
   auto max_nonce =
-      MakeOcspRequestDer(ca->get(), {*serial}, nullptr, std::string(32, 'n'));
+      MakeOcspRequestDer(ca->get(), {*serial}, nullptr, std::string(128, 'n'));
   auto answer = service->Respond(kLocalIssuerId, *max_nonce);
   EXPECT_EQ(answer.response_status, 0);
   EXPECT_TRUE(answer.nonce);
   auto parsed = ParseOcspResponse(answer.der);
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->nonce, std::string(32, 'n'));
+  EXPECT_EQ(parsed->nonce, std::string(128, 'n'));
   // Nothing was cached or changed by the bad requests.
   EXPECT_EQ(Count("ocsp_response_cache"), 0);
 }

@@ -60,6 +60,46 @@ class OcspMessageTest : public ::testing::Test {
                     "-CAfile", ca_path_, "-issuer", ca_path_, "-resp_text"});
   }
 
+  // `der` with one more extension (value: the DER given, NULL by default), in
+  // requestExtensions or in the first CertID's singleRequestExtensions.
+  static std::string WithExtension(const std::string& der, const char* oid, bool critical,
+                                   bool single,
+                                   std::string value = std::string("\x05\x00", 2)) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    UniquePtr<OCSP_REQUEST> req(
+        d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
+    UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
+    UniquePtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
+    EXPECT_TRUE(req && obj && octets);
+    ASN1_OCTET_STRING_set(octets.get(),
+                          reinterpret_cast<const unsigned char*>(value.data()),
+                          static_cast<int>(value.size()));
+    UniquePtr<X509_EXTENSION> ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), critical ? 1 : 0, octets.get()));
+    int added = single ? OCSP_ONEREQ_add_ext(OCSP_request_onereq_get0(req.get(), 0),
+                                             ext.get(), -1)
+                       : OCSP_REQUEST_add_ext(req.get(), ext.get(), -1);
+    EXPECT_EQ(added, 1);
+    unsigned char* buf = nullptr;
+    int len = i2d_OCSP_REQUEST(req.get(), &buf);
+    std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+    OPENSSL_free(buf);
+    return out;
+  }
+  // `der` with a nonce extension whose OCTET STRING holds `nonce`.
+  static std::string WithNonce(const std::string& der, const std::string& nonce,
+                               bool critical) {
+    UniquePtr<ASN1_OCTET_STRING> inner(ASN1_OCTET_STRING_new());
+    ASN1_OCTET_STRING_set(inner.get(),
+                          reinterpret_cast<const unsigned char*>(nonce.data()),
+                          static_cast<int>(nonce.size()));
+    unsigned char* buf = nullptr;
+    int len = i2d_ASN1_OCTET_STRING(inner.get(), &buf);
+    std::string value(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+    OPENSSL_free(buf);
+    return WithExtension(der, "1.3.6.1.5.5.7.48.1.2", critical, false, value);
+  }
+
   TimePoint now_;
   testing::TempDir dir_;
   std::string ca_path_;
@@ -94,7 +134,7 @@ TEST_F(OcspMessageTest, ParsesCliRequestsWithSha1Sha256AndNonce) {
 TEST_F(OcspMessageTest, RefusesMalformedRequests) {
   auto serial = Serial::Parse("1234");
   auto long_nonce =
-      MakeOcspRequestDer(ca_.cert.get(), {*serial}, nullptr, std::string(33, 'x'));
+      MakeOcspRequestDer(ca_.cert.get(), {*serial}, nullptr, std::string(129, 'x'));
   ASSERT_TRUE(long_nonce.ok());
   std::string good = *MakeOcspRequestDer(ca_.cert.get(), {*serial});
   // A zero-length nonce (OCSP_request_add1_nonce would make up a random one).
@@ -126,6 +166,104 @@ TEST_F(OcspMessageTest, RefusesMalformedRequests) {
   OPENSSL_free(buf);
   EXPECT_EQ(ParseOcspRequest(none).status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(ParseOcspRequest(good).ok());
+}
+
+// RFC 6960 §4.4: unrecognised extensions are ignored unless critical; a
+// critical one certctl does not understand makes the request malformed, in
+// requestExtensions and in a CertID's singleRequestExtensions alike.
+// RFC 9654 §2.1 (obsoletes RFC 8954): a nonce is 1..128 octets; 0 or more than
+// 128 is malformedRequest.
+TEST_F(OcspMessageTest, ExtensionsAndNoncesAsRfc6960AndRfc9654Say) {
+  const char* kPrivateOid = "1.3.6.1.4.1.55555.1";
+  const char* kServiceLocator = "1.3.6.1.5.5.7.48.1.7";  // understood by none here
+  std::string plain = *MakeOcspRequestDer(ca_.cert.get(), {*Serial::Parse("1234")});
+  struct Case {
+    const char* name;
+    std::string der;
+    bool ok;
+    size_t nonce_size = 0;  // when ok and a nonce is expected
+  } cases[] = {
+      {"critical unknown request extension",
+       WithExtension(plain, kPrivateOid, true, false), false},
+      {"non-critical unknown request extension",
+       WithExtension(plain, kPrivateOid, false, false), true},
+      {"critical unknown CertID extension", WithExtension(plain, kPrivateOid, true, true),
+       false},
+      {"non-critical unknown CertID extension",
+       WithExtension(plain, kPrivateOid, false, true), true},
+      {"critical service locator", WithExtension(plain, kServiceLocator, true, true),
+       false},
+      {"critical nonce", WithNonce(plain, std::string(16, 'n'), true), true, 16},
+      {"0-octet nonce", WithNonce(plain, "", false), false},
+      {"1-octet nonce", WithNonce(plain, "n", false), true, 1},
+      {"32-octet nonce", WithNonce(plain, std::string(32, 'n'), false), true, 32},
+      {"33-octet nonce", WithNonce(plain, std::string(33, 'n'), false), true, 33},
+      {"128-octet nonce", WithNonce(plain, std::string(128, 'n'), false), true, 128},
+      {"129-octet nonce", WithNonce(plain, std::string(129, 'n'), false), false},
+      {"4096-octet nonce", WithNonce(plain, std::string(4096, 'n'), false), false},
+      {"nonce that is not an OCTET STRING",
+       WithExtension(plain, "1.3.6.1.5.5.7.48.1.2", false, false, "nonce"), false},
+      {"two nonces", WithNonce(WithNonce(plain, "a", false), "b", false), false},
+  };
+  for (const auto& c : cases) {
+    auto parsed = ParseOcspRequest(c.der);
+    EXPECT_EQ(parsed.ok(), c.ok) << c.name << ": " << parsed.status().ToString();
+    if (!c.ok) {
+      EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << c.name;
+    } else if (parsed.ok() && c.nonce_size > 0) {
+      ASSERT_TRUE(parsed->nonce) << c.name;
+      EXPECT_EQ(parsed->nonce->size(), c.nonce_size) << c.name;
+    }
+  }
+  auto critical = ParseOcspRequest(WithExtension(plain, kPrivateOid, true, false));
+  EXPECT_NE(critical.status().message().find(kPrivateOid), std::string::npos)
+      << critical.status().message();
+}
+
+// A CertID is matched with its own hash algorithm; certctl answers SHA-1 and
+// SHA-2 CertIDs. Any other algorithm (MD5, an unknown OID) is kept, never
+// matched to an issuer, and so never answered "good".
+TEST_F(OcspMessageTest, CertIdHashAlgorithms) {
+  auto serial = *Serial::Parse("1234");
+  struct Case {
+    const char* name;
+    const EVP_MD* md;
+    const char* hash_name;  // "" when unsupported
+  } cases[] = {
+      {"SHA-1", EVP_sha1(), "sha1"},       {"SHA-224", EVP_sha224(), "sha224"},
+      {"SHA-256", EVP_sha256(), "sha256"}, {"SHA-384", EVP_sha384(), "sha384"},
+      {"SHA-512", EVP_sha512(), "sha512"}, {"MD5", EVP_md5(), ""},
+      {"SHA3-256", EVP_sha3_256(), ""},
+  };
+  for (const auto& c : cases) {
+    auto parsed = ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), {serial}, c.md));
+    ASSERT_TRUE(parsed.ok()) << c.name << ": " << parsed.status().ToString();
+    EXPECT_EQ(parsed->ids[0].hash_name, c.hash_name) << c.name;
+    EXPECT_EQ(CertIdIssuedBy(parsed->ids[0], ca_.cert.get()), *c.hash_name != '\0')
+        << c.name;
+  }
+  // An OID that names no digest at all (1.3.14.3.2.99 in place of SHA-1's .26).
+  std::string der = *MakeOcspRequestDer(ca_.cert.get(), {serial});
+  const std::string sha1_oid("\x06\x05\x2b\x0e\x03\x02\x1a", 7);
+  size_t at = der.find(sha1_oid);
+  ASSERT_NE(at, std::string::npos);
+  der[at + 6] = 0x63;
+  auto parsed = ParseOcspRequest(der);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->ids[0].hash_name, "");
+  EXPECT_FALSE(CertIdIssuedBy(parsed->ids[0], ca_.cert.get()));
+}
+
+TEST_F(OcspMessageTest, CertIdCountIsCapped) {
+  std::vector<Serial> serials;
+  for (int i = 1; i <= 1000; ++i) serials.push_back(*Serial::Parse(std::to_string(i)));
+  auto thousand = ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), serials));
+  EXPECT_EQ(thousand.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(thousand.status().message().find("1000"), std::string::npos);
+  serials.erase(serials.begin() + kMaxOcspRequestCertIds, serials.end());
+  EXPECT_TRUE(ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), serials)).ok());
+  serials.push_back(*Serial::Parse("ffff"));
+  EXPECT_FALSE(ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), serials)).ok());
 }
 
 TEST_F(OcspMessageTest, SignedAnswersVerifyWithTheCli) {

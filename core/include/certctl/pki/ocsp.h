@@ -33,17 +33,26 @@ enum class OcspCertStatus : int { kGood = 0, kRevoked = 1, kUnknown = 2 };
 std::string_view OcspCertStatusName(
     OcspCertStatus status);  // "good", "revoked", "unknown"
 
-// The nonce sizes accepted in a request (RFC 8954 §2.1).
+// The nonce sizes accepted in a request: RFC 9654 §2.1 (which obsoletes RFC
+// 8954) defines Nonce ::= OCTET STRING (SIZE(1..128)) and has a responder
+// refuse 0 or more than 128 octets with malformedRequest. A responder MUST
+// accept 16 to 32 and MAY answer other sizes without the nonce; certctl echoes
+// every nonce of 1 to 128 octets: clients of RFC 6960's era send short ones,
+// and an echoed nonce costs the same at any size (the answer is signed live
+// and never cached either way).
 inline constexpr size_t kMinOcspNonceBytes = 1;
-inline constexpr size_t kMaxOcspNonceBytes = 32;
-// At most this many CertIDs in one request (RFC 5019 clients send one).
-inline constexpr int kMaxOcspRequestCertIds = 256;
+inline constexpr size_t kMaxOcspNonceBytes = 128;
+// At most this many CertIDs in one request; more is malformedRequest. RFC
+// 5019 clients send one, `openssl ocsp` one per -serial. Each CertID costs a
+// database lookup and a SingleResponse in the signed answer, so the cap
+// bounds what one request of up to 64 KiB can make certctld do.
+inline constexpr int kMaxOcspRequestCertIds = 64;
 
 // One CertID of a request, as the client sent it.
 struct OcspCertId {
-  UniquePtr<OCSP_CERTID> id;  // an owned copy
-  std::string der;            // its DER (cache key: algorithm, hashes, serial)
-  std::string hash_name;      // "sha1", "sha256", ...; "" when OpenSSL lacks the digest
+  UniquePtr<OCSP_CERTID> id;     // an owned copy
+  std::string der;               // its DER (cache key: algorithm, hashes, serial)
+  std::string hash_name;         // "sha1", "sha256", ...; "" when not SHA-1 or SHA-2
   std::optional<Serial> serial;  // unset when not a valid certificate serial
 };
 
@@ -55,15 +64,21 @@ struct OcspRequestInfo {
 
 // Parses a DER OCSPRequest. InvalidArgument (to be answered malformedRequest)
 // for bad DER, trailing bytes, an empty request list, more than
-// kMaxOcspRequestCertIds CertIDs, or a nonce extension
-// that is not an OCTET STRING of 1..32 bytes. A CertID whose serial is not a
-// valid certificate serial, or whose digest is unknown, is kept (answered
-// "unknown"). The request signature, if any, is not checked (RFC 6960 makes
-// it optional and certctl answers anyone).
+// kMaxOcspRequestCertIds CertIDs, a nonce extension that is not one OCTET
+// STRING of kMinOcspNonceBytes..kMaxOcspNonceBytes, or a critical extension
+// certctl does not understand, in requestExtensions or a CertID's
+// singleRequestExtensions (RFC 6960 §4.4; the nonce is the only one it
+// understands). Non-critical unknown extensions are ignored. A CertID whose
+// serial is not a valid certificate serial, or whose hash algorithm is not
+// SHA-1 or SHA-2 (hash_name ""), is kept and never matched to an issuer, so
+// it is answered "unknown" (or the request "unauthorized"), never "good".
+// The request signature, if any, is not checked (RFC 6960 makes it optional
+// and certctl answers anyone).
 Result<OcspRequestInfo> ParseOcspRequest(std::string_view der);
 
 // Whether `id` names `ca_cert` as its issuer: issuer name hash and issuer key
-// hash recomputed with the CertID's own hash algorithm.
+// hash recomputed with the CertID's own hash algorithm (false for any
+// algorithm but SHA-1 and SHA-2).
 bool CertIdIssuedBy(const OcspCertId& id, X509* ca_cert);
 
 // A DER OCSPRequest for `serials` of `ca_cert`'s certificates, with CertIDs

@@ -75,8 +75,15 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
 }
 
 HttpResponse ErrorResponse(const Status& status) {
-  return ErrorResponse(HttpStatusFor(status.code()), ErrorCodeName(status.code()),
-                       status.message());
+  int http = HttpStatusFor(status.code());
+  if (http < 500)
+    return ErrorResponse(http, ErrorCodeName(status.code()), status.message());
+  std::string_view generic = http == 503   ? "temporarily unavailable; try again later"
+                             : http == 504 ? "timed out; try again later"
+                                           : "internal error";
+  HttpResponse r = ErrorResponse(http, ErrorCodeName(status.code()), generic);
+  r.log_detail = status.ToString();
+  return r;
 }
 
 int HttpStatusFor(StatusCode code) {

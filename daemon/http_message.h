@@ -58,6 +58,9 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // in order
   std::string body;
+  // Never sent: the full Status of a server error, for the router's log line
+  // (ErrorResponse keeps it out of the body).
+  std::string log_detail;
 
   // Replaces a header (case-insensitive name) or adds it.
   void Set(std::string_view name, std::string value);
@@ -67,7 +70,10 @@ struct HttpResponse {
 // {"error": {"code": code, "message": message}} with `status`.
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message);
 // The JSON error for a non-OK Status: the HTTP status from HttpStatusFor and
-// the code from ErrorCodeName.
+// the code from ErrorCodeName. A client error (4xx) carries the Status's
+// message; a server error (5xx) only a generic one ("internal error"), since
+// its text can hold a database error, a path or a host name; the Status in
+// full goes to log_detail.
 HttpResponse ErrorResponse(const Status& status);
 HttpResponse JsonResponse(int status, const nlohmann::json& body);
 

@@ -193,8 +193,10 @@ HttpResponse Route(HttpRequest req, App& app) {
   // the database monitor, not here per request.
   uint64_t suppressed = 0;
   if (response.status >= 500 && response.status != 503 && error_lines.Allow(suppressed)) {
-    std::string why =
-        unexpected.empty() ? response.body : "unexpected exception: " + unexpected;
+    // A 5xx body is generic (ErrorResponse); its detail is logged here.
+    std::string why = !unexpected.empty() ? "unexpected exception: " + unexpected
+                      : !response.log_detail.empty() ? response.log_detail
+                                                     : response.body;
     app.logger()->error("{} {} from {} -> {}: {}{}", Printable(req.method, 16), path,
                         req.remote, response.status, Printable(why, 400),
                         suppressed

@@ -5,7 +5,8 @@
 //
 // Errors are JSON {"error": {"code", "message"}} with the HTTP status of
 // HttpStatusFor(); the code is ErrorCodeName() of the Status ("not_found",
-// "already_exists", ...) unless a handler documents another.
+// "already_exists", ...) unless a handler documents another. A 5xx carries a
+// generic message ("internal error"); its detail goes to the server log only.
 #pragma once
 
 #include "daemon/app.h"

@@ -48,6 +48,45 @@ TEST(HttpMessage, ErrorsAreJsonWithStatusAndCode) {
   EXPECT_EQ(ErrorCodeName(StatusCode::kFailedPrecondition), "failed_precondition");
 }
 
+// A server-side failure's text (a PostgreSQL error, a file path, a library's
+// message) stays in the server log; the client learns only what kind.
+TEST(HttpMessage, ServerErrorsNeverCarryTheirDetailToTheClient) {
+  const std::string pg_text =
+      "insert certificate 1a2b: ERROR:  invalid byte sequence for encoding \"UTF8\": "
+      "0xff";
+  struct Case {
+    Status status;
+    int http;
+    const char* code;
+  } cases[] = {
+      {Status::Internal(pg_text + " (SQLSTATE 22021)"), 500, "internal"},
+      {Status::Corruption("cached CRL at /var/lib/certctl fails: " + pg_text), 500,
+       "corruption"},
+      {Status::Configuration("key file /etc/certctl/ca.key: " + pg_text), 500,
+       "configuration"},
+      {Status::Unavailable(
+           "cannot connect to database postgresql://certctl@db.internal: " + pg_text),
+       503, "unavailable"},
+      {Status::DeadlineExceeded("select: canceling statement due to statement timeout"),
+       504, "deadline_exceeded"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = ErrorResponse(c.status);
+    EXPECT_EQ(r.status, c.http) << c.code;
+    auto j = nlohmann::json::parse(r.body);
+    EXPECT_EQ(j["error"]["code"], c.code);
+    for (const char* secret : {"UTF8", "ERROR", "/var/lib", "/etc/certctl", "db.internal",
+                               "statement timeout", "SQLSTATE"}) {
+      EXPECT_EQ(r.body.find(secret), std::string::npos) << c.code << ": " << r.body;
+    }
+    // The whole story is kept for the log line the router writes.
+    EXPECT_EQ(r.log_detail, c.status.ToString()) << c.code;
+  }
+  // Client errors still say exactly what was wrong.
+  HttpResponse bad = ErrorResponse(Status::InvalidArgument("CN has 65 characters"));
+  EXPECT_NE(bad.body.find("CN has 65 characters"), std::string::npos);
+}
+
 TEST(HttpMessage, HttpDateIsImfFixdate) {
   auto t = ParseRfc3339("1994-11-06T08:49:37Z");
   ASSERT_TRUE(t.ok());

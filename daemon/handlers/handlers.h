@@ -33,7 +33,10 @@ HttpResponse MetricsText(const HttpRequest& req, App& app);
 //   "issuer" (default iss-local) and "validity_days".
 //   201 {"serial", "certificate", "chain", "issuer", "generation",
 //   "not_after" (RFC 3339), "private_key" (only with generate_key)}.
-//   400 for a bad body, CSR or profile; 404 for an unknown issuer.
+//   400 for a bad body, CSR or profile, with the reason (every rule is in
+//   ops::IssueCertificate and ParseCsrPem: key, subject attributes and their
+//   RFC 5280 upper bounds, no control characters, DNS and e-mail syntax,
+//   wildcards, at most certificate_max_sans names); 404 for an unknown issuer.
 HttpResponse IssueCertificate(const HttpRequest& req, App& app);
 // GET /api/v1/certificates/{serial}[?issuer=]: the certificate with its
 // status ("active", "revoked", "expired") and revocation. 400 for a

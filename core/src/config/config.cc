@@ -136,6 +136,8 @@ const std::vector<KeySpec>& KeyTable() {
       {"certificate_max_validity_days", false,
        Int("certificate_max_validity_days", &Config::certificate_max_validity_days, 1,
            3650)},
+      {"certificate_max_sans", false,
+       Int("certificate_max_sans", &Config::certificate_max_sans, 1, 1000)},
       {"api_key", true, Secret(&Config::api_key)},
       {"config_encryption_key", true, Secret(&Config::config_encryption_key)},
       {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token)},

@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 
 #include "certctl/pki/keys.h"
+#include "certctl/pki/name_checks.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/time_format.h"
@@ -99,9 +100,10 @@ Status SetSubject(X509* cert, const IssueRequest& r) {
   UniquePtr<X509_NAME> name(X509_NAME_new());
   auto add = [&](const char* field, const std::string& value) -> Status {
     if (value.empty()) return Status::Ok();
+    RETURN_IF_ERROR(CheckText(value, std::string("subject ") + field).status());
     if (X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
-                                   reinterpret_cast<const unsigned char*>(value.c_str()),
-                                   -1, -1, 0) != 1) {
+                                   reinterpret_cast<const unsigned char*>(value.data()),
+                                   static_cast<int>(value.size()), -1, 0) != 1) {
       return OpenSslError(StatusCode::kInvalidArgument, std::string("subject ") + field);
     }
     return Status::Ok();

@@ -1,10 +1,14 @@
 #include "certctl/pki/csr.h"
 
 #include <arpa/inet.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
+#include "certctl/pki/name_checks.h"
 
 namespace certctl {
 namespace {
@@ -14,31 +18,107 @@ std::string Asn1ToString(const ASN1_STRING* s) {
                      static_cast<size_t>(ASN1_STRING_length(s)));
 }
 
+Status CheckRsaKey(EVP_PKEY* key) {
+  int bits = EVP_PKEY_get_bits(key);
+  if (bits < 2048 || bits > 8192) {
+    return Status::InvalidArgument("CSR RSA key has " + std::to_string(bits) +
+                                   " bits; 2048 to 8192 are accepted");
+  }
+  if (bits % 8 != 0) {
+    return Status::InvalidArgument("CSR RSA key has " + std::to_string(bits) +
+                                   " bits; the size must be a multiple of 8");
+  }
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
+    return OpenSslError(StatusCode::kInvalidArgument, "CSR RSA public exponent");
+  }
+  UniquePtr<BIGNUM> e(raw);
+  UniquePtr<BIGNUM> f4(BN_new());
+  if (!f4 || BN_set_word(f4.get(), RSA_F4) != 1) return OpenSslError("BN_set_word");
+  // CA/Browser Forum Baseline Requirements §6.1.6: odd, 2^16+1 .. 2^256-1.
+  if (!BN_is_odd(e.get()) || BN_cmp(e.get(), f4.get()) < 0 ||
+      BN_num_bits(e.get()) > 256) {
+    char* text = BN_bn2dec(e.get());
+    std::string shown = text ? text : "?";
+    OPENSSL_free(text);
+    return Status::InvalidArgument("CSR RSA public exponent is " + shown.substr(0, 80) +
+                                   "; it must be odd, at least 65537 and below 2^256");
+  }
+  return Status::Ok();
+}
+
+Status CheckEcKey(EVP_PKEY* key, const std::string& description) {
+  // An explicit curve can be a named curve's twin with a different base
+  // point or a weak curve altogether (CVE-2020-0601); RFC 5480 §2.1.1 asks
+  // for a named curve.
+  char encoding[32] = {};
+  size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_EC_ENCODING, encoding,
+                                     sizeof encoding, &len) != 1 ||
+      std::string_view(encoding, len) != OSSL_PKEY_EC_ENCODING_GROUP) {
+    ERR_clear_error();
+    return Status::InvalidArgument(
+        "CSR EC key uses explicit curve parameters; only a named curve "
+        "(P-256, P-384 or P-521) is accepted");
+  }
+  if (description == "ecdsa-p256" || description == "ecdsa-p384" ||
+      description == "ecdsa-p521") {
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("CSR uses EC key " + description +
+                                 "; P-256, P-384 and P-521 are accepted");
+}
+
 Status CheckKey(EVP_PKEY* key, std::string& description) {
   if (!key) return Status::InvalidArgument("CSR has no usable public key");
   description = DescribeKey(key);
   int id = EVP_PKEY_get_base_id(key);
-  int bits = EVP_PKEY_get_bits(key);
   if (id == EVP_PKEY_RSA) {
-    if (bits < 2048 || bits > 8192) {
-      return Status::InvalidArgument("CSR RSA key has " + std::to_string(bits) +
-                                     " bits; 2048 to 8192 are accepted");
-    }
-    return Status::Ok();
+    RETURN_IF_ERROR(CheckRsaKey(key));
+  } else if (id == EVP_PKEY_EC) {
+    RETURN_IF_ERROR(CheckEcKey(key, description));
+  } else if (id != EVP_PKEY_ED25519) {
+    return Status::InvalidArgument("CSR key type " + description + " is not accepted");
   }
-  if (id == EVP_PKEY_EC) {
-    if (description == "ecdsa-p256" || description == "ecdsa-p384" ||
-        description == "ecdsa-p521") {
-      return Status::Ok();
-    }
-    return Status::InvalidArgument("CSR uses EC key " + description +
-                                   "; P-256, P-384 and P-521 are accepted");
+  UniquePtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  if (!ctx || EVP_PKEY_public_check(ctx.get()) != 1) {
+    return OpenSslError(StatusCode::kInvalidArgument,
+                        "CSR public key fails OpenSSL's public key check");
   }
-  if (id == EVP_PKEY_ED25519) return Status::Ok();
-  return Status::InvalidArgument("CSR key type " + description + " is not accepted");
+  return Status::Ok();
 }
 
-Status ReadSubjectAltNames(X509_REQ* req, Csr& out) {
+Status ReadName(const GENERAL_NAME* gn, Csr& out) {
+  switch (gn->type) {
+    case GEN_DNS: {
+      std::string name = Asn1ToString(gn->d.dNSName);
+      RETURN_IF_ERROR(CheckDnsName(name));
+      out.dns_names.push_back(std::move(name));
+      return Status::Ok();
+    }
+    case GEN_EMAIL: {
+      std::string address = Asn1ToString(gn->d.rfc822Name);
+      RETURN_IF_ERROR(CheckEmailAddress(address));
+      out.email_addresses.push_back(std::move(address));
+      return Status::Ok();
+    }
+    case GEN_IPADD: {
+      const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
+      int family = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : -1;
+      char text[INET6_ADDRSTRLEN] = {};
+      if (family < 0 || !inet_ntop(family, ip->data, text, sizeof text)) {
+        return Status::InvalidArgument("malformed IP address of " +
+                                       std::to_string(ip->length) +
+                                       " octets (4 or 16 are IPv4 and IPv6)");
+      }
+      out.ip_addresses.emplace_back(text);
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument("a name type other than DNS, IP or e-mail");
+}
+
+Status ReadSubjectAltNames(X509_REQ* req, const CsrLimits& limits, Csr& out) {
   STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
   if (!exts) return Status::Ok();
   struct Free {
@@ -47,40 +127,35 @@ Status ReadSubjectAltNames(X509_REQ* req, Csr& out) {
   } free_exts{exts};
   int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
   if (idx < 0) return Status::Ok();
+  if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, idx) >= 0) {
+    return Status::InvalidArgument("CSR has more than one subjectAltName extension");
+  }
   X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, idx);
   UniquePtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
-  if (!names) return Status::InvalidArgument("CSR subjectAltName does not parse");
-  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
-    switch (gn->type) {
-      case GEN_DNS:
-        out.dns_names.push_back(Asn1ToString(gn->d.dNSName));
-        break;
-      case GEN_EMAIL:
-        out.email_addresses.push_back(Asn1ToString(gn->d.rfc822Name));
-        break;
-      case GEN_IPADD: {
-        const ASN1_OCTET_STRING* ip = gn->d.iPAddress;
-        int family = ip->length == 4 ? AF_INET : ip->length == 16 ? AF_INET6 : -1;
-        char text[INET6_ADDRSTRLEN] = {};
-        if (family < 0 || !inet_ntop(family, ip->data, text, sizeof text)) {
-          return Status::InvalidArgument("CSR has a malformed IP address SAN");
-        }
-        out.ip_addresses.emplace_back(text);
-        break;
-      }
-      default:
-        return Status::InvalidArgument(
-            "CSR subjectAltName has a name type other than DNS, "
-            "IP or e-mail");
-    }
+  if (!names) {
+    ERR_clear_error();
+    return Status::InvalidArgument("CSR subjectAltName does not parse");
+  }
+  int count = sk_GENERAL_NAME_num(names.get());
+  if (count == 0) return Status::InvalidArgument("CSR subjectAltName is empty");
+  RETURN_IF_ERROR(CheckSanCount(static_cast<size_t>(count), limits.max_sans));
+  for (int i = 0; i < count; ++i) {
+    RETURN_IF_ERROR(ReadName(sk_GENERAL_NAME_value(names.get(), i), out)
+                        .WithContext("CSR subjectAltName"));
   }
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<Csr> ParseCsrPem(std::string_view pem) {
+Status CheckSanCount(size_t count, int max) {
+  if (count <= static_cast<size_t>(max)) return Status::Ok();
+  return Status::InvalidArgument(
+      "the request has " + std::to_string(count) + " subjectAltName entries; at most " +
+      std::to_string(max) + " are accepted (certificate_max_sans)");
+}
+
+Result<Csr> ParseCsrPem(std::string_view pem, const CsrLimits& limits) {
   UniquePtr<BIO> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Csr out;
   out.request.reset(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
@@ -90,14 +165,12 @@ Result<Csr> ParseCsrPem(std::string_view pem) {
   if (X509_REQ_verify(out.request.get(), key) != 1) {
     return OpenSslError(StatusCode::kInvalidArgument, "CSR signature does not verify");
   }
-  const X509_NAME* subject = X509_REQ_get_subject_name(out.request.get());
-  out.subject = NameToString(subject);
-  int cn = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (cn >= 0) {
-    out.common_name =
-        Asn1ToString(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, cn)));
-  }
-  RETURN_IF_ERROR(ReadSubjectAltNames(out.request.get(), out));
+  auto subject = CheckSubject(X509_REQ_get_subject_name(out.request.get()));
+  if (!subject.ok()) return subject.status().WithContext("CSR subject");
+  out.subject_name = std::move(subject->name);
+  out.common_name = std::move(subject->common_name);
+  out.subject = NameToString(out.subject_name.get());
+  RETURN_IF_ERROR(ReadSubjectAltNames(out.request.get(), limits, out));
   return out;
 }
 
@@ -107,7 +180,8 @@ Result<std::string> MakeCsrPem(EVP_PKEY* key, const std::string& common_name,
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   if (X509_NAME_add_entry_by_txt(
           name, "CN", MBSTRING_UTF8,
-          reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) != 1) {
+          reinterpret_cast<const unsigned char*>(common_name.data()),
+          static_cast<int>(common_name.size()), -1, 0) != 1) {
     return OpenSslError(StatusCode::kInvalidArgument, "CSR common name");
   }
   if (X509_REQ_set_pubkey(req.get(), key) != 1) return OpenSslError("CSR public key");

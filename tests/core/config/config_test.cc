@@ -155,6 +155,17 @@ TEST(ConfigTest, ConnectionLimitsAndReadTimeout) {
   }
 }
 
+TEST(ConfigTest, SanCapDefaultsTo100AndIsBounded) {
+  EXPECT_EQ(Load({})->certificate_max_sans, 100);
+  EXPECT_EQ(Load({{"CERTCTL_CERTIFICATE_MAX_SANS", "5"}})->certificate_max_sans, 5);
+  for (const char* bad : {"0", "1001", "-1", "many"}) {
+    auto c = Load({{"CERTCTL_CERTIFICATE_MAX_SANS", bad}});
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("certificate_max_sans"), std::string::npos)
+        << c.status().message();
+  }
+}
+
 TEST(ConfigTest, SecretValuesNeverAppearInErrors) {
   testing::TempDir dir;
   auto c = Load({{"CERTCTL_API_KEY", "topsecret"}, {"CERTCTL_API_KEY_FILE", dir / "k"}});

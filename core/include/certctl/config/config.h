@@ -62,6 +62,8 @@ struct Config {
 
   int certificate_default_validity_days = 90;  // when a request names none
   int certificate_max_validity_days = 398;     // CA/B Forum ceiling for TLS
+  // subjectAltName entries an issued certificate may carry, 1..1000.
+  int certificate_max_sans = 100;  // CERTCTL_CERTIFICATE_MAX_SANS
 
   SecretString api_key;                // CERTCTL_API_KEY: the "default" admin key
   std::vector<ApiKeyConfig> api_keys;  // named keys (file only), plus "default"

@@ -33,11 +33,14 @@ struct IssuedCertificate {
   SecretString private_key_pem;  // only with generate_key
 };
 
-// Checks the request against the profile (validity 1..max days, SANs are
-// well-formed DNS names / IPs / e-mails, a subject or a SAN is present, the
-// key is acceptable), signs with the issuer's active generation, adds the CRL
-// distribution point and OCSP pointers under config.base_url, and records the
-// certificate with an audit event in one transaction.
+// Checks the request against the profile before anything else (and, with
+// generate_key, before making a key): the CSR as ParseCsrPem checks it, with
+// at most config.certificate_max_sans subjectAltName entries; common_name
+// and dns_names as CheckSubjectValue and CheckDnsName check them; a CN or a
+// SAN present; validity 1..max days. Signs with the issuer's active
+// generation, with the subject as CheckSubject re-encoded it, adds the CRL
+// distribution point and OCSP pointers under config.base_url, and
+// records the certificate with an audit event in one transaction.
 // InvalidArgument for a bad request, NotFound for an unknown issuer.
 Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& params);
 

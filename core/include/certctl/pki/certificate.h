@@ -64,6 +64,8 @@ struct IssueRequest {
 
 // Builds and signs a certificate. With `issuer_cert` null the certificate is
 // self-signed by `issuer_key` (which must then be the subject key).
+// common_name and organization must pass CheckText (no NUL, no control
+// characters).
 Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& request,
                                          const Serial& serial, X509* issuer_cert,
                                          EVP_PKEY* issuer_key);

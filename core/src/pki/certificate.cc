@@ -45,6 +45,9 @@ Status AddSubjectAltNames(X509* cert, const IssueRequest& r) {
   if (r.dns_names.empty() && r.ip_addresses.empty() && r.email_addresses.empty()) {
     return Status::Ok();
   }
+  // RFC 5280 §4.2.1.6: with an empty subject the names are all in this
+  // extension, and it MUST be critical.
+  int critical = X509_NAME_entry_count(X509_get_subject_name(cert)) == 0 ? 1 : 0;
   // Built from GENERAL_NAME objects rather than config text so that a name from
   // a CSR can never be parsed as something else.
   UniquePtr<GENERAL_NAMES> names(sk_GENERAL_NAME_new_null());
@@ -73,8 +76,8 @@ Status AddSubjectAltNames(X509* cert, const IssueRequest& r) {
     if (!s) return Status::InvalidArgument("invalid IP address in subjectAltName: " + ip);
     RETURN_IF_ERROR(push(GEN_IPADD, s.release()));
   }
-  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), 0, X509V3_ADD_DEFAULT) !=
-      1) {
+  if (X509_add1_ext_i2d(cert, NID_subject_alt_name, names.get(), critical,
+                        X509V3_ADD_DEFAULT) != 1) {
     return OpenSslError("add subjectAltName");
   }
   return Status::Ok();

@@ -1,12 +1,14 @@
 #include "certctl/ops/certificate_ops.h"
 
 #include <gtest/gtest.h>
+#include <openssl/x509v3.h>
 
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/csr.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "support/ops_fixture.h"
+#include "support/test_pki.h"
 
 namespace certctl {
 namespace {
@@ -67,6 +69,37 @@ TEST_F(CertificateOpsTest, ProfileRefusesBadRequests) {
       "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
   EXPECT_EQ(ops::IssueCertificate(ctx, p).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Count("certificates"), 0);
+}
+
+// RFC 5280 §4.2.1.6: with an empty subject the subjectAltName is critical;
+// with a subject it is not.
+TEST_F(CertificateOpsTest, SanIsCriticalExactlyWhenTheSubjectIsEmpty) {
+  struct Case {
+    const char* name;
+    testing::CsrSpec spec;
+    bool critical;
+  } cases[] = {
+      {"empty subject", {.sans = {{GEN_DNS, "nosubject.example"}}}, true},
+      {"with a CN",
+       {.subject = {testing::Cn("cn.example")}, .sans = {{GEN_DNS, "cn.example"}}},
+       false},
+  };
+  auto ctx = Context();
+  for (const auto& c : cases) {
+    ops::IssueParams p;
+    p.csr_pem = testing::CsrPem(c.spec);
+    auto issued = ops::IssueCertificate(ctx, p);
+    ASSERT_TRUE(issued.ok()) << c.name << ": " << issued.status().ToString();
+    ASSERT_TRUE(WriteFileAtomic(*dir_ / "san.pem", issued->certificate_pem).ok());
+    auto text =
+        RunProcess({"openssl", "x509", "-in", *dir_ / "san.pem", "-noout", "-text"});
+    ASSERT_TRUE(text.ok());
+    EXPECT_EQ(text->output.find("X509v3 Subject Alternative Name: critical") !=
+                  std::string::npos,
+              c.critical)
+        << c.name << ": " << text->output;
+    EXPECT_NE(text->output.find("X509v3 Subject Alternative Name"), std::string::npos);
+  }
 }
 
 TEST_F(CertificateOpsTest, RevokeRecordsBumpsEpochDropsCacheAndAudits) {

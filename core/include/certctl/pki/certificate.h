@@ -63,7 +63,8 @@ struct IssueRequest {
 };
 
 // Builds and signs a certificate. With `issuer_cert` null the certificate is
-// self-signed by `issuer_key` (which must then be the subject key).
+// self-signed by `issuer_key` (which must then be the subject key). A
+// subjectAltName is critical when the subject is empty (RFC 5280 §4.2.1.6).
 // common_name and organization must pass CheckText (no NUL, no control
 // characters).
 Result<UniquePtr<X509>> IssueCertificate(const IssueRequest& request,

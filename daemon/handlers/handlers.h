@@ -94,5 +94,12 @@ HttpResponse OcspGet(const HttpRequest& req, App& app);
 // GET /.well-known/pki/ocsp/{issuer}/serial/{serial_hex}: as OcspGet for a
 // serial; 400 JSON for a malformed serial.
 HttpResponse OcspGetBySerial(const HttpRequest& req, App& app);
+// GET /.well-known/pki/ca/{issuer}[/{generation}]: the CA certificate of the
+// generation (without one: the active generation) as DER,
+// application/pkix-cert, the target of issued certificates' caIssuers
+// pointer (RFC 5280 §4.2.2.1). Cache-Control public (7 days for a
+// generation, 1 hour for the active one) and ETag. 400 for a malformed issuer
+// id or generation; 404 unknown; 503 database down.
+HttpResponse GetCaCertificate(const HttpRequest& req, App& app);
 
 }  // namespace certctl::daemon::handlers

@@ -99,6 +99,64 @@ TEST_F(PkiTest, RevokedSerialAppearsInTheCrlAfterTheSchedulerRuns) {
   EXPECT_NE(text.output.find("Key Compromise"), std::string::npos) << text.output;
 }
 
+// caIssuers (RFC 5280 §4.2.2.1) names a URL certctld really serves: the
+// issuing generation's CA certificate, DER, application/pkix-cert, on both
+// listeners; without a generation, the active one.
+TEST_F(PkiTest, CaIssuersUrlServesTheIssuingCaCertificate) {
+  auto c = Issue("aia.example");
+  std::string leaf = WriteFile("aia.pem", c.certificate_pem);
+  auto aia =
+      Command({"openssl", "x509", "-in", leaf, "-noout", "-ext", "authorityInfoAccess"});
+  const std::string marker = "CA Issuers - URI:";
+  size_t at = aia.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << aia.output;
+  std::string url = aia.output.substr(at + marker.size());
+  url = url.substr(0, url.find_first_of("\r\n"));
+  EXPECT_EQ(url, config_.base_url + "/.well-known/pki/ca/iss-local/1");
+  std::string path = url.substr(config_.base_url.size());
+  int fetched = 0;
+  for (auto listener : {daemon::ListenerKind::kPki, daemon::ListenerKind::kApi}) {
+    for (const std::string& p : {path, std::string("/.well-known/pki/ca/iss-local")}) {
+      auto r = Call(Request("GET", p, "", "", listener));
+      ASSERT_EQ(r.status, 200) << p << ": " << r.body;
+      EXPECT_EQ(r.Header("content-type"), "application/pkix-cert");
+      EXPECT_EQ(r.Header("cache-control").rfind("public, max-age=", 0), 0u);
+      // As a client chasing AIA would use it: DER to PEM, then verify the leaf.
+      std::string der = WriteFile("ca-" + std::to_string(++fetched) + ".der", r.body);
+      std::string pem = *dir_ / ("ca-" + std::to_string(fetched) + ".pem");
+      ASSERT_EQ(Command({"openssl", "x509", "-inform", "DER", "-in", der, "-out", pem})
+                    .exit_code,
+                0);
+      auto verify = Command({"openssl", "verify", "-CAfile", pem, leaf});
+      EXPECT_EQ(verify.exit_code, 0) << verify.output;
+    }
+  }
+}
+
+TEST_F(PkiTest, CaCertificateRefusesMalformedAndUnknown) {
+  struct Case {
+    std::string path;
+    int status;
+  } cases[] = {
+      {"/.well-known/pki/ca/iss-local%00x", 400},
+      {"/.well-known/pki/ca/iss-local%00x/1", 400},
+      {"/.well-known/pki/ca/ISS-LOCAL", 400},
+      {"/.well-known/pki/ca/iss-local%0a", 400},
+      {"/.well-known/pki/ca/" + std::string(64, 'a'), 400},
+      {"/.well-known/pki/ca/iss-nope", 404},
+      {"/.well-known/pki/ca/iss-local/2", 404},
+      {"/.well-known/pki/ca/iss-local/0", 400},
+      {"/.well-known/pki/ca/iss-local/one", 400},
+      {"/.well-known/pki/ca/iss-local/99999999999", 400},
+      {"/.well-known/pki/ca/iss-local/1/extra", 404},
+  };
+  for (const auto& c : cases) {
+    auto r = Call(Request("GET", c.path, "", "", daemon::ListenerKind::kPki));
+    EXPECT_EQ(r.status, c.status) << c.path << ": " << r.body;
+    EXPECT_EQ(r.Header("content-type"), "application/json") << c.path;
+  }
+}
+
 TEST_F(PkiTest, OcspPostAnswersGoodRevokedAndUnknown) {
   auto good = Issue("good.example");
   auto bad = Issue("bad.example");

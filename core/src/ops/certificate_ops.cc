@@ -87,6 +87,15 @@ std::string OcspUrl(const Config& config, const std::string& issuer) {
   return config.base_url + "/.well-known/pki/ocsp/" + issuer;
 }
 
+std::string CaCertificateUrl(const Config& config, const std::string& issuer) {
+  return config.base_url + "/.well-known/pki/ca/" + issuer;
+}
+
+std::string CaCertificateUrl(const Config& config, const std::string& issuer,
+                             int generation) {
+  return CaCertificateUrl(config, issuer) + "/" + std::to_string(generation);
+}
+
 Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p) {
   RETURN_IF_ERROR(ParseIssuerId(p.issuer).status());  // before it reaches a query
   IssuedCertificate out;
@@ -130,6 +139,7 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   r.email_addresses = csr.email_addresses;
   r.crl_distribution_url = CrlUrl(ctx.config, p.issuer, gen.generation);
   r.ocsp_url = OcspUrl(ctx.config, p.issuer);
+  r.ca_issuers_url = CaCertificateUrl(ctx.config, p.issuer, gen.generation);
   ASSIGN_OR_RETURN(Serial serial, Serial::Random());
   ASSIGN_OR_RETURN(auto cert,
                    certctl::IssueCertificate(r, serial, ca->cert.get(), ca->key.get()));

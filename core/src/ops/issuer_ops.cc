@@ -5,6 +5,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/operation_lock.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/audit_trail.h"
 
@@ -118,6 +119,24 @@ Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx) {
   for (const auto& i : *issuers) ids.push_back(i.id);
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+Result<CaCertificate> FindCaCertificate(Database& db, const std::string& issuer,
+                                        std::optional<int> generation) {
+  RETURN_IF_ERROR(ParseIssuerId(issuer).status());  // before it reaches a query
+  auto found = db.Query<std::optional<CaGenerationRecord>>([&](Transaction& tx) {
+    return generation ? IssuerRepo::FindGeneration(tx, issuer, *generation)
+                      : IssuerRepo::ActiveGeneration(tx, issuer);
+  });
+  if (!found.ok()) return found.status();
+  if (!found->has_value()) {
+    return Status::NotFound(generation ? "issuer " + issuer + " has no CA generation " +
+                                             std::to_string(*generation)
+                                       : "unknown issuer " + issuer);
+  }
+  const CaGenerationRecord& g = **found;
+  ASSIGN_OR_RETURN(auto cert, ParseCertificatePem(g.cert_pem));
+  return CaCertificate{g.generation, CertificateToDer(cert.get()), g.cert_sha256};
 }
 
 }  // namespace certctl::ops

@@ -83,6 +83,21 @@ Status AddSubjectAltNames(X509* cert, const IssueRequest& r) {
   return Status::Ok();
 }
 
+Status AddAuthorityInfoAccess(X509* cert, X509V3_CTX* ctx, const IssueRequest& r) {
+  std::string value;
+  if (!r.ocsp_url.empty()) {
+    RETURN_IF_ERROR(CheckUrl(r.ocsp_url));
+    value = "OCSP;URI:" + r.ocsp_url;
+  }
+  if (!r.ca_issuers_url.empty()) {
+    RETURN_IF_ERROR(CheckUrl(r.ca_issuers_url));
+    value +=
+        (value.empty() ? "" : ",") + std::string("caIssuers;URI:") + r.ca_issuers_url;
+  }
+  if (value.empty()) return Status::Ok();
+  return AddExtension(cert, ctx, NID_info_access, value);
+}
+
 Status SetValidity(X509* cert, TimePoint not_before, TimePoint not_after) {
   if (not_after <= not_before)
     return Status::InvalidArgument("notAfter must be after notBefore");
@@ -141,10 +156,7 @@ Status AddExtensions(X509* cert, X509* issuer, const IssueRequest& r) {
     RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_crl_distribution_points,
                                  "URI:" + r.crl_distribution_url));
   }
-  if (!r.ocsp_url.empty()) {
-    RETURN_IF_ERROR(CheckUrl(r.ocsp_url));
-    RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_info_access, "OCSP;URI:" + r.ocsp_url));
-  }
+  RETURN_IF_ERROR(AddAuthorityInfoAccess(cert, &ctx, r));
   if (r.ocsp_nocheck) {
     RETURN_IF_ERROR(AddExtension(cert, &ctx, NID_id_pkix_OCSP_noCheck, "ignored"));
   }

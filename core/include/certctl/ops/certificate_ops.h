@@ -39,7 +39,7 @@ struct IssuedCertificate {
 // and dns_names as CheckSubjectValue and CheckDnsName check them; a CN or a
 // SAN present; validity 1..max days. Signs with the issuer's active
 // generation, with the subject as CheckSubject re-encoded it, adds the CRL
-// distribution point and OCSP pointers under config.base_url, and
+// distribution point, OCSP and caIssuers pointers under config.base_url, and
 // records the certificate with an audit event in one transaction.
 // InvalidArgument for a bad request, NotFound for an unknown issuer.
 Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& params);
@@ -80,5 +80,10 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& param
 std::string CrlUrl(const Config& config, const std::string& issuer);
 std::string CrlUrl(const Config& config, const std::string& issuer, int generation);
 std::string OcspUrl(const Config& config, const std::string& issuer);
+// Where certctld serves the CA certificate (DER) of a generation, or of the
+// active one: the caIssuers URL of issued certificates.
+std::string CaCertificateUrl(const Config& config, const std::string& issuer);
+std::string CaCertificateUrl(const Config& config, const std::string& issuer,
+                             int generation);
 
 }  // namespace certctl::ops

@@ -1,6 +1,7 @@
 // Issuers at start-up: bringing the configured CA and the database together.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,16 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
 
 // The ids of every issuer, sorted (for `--all` in certctl-admin).
 Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx);
+
+// The CA certificate of `issuer`'s generation `generation`, or of its active
+// generation when none is given, as DER (what caIssuers URLs serve). NotFound
+// for an unknown issuer or generation; Unavailable when the database is.
+struct CaCertificate {
+  int generation = 0;
+  std::string der;
+  std::string sha256;  // lowercase hex of the DER
+};
+Result<CaCertificate> FindCaCertificate(Database& db, const std::string& issuer,
+                                        std::optional<int> generation);
 
 }  // namespace certctl::ops

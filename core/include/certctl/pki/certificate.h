@@ -58,8 +58,11 @@ struct IssueRequest {
   std::vector<std::string> ip_addresses;
   std::vector<std::string> email_addresses;
   std::string crl_distribution_url;  // empty: no CDP
-  std::string ocsp_url;              // empty: no AIA
-  bool ocsp_nocheck = false;         // id-pkix-ocsp-nocheck (responder certificates)
+  // Authority Information Access: OCSP and caIssuers (RFC 5280 §4.2.2.1, a
+  // URL serving the issuer's certificate as DER); no AIA when both are empty.
+  std::string ocsp_url;
+  std::string ca_issuers_url;
+  bool ocsp_nocheck = false;  // id-pkix-ocsp-nocheck (responder certificates)
 };
 
 // Builds and signs a certificate. With `issuer_cert` null the certificate is

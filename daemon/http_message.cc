@@ -39,6 +39,15 @@ std::string HttpRequest::Header(std::string_view name) const {
   return "";
 }
 
+bool HttpRequest::ContentTypeIs(std::string_view media_type) const {
+  std::string type = Header("content-type");
+  std::string_view t(type);
+  t = t.substr(0, t.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return t.empty() || EqualsIgnoreCase(t, media_type);
+}
+
 std::string HttpRequest::Param(const std::string& name) const {
   auto it = params.find(name);
   return it == params.end() ? "" : it->second;

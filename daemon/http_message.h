@@ -52,6 +52,10 @@ struct HttpRequest {
   // The first value of a header (case-insensitive name), or "" when absent.
   std::string Header(std::string_view name) const;
   std::string Param(const std::string& name) const;
+  // Whether the Content-Type header names `media_type` (compared without
+  // case, parameters such as "; charset=utf-8" ignored) or is absent: some
+  // clients send none, and the body is then read as the route's type.
+  bool ContentTypeIs(std::string_view media_type) const;
 };
 
 struct HttpResponse {

@@ -167,6 +167,14 @@ HttpResponse Dispatch(HttpRequest& req, App& app, std::string& endpoint) {
     }
     if (Status s = Authorize(*principal, *route.role); !s.ok()) return ErrorResponse(s);
     req.principal = std::move(principal).value();
+    // Every API POST takes a JSON object. A body declared as something else
+    // (a form, text/plain) was not meant for this API: refused before the
+    // handler reads it. An empty body has no type to check.
+    if (req.method == "POST" && !req.body.empty() &&
+        !req.ContentTypeIs("application/json")) {
+      return ErrorResponse(415, "unsupported_media_type",
+                           "API requests are sent as application/json");
+    }
   }
   if (Status s = CanonicalizeParams(req.params); !s.ok()) return ErrorResponse(s);
   return route.handler(req, app);

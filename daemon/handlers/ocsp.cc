@@ -1,6 +1,4 @@
 // OCSP over POST, RFC 6960 A.1 GET, and GET by serial.
-#include <algorithm>
-
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/util/encoding.h"
 #include "daemon/handlers/common.h"
@@ -51,20 +49,11 @@ HttpResponse Answer(App& app, const ops::OcspService::Answer& a, bool cacheable_
   return r;
 }
 
-// RFC 6960 A.1.1 names the type; some clients send none. Parameters (";...")
-// are ignored.
-bool AcceptableContentType(std::string type) {
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  std::transform(type.begin(), type.end(), type.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return type.empty() || type == "application/ocsp-request";
-}
-
 }  // namespace
 
 HttpResponse OcspPost(const HttpRequest& req, App& app) {
-  if (!AcceptableContentType(req.Header("content-type"))) {
+  // RFC 6960 A.1.1 names the type; some clients send none.
+  if (!req.ContentTypeIs("application/ocsp-request")) {
     return ErrorResponse(415, "unsupported_media_type",
                          "OCSP requests are sent as application/ocsp-request");
   }

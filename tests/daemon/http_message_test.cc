@@ -20,6 +20,30 @@ TEST(HttpMessage, PathQueryAndHeaders) {
   EXPECT_EQ(r.Header("x-missing"), "");
 }
 
+TEST(HttpMessage, ContentTypeIsComparesTheMediaTypeOnly) {
+  struct Case {
+    std::optional<std::string> header;
+    bool json;
+  } cases[] = {
+      {"application/json", true},
+      {"Application/JSON", true},
+      {"application/json; charset=utf-8", true},
+      {" application/json ;charset=utf-8", true},
+      {std::nullopt, true},  // absent: read as the route's type
+      {"", true},
+      {"application/jsonx", false},
+      {"application/json-patch+json", false},
+      {"text/plain", false},
+      {"application/x-www-form-urlencoded", false},
+      {"text/json", false},
+  };
+  for (const auto& c : cases) {
+    HttpRequest r;
+    if (c.header) r.headers = {{"content-type", *c.header}};
+    EXPECT_EQ(r.ContentTypeIs("application/json"), c.json) << c.header.value_or("(none)");
+  }
+}
+
 TEST(HttpMessage, ParseQueryDecodesAndKeepsPlus) {
   auto q =
       ParseQuery("since=2026-01-01T00%3A00%3A00%2B01:00&action=certificate.revoke&x=a+b");

@@ -49,6 +49,41 @@ TEST_F(RouterTest, RolesDecideWhatAKeyMayDo) {
   EXPECT_EQ(Count("certificates"), 0);
 }
 
+// The API takes JSON: a body declared as anything else is 415 on every API
+// POST and reaches no handler; without a Content-Type it is read as JSON.
+TEST_F(RouterTest, ApiBodiesMustBeJson) {
+  const std::string revoke =
+      "/api/v1/certificates/" + Issue("c.example").serial + "/revoke";
+  const std::string issue = R"({"generate_key": true, "common_name": "c.example"})";
+  struct Case {
+    std::string target, body, key, type;
+    int status;
+  } cases[] = {
+      {"/api/v1/certificates", issue, kOperatorKey, "text/plain", 415},
+      {"/api/v1/certificates", issue, kOperatorKey, "application/x-www-form-urlencoded",
+       415},
+      {revoke, R"({"reason": "keyCompromise"})", kOperatorKey, "text/plain", 415},
+      {"/api/v1/admin/trust-anchors/est/reload", "{}", kAdminKey, "multipart/form-data",
+       415},
+      // An empty body has no type to check; authentication comes first.
+      {"/api/v1/admin/trust-anchors/est/reload", "", kAdminKey, "text/plain", 404},
+      {"/api/v1/certificates", issue, "", "text/plain", 401},
+  };
+  for (const auto& c : cases) {
+    auto req = Request("POST", c.target, c.key, c.body);
+    req.headers.emplace_back("content-type", c.type);
+    auto r = Call(req);
+    EXPECT_EQ(r.status, c.status) << c.target << " " << c.type << ": " << r.body;
+    if (c.status == 415) {
+      EXPECT_EQ(Json(r)["error"]["code"], "unsupported_media_type");
+    }
+  }
+  EXPECT_EQ(Count("certificates"), 1);
+  EXPECT_EQ(Count("certificate_revocations"), 0);
+  auto untyped = Request("POST", "/api/v1/certificates", kOperatorKey, issue);
+  EXPECT_EQ(Call(untyped).status, 201);
+}
+
 TEST_F(RouterTest, UnknownPathsAndMethods) {
   auto r = Get("/api/v1/nothing-here");
   EXPECT_EQ(r.status, 404);

@@ -99,8 +99,9 @@ TEST_F(ServerTest, BodyAndHeaderLimits) {
             "413");
   EXPECT_EQ(Count("certificates"), 0);
   // Within the limit, the same API body is an ordinary JSON error.
-  EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kOperatorKey),
-                      "--data-binary", "@" + big_ocsp, api_ + "/api/v1/certificates"}),
+  EXPECT_EQ(HttpCode({"-H", "Authorization: Bearer " + std::string(kOperatorKey), "-H",
+                      "Content-Type: application/json", "--data-binary", "@" + big_ocsp,
+                      api_ + "/api/v1/certificates"}),
             "400");
   EXPECT_EQ(HttpCode({"-H", "X-Big: " + std::string(20 * 1024, 'y'),
                       pki_ + "/.well-known/pki/crl/iss-local"}),

@@ -7,12 +7,12 @@
 #include "certctl/pki/ocsp.h"
 #include "certctl/util/encoding.h"
 #include "daemon/daemon_fixture.h"
+#include "support/test_pki.h"
 
 namespace certctl::testing {
 namespace {
 
 constexpr char kPrivateOid[] = "1.3.6.1.4.1.55555.1";
-constexpr char kNonceOid[] = "1.3.6.1.5.5.7.48.1.2";
 
 std::string Der(OCSP_REQUEST* req) {
   unsigned char* buf = nullptr;
@@ -20,40 +20,6 @@ std::string Der(OCSP_REQUEST* req) {
   std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
   OPENSSL_free(buf);
   return out;
-}
-
-// `der` plus an extension (value: DER given) on the request or its first CertID.
-std::string WithExtension(const std::string& der, const char* oid, bool critical,
-                          bool single, const std::string& value) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  UniquePtr<OCSP_REQUEST> req(
-      d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
-  UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
-  UniquePtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
-  ASN1_OCTET_STRING_set(octets.get(),
-                        reinterpret_cast<const unsigned char*>(value.data()),
-                        static_cast<int>(value.size()));
-  UniquePtr<X509_EXTENSION> ext(
-      X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), critical ? 1 : 0, octets.get()));
-  if (single) {
-    OCSP_ONEREQ_add_ext(OCSP_request_onereq_get0(req.get(), 0), ext.get(), -1);
-  } else {
-    OCSP_REQUEST_add_ext(req.get(), ext.get(), -1);
-  }
-  return Der(req.get());
-}
-
-std::string WithNonce(const std::string& der, size_t size) {
-  std::string value = "\x04";
-  if (size < 128) {
-    value += static_cast<char>(size);
-  } else {
-    value += size < 256 ? std::string("\x81") + static_cast<char>(size)
-                        : std::string("\x82") + static_cast<char>(size >> 8) +
-                              static_cast<char>(size & 0xff);
-  }
-  value += std::string(size, 'n');
-  return WithExtension(der, kNonceOid, false, false, value);
 }
 
 class OcspInputTest : public DaemonTest {
@@ -98,26 +64,31 @@ TEST_F(OcspInputTest, HostileRequestsGetTheRightOcspAnswer) {
   } cases[] = {
       {"plain", good, 0, {OcspCertStatus::kGood}},
       {"critical unknown request extension",
-       WithExtension(good, kPrivateOid, true, false, null_value),
+       OcspRequestWithExtension(good, kPrivateOid, true, false, null_value),
        1,
        {}},
       {"critical unknown CertID extension",
-       WithExtension(good, kPrivateOid, true, true, null_value),
+       OcspRequestWithExtension(good, kPrivateOid, true, true, null_value),
        1,
        {}},
       {"non-critical unknown extensions are ignored",
-       WithExtension(WithExtension(good, kPrivateOid, false, false, null_value),
-                     kPrivateOid, false, true, null_value),
+       OcspRequestWithExtension(
+           OcspRequestWithExtension(good, kPrivateOid, false, false, null_value),
+           kPrivateOid, false, true, null_value),
        0,
        {OcspCertStatus::kGood}},
-      {"0-octet nonce", WithNonce(good, 0), 1, {}},
-      {"33-octet nonce is echoed", WithNonce(good, 33), 0, {OcspCertStatus::kGood}, 33},
+      {"0-octet nonce", OcspRequestWithNonce(good, 0), 1, {}},
+      {"33-octet nonce is echoed",
+       OcspRequestWithNonce(good, 33),
+       0,
+       {OcspCertStatus::kGood},
+       33},
       {"128-octet nonce is echoed",
-       WithNonce(good, 128),
+       OcspRequestWithNonce(good, 128),
        0,
        {OcspCertStatus::kGood},
        128},
-      {"129-octet nonce", WithNonce(good, 129), 1, {}},
+      {"129-octet nonce", OcspRequestWithNonce(good, 129), 1, {}},
       {"MD5 CertID only", Request({*good_}, EVP_md5()), 6, {}},
       {"MD5 CertID of a revoked certificate", Request({*revoked_}, EVP_md5()), 6, {}},
       {"SHA3 CertID", Request({*good_}, EVP_sha3_256()), 6, {}},
@@ -199,8 +170,8 @@ TEST_F(OcspInputTest, ContentTypes) {
 // The GET form decodes to the same parser: a critical extension is refused
 // there too.
 TEST_F(OcspInputTest, GetFormRefusesCriticalExtensions) {
-  std::string der = WithExtension(Request({*good_}), kPrivateOid, true, false,
-                                  std::string("\x05\x00", 2));
+  std::string der = OcspRequestWithExtension(Request({*good_}), kPrivateOid, true, false,
+                                             std::string("\x05\x00", 2));
   auto r = Get("/.well-known/pki/ocsp/iss-local/" + Base64Encode(der), "");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(ParseOcspResponse(r.body)->response_status, 1);

@@ -2,10 +2,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <csignal>
 #include <thread>
 
 #include "certctl/config/config.h"
@@ -33,13 +37,36 @@ RawClient::RawClient(const std::string& host_port) {
 }
 
 RawClient::~RawClient() {
+  if (tls_) SSL_free(tls_);
+  if (tls_ctx_) SSL_CTX_free(tls_ctx_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawClient::StartTls(const std::string& ca_file) {
+  if (fd_ < 0 || tls_) return false;
+  std::signal(SIGPIPE, SIG_IGN);
+  tls_ctx_ = SSL_CTX_new(TLS_client_method());
+  if (!tls_ctx_ || SSL_CTX_load_verify_locations(tls_ctx_, ca_file.c_str(), nullptr) != 1)
+    return false;
+  SSL_CTX_set_verify(tls_ctx_, SSL_VERIFY_PEER, nullptr);
+  tls_ = SSL_new(tls_ctx_);
+  if (!tls_ || X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_), "127.0.0.1") != 1 ||
+      SSL_set_fd(tls_, fd_) != 1) {
+    return false;
+  }
+  return SSL_connect(tls_) == 1;
 }
 
 bool RawClient::Send(const std::string& bytes) {
   size_t done = 0;
   while (fd_ >= 0 && done < bytes.size()) {
-    ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    long n = 0;
+    if (tls_) {
+      size_t step = std::min<size_t>(bytes.size() - done, 1 << 20);
+      n = SSL_write(tls_, bytes.data() + done, static_cast<int>(step));
+    } else {
+      n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    }
     if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
@@ -47,7 +74,11 @@ bool RawClient::Send(const std::string& bytes) {
 }
 
 void RawClient::HalfClose() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  if (tls_) {
+    SSL_shutdown(tls_);
+  } else if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_WR);
+  }
 }
 
 namespace {
@@ -63,14 +94,36 @@ bool Readable(int fd, std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
+long RawClient::Receive(char* buf, size_t size,
+                        std::chrono::steady_clock::time_point deadline) {
+  if (fd_ < 0) return -1;
+  if (closed_) return 0;
+  // TLS may hold decrypted bytes the socket no longer shows.
+  if (!(tls_ && SSL_pending(tls_) > 0) && !Readable(fd_, deadline)) return -1;
+  if (!tls_) {
+    long n = ::recv(fd_, buf, size, 0);
+    closed_ = n <= 0;
+    return n;
+  }
+  int n = SSL_read(tls_, buf, static_cast<int>(size));
+  if (n > 0) return n;
+  int error = SSL_get_error(tls_, n);
+  // A close_notify or a plain EOF: closed; a record without application
+  // data (a session ticket) only wants another read.
+  if (error == SSL_ERROR_ZERO_RETURN || error == SSL_ERROR_SYSCALL ||
+      error == SSL_ERROR_SSL) {
+    closed_ = true;
+    return 0;
+  }
+  return Receive(buf, size, deadline);
+}
+
 std::string RawClient::ReadUntilClosed(std::chrono::milliseconds limit) {
   std::string out = std::move(pending_);
   pending_.clear();
   auto deadline = std::chrono::steady_clock::now() + limit;
   char buf[4096];
-  while (fd_ >= 0 && Readable(fd_, deadline)) {
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) break;
+  for (long n; (n = Receive(buf, sizeof buf, deadline)) > 0;) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
@@ -94,23 +147,22 @@ std::string RawClient::ReadResponse(std::chrono::milliseconds limit) {
         return response;
       }
     }
-    if (fd_ < 0 || !Readable(fd_, deadline)) return "";
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    long n = Receive(buf, sizeof buf, deadline);
     if (n <= 0) return "";
     pending_.append(buf, static_cast<size_t>(n));
   }
 }
 
 bool RawClient::ClosedByServer(std::chrono::milliseconds limit) {
-  if (fd_ < 0) return true;
+  if (fd_ < 0 || closed_) return true;
   auto deadline = std::chrono::steady_clock::now() + limit;
   char buf[4096];
-  do {
-    if (!Readable(fd_, deadline)) return false;
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) return true;  // EOF or reset
+  for (;;) {
+    if (!(tls_ && SSL_pending(tls_) > 0) && !Readable(fd_, deadline)) return false;
+    long n = Receive(buf, sizeof buf, deadline);
+    if (n <= 0) return true;  // EOF, reset or close_notify
     pending_.append(buf, static_cast<size_t>(n));
-  } while (true);
+  }
 }
 
 void ServerTest::SetUp() {

@@ -3,6 +3,8 @@
 // free ports, driven with curl and with raw sockets (RawClient).
 #pragma once
 
+#include <openssl/types.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -15,9 +17,9 @@
 
 namespace certctl::testing {
 
-// A plain TCP connection to a listener, for what curl will not do: send
-// half a request, stall, or just sit there. Blocking socket with a receive
-// timeout.
+// A TCP connection to a listener, for what curl will not do: send half a
+// request, stall, or just sit there; plain, or TLS after StartTls. Blocking
+// socket with a receive timeout.
 class RawClient {
  public:
   explicit RawClient(const std::string& host_port);  // "127.0.0.1:1234"
@@ -26,9 +28,15 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // TLS handshake, verifying the server's certificate for 127.0.0.1 against
+  // `ca_file`; everything after goes through TLS. False when it fails.
+  // Ignores SIGPIPE in the test process: OpenSSL writes with write(2), and a
+  // server closing early must not kill the test binary.
+  bool StartTls(const std::string& ca_file);
   // False when the peer has closed the connection (or it failed).
   bool Send(const std::string& bytes);
-  // No more bytes from us; the server can still answer.
+  // No more bytes from us (with TLS, a close_notify); the server can still
+  // answer.
   void HalfClose();
   // Everything the server sends until it closes the connection or `limit`
   // passes (then what came so far).
@@ -41,7 +49,14 @@ class RawClient {
   bool ClosedByServer(std::chrono::milliseconds limit = std::chrono::milliseconds(0));
 
  private:
+  // Up to `size` bytes; 0 when the peer closed, -1 on an error or at
+  // `deadline`.
+  long Receive(char* buf, size_t size, std::chrono::steady_clock::time_point deadline);
+
   int fd_ = -1;
+  SSL_CTX* tls_ctx_ = nullptr;
+  SSL* tls_ = nullptr;
+  bool closed_ = false;  // Receive saw the end (EOF, reset, close_notify)
   std::string pending_;  // read past the last response
 };
 

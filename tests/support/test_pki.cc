@@ -1,5 +1,6 @@
 #include "support/test_pki.h"
 
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -185,6 +186,38 @@ std::string Bmp(const std::string& utf8) {
     i += static_cast<size_t>(n);
   }
   return out;
+}
+
+std::string OcspRequestWithExtension(const std::string& der, const char* oid,
+                                     bool critical, bool single,
+                                     const std::string& value) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  UniquePtr<OCSP_REQUEST> req(
+      d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(der.size())));
+  UniquePtr<ASN1_OBJECT> obj(OBJ_txt2obj(oid, 1));
+  UniquePtr<ASN1_OCTET_STRING> octets(ASN1_OCTET_STRING_new());
+  if (!req || !obj || !octets) Fail("OcspRequestWithExtension");
+  ASN1_OCTET_STRING_set(octets.get(),
+                        reinterpret_cast<const unsigned char*>(value.data()),
+                        static_cast<int>(value.size()));
+  UniquePtr<X509_EXTENSION> ext(
+      X509_EXTENSION_create_by_OBJ(nullptr, obj.get(), critical ? 1 : 0, octets.get()));
+  int added =
+      single ? OCSP_ONEREQ_add_ext(OCSP_request_onereq_get0(req.get(), 0), ext.get(), -1)
+             : OCSP_REQUEST_add_ext(req.get(), ext.get(), -1);
+  if (!ext || added != 1) Fail("OcspRequestWithExtension");
+  unsigned char* buf = nullptr;
+  int len = i2d_OCSP_REQUEST(req.get(), &buf);
+  if (len <= 0) Fail("i2d_OCSP_REQUEST");
+  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
+  OPENSSL_free(buf);
+  return out;
+}
+
+std::string OcspRequestWithNonce(const std::string& der, size_t size) {
+  // extnValue: the DER of an OCTET STRING holding the nonce (RFC 9654 §2.1).
+  std::string value = "\x04" + DerLength(size) + std::string(size, 'n');
+  return OcspRequestWithExtension(der, "1.3.6.1.5.5.7.48.1.2", false, false, value);
 }
 
 }  // namespace certctl::testing

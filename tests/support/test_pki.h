@@ -37,6 +37,15 @@ struct CsrSpec {
 };
 std::string CsrPem(const CsrSpec& spec);
 
+// A DER OCSPRequest with one more extension (OID `oid`, extnValue the DER
+// `value`) on the request (`single` false) or on its first CertID.
+std::string OcspRequestWithExtension(const std::string& der, const char* oid,
+                                     bool critical, bool single,
+                                     const std::string& value);
+// A DER OCSPRequest with a nonce extension of `size` octets, any size (0 and
+// over 128 included, which OpenSSL's own helper will not write).
+std::string OcspRequestWithNonce(const std::string& der, size_t size);
+
 // A UTF-8 CN attribute, the usual case.
 CsrSpec::Attribute Cn(const std::string& value);
 // `utf8` as the octets of a BMPString (UTF-16BE; BMP characters only).

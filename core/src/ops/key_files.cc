@@ -3,8 +3,10 @@
 #include "certctl/ops/key_files.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "certctl/store/ocsp_repo.h"
+#include "certctl/store/operation_lock.h"
 #include "certctl/util/files.h"
 #include "ops/responder_keys.h"
 
@@ -25,6 +27,20 @@ bool IsLowerHex(std::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+// "{issuer}-g{N}..." with N decimal: the generation, or nullopt.
+std::optional<int> GenerationInName(std::string_view name, const std::string& issuer) {
+  std::string prefix = issuer + "-g";
+  if (name.substr(0, prefix.size()) != prefix) return std::nullopt;
+  name.remove_prefix(prefix.size());
+  size_t digits = 0;
+  while (digits < name.size() && digits < 9 && name[digits] >= '0' &&
+         name[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0) return std::nullopt;
+  return std::stoi(std::string(name.substr(0, digits)));
 }
 
 }  // namespace
@@ -49,6 +65,28 @@ Result<std::vector<std::string>> RemoveStaleKeyTempFiles(const Config& config,
     ASSIGN_OR_RETURN(auto gone, RemoveStaleTempFiles(dir, {.min_age = min_age}));
     removed.insert(removed.end(), gone.begin(), gone.end());
   }
+  return removed;
+}
+
+Result<std::vector<std::string>> RemoveInterruptedKeyWrites(OpContext& ctx,
+                                                            const std::string& issuer) {
+  ASSIGN_OR_RETURN(auto lock, OperationLock::TryAcquire(
+                                  ctx.db, OcspResponderLockName(issuer),
+                                  ThisProcess(ctx.actor.program + " key clean-up")));
+  std::vector<std::string> removed;
+  if (lock) {
+    ASSIGN_OR_RETURN(
+        removed,
+        RemoveStaleTempFiles(
+            ctx.config.ocsp_responder_key_dir,
+            {.min_age = std::chrono::seconds(0), .accept = [&](std::string_view target) {
+               auto generation = GenerationInName(target, issuer);
+               return generation &&
+                      internal::IsResponderKeyName(target, issuer, *generation);
+             }}));
+  }
+  ASSIGN_OR_RETURN(auto stale, RemoveStaleKeyTempFiles(ctx.config));
+  removed.insert(removed.end(), stale.begin(), stale.end());
   return removed;
 }
 

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "certctl/store/operation_lock.h"
 #include "ops/ocsp_test_helpers.h"
 
 namespace certctl {
@@ -155,6 +156,41 @@ TEST_F(KeyFilesTest, StartUpSweepTakesStaleTemporariesOfBothKeyDirectories) {
   EXPECT_EQ(*removed, expected);
   EXPECT_TRUE(Exists(Dir() + "/.iss-local-g1-0b.key.tmp-Gh56Ij"));
   EXPECT_TRUE(Exists(ca_dir + "/ca.key.tmp-Kl78Mn"));
+}
+
+// certctld's start-up: with the responder lock free, the issuer's responder
+// key temporaries go whatever their age (every generation, both naming
+// schemes); with it held by a reset in progress, only stale ones.
+TEST_F(KeyFilesTest, StartUpRemovesTheIssuersInterruptedKeyWritesWhenNoResetRuns) {
+  ASSERT_TRUE(EnsureDirectory(Dir(), 0700).ok());
+  std::chrono::seconds young(5);
+  auto plant_young = [&] {
+    Plant(Dir(), ".iss-local-g1-0a1b.key.tmp-Ab12Cd", young);
+    Plant(Dir(), ".iss-local-g12.key.tmp-Xy34Zw", young);
+    Plant(Dir(), ".iss-local-g1-g1-0a1b.key.tmp-Qq11Rr", young);  // issuer iss-local-g1
+    Plant(Dir(), ".iss-local-gx-0a.key.tmp-Ww33Ee", young);       // not a generation
+    Plant(Dir(), ".other.pem.tmp-Aa11Bb", young);                 // maybe being written
+  };
+  plant_young();
+  {
+    auto held = OperationLock::Acquire(db(), ops::OcspResponderLockName("iss-local"),
+                                       {"certctl-admin", "host-a", 4242});
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    auto ctx = Context();
+    auto busy = ops::RemoveInterruptedKeyWrites(ctx, "iss-local");
+    ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+    EXPECT_TRUE(busy->empty()) << (*busy)[0];
+  }
+  auto ctx = Context();
+  auto removed = ops::RemoveInterruptedKeyWrites(ctx, "iss-local");
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  std::sort(removed->begin(), removed->end());
+  EXPECT_EQ(*removed,
+            (std::vector<std::string>{Dir() + "/.iss-local-g1-0a1b.key.tmp-Ab12Cd",
+                                      Dir() + "/.iss-local-g12.key.tmp-Xy34Zw"}));
+  EXPECT_TRUE(Exists(Dir() + "/.iss-local-g1-g1-0a1b.key.tmp-Qq11Rr"));
+  EXPECT_TRUE(Exists(Dir() + "/.iss-local-gx-0a.key.tmp-Ww33Ee"));
+  EXPECT_TRUE(Exists(Dir() + "/.other.pem.tmp-Aa11Bb"));
 }
 
 }  // namespace

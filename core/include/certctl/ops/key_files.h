@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "certctl/config/config.h"
+#include "certctl/ops/op.h"
 #include "certctl/util/status.h"
 
 namespace certctl::ops {
@@ -25,5 +26,15 @@ std::vector<std::string> KeyDirectories(const Config& config);
 // Returns the paths removed.
 Result<std::vector<std::string>> RemoveStaleKeyTempFiles(
     const Config& config, std::chrono::seconds min_age = kStaleTempFileAge);
+
+// certctld's start-up clean-up: RemoveStaleKeyTempFiles, and the
+// temporaries of `issuer`'s responder key files whatever their age when
+// OcspResponderLockName(issuer) is free (it is taken for the sweep: every
+// writer of those files holds it, so none is mid-write). When the lock is
+// held (a reset in progress elsewhere), only stale ones go. Returns the
+// paths removed. (certctl-admin's reset sweeps its generation's the same way
+// before it writes, under the lock it holds anyway.)
+Result<std::vector<std::string>> RemoveInterruptedKeyWrites(OpContext& ctx,
+                                                            const std::string& issuer);
 
 }  // namespace certctl::ops

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "certctl/util/fail_point.h"
+#include "certctl/util/files.h"
 #include "e2e/crash_fixture.h"
 
 namespace certctl::testing {
@@ -101,13 +102,18 @@ TEST_F(CrashCrlTest, DaemonKilledAtEveryStepOfTheWriteBack) {
             "0");
 }
 
-// Every fail point belongs to a scenario above or in crash_responder_test.cc:
-// a new one (CA rotation, restore) fails here until it gets its crash test.
-TEST(FailPointsTest, EveryFailPointHasACrashScenario) {
+// Every fail point belongs to a scenario above or in crash_responder_test.cc,
+// and docs/reliability.md lists it: a new one (CA rotation, restore) fails
+// here until it gets its crash test and its line in the docs.
+TEST(FailPointsTest, EveryFailPointHasACrashScenarioAndIsDocumented) {
   ASSERT_TRUE(kFailPointsCompiledIn);
+  auto doc = ReadFile(std::string(CERTCTL_SOURCE_DIR) + "/docs/reliability.md");
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   for (const auto& p : kFailPoints) {
     bool covered = p.name.rfind("responder.", 0) == 0 || p.name.rfind("crl.", 0) == 0;
     EXPECT_TRUE(covered) << p.name << " has no crash scenario";
+    EXPECT_NE(doc->find("`" + std::string(p.name) + "`"), std::string::npos)
+        << p.name << " is not listed in docs/reliability.md";
   }
 }
 

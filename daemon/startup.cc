@@ -6,6 +6,7 @@
 #include "certctl/log/logging.h"
 #include "certctl/ops/audit_ops.h"
 #include "certctl/ops/issuer_ops.h"
+#include "certctl/ops/key_files.h"
 #include "certctl/ops/op.h"
 #include "certctl/store/migrator.h"
 #include "certctl/util/files.h"
@@ -36,6 +37,20 @@ Status TakePidFile(Runtime& rt) {
   }
   ASSIGN_OR_RETURN(rt.pid_file, PidFile::Create(path));
   return Status::Ok();
+}
+
+// A process killed while writing a key leaves its temporary file behind;
+// failing to clean up is worth a warning, not a refusal to serve.
+void RemoveInterruptedKeyWrites(ops::OpContext& ctx, spdlog::logger& logger) {
+  auto swept = ops::RemoveInterruptedKeyWrites(ctx, kLocalIssuerId);
+  if (!swept.ok()) {
+    logger.warn("temporary files of interrupted key writes were not cleaned up: {}",
+                swept.status().ToString());
+    return;
+  }
+  for (const auto& file : *swept) {
+    logger.warn("removed {}, left behind by an interrupted key write", file);
+  }
 }
 
 }  // namespace
@@ -108,6 +123,7 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
                    report.data["subject"].get<std::string>(),
                    report.data["generation"].get<int>(),
                    report.data["registered"].get<bool>() ? " (registered now)" : "");
+  RemoveInterruptedKeyWrites(ctx, *rt->logger);
   return rt;
 }
 

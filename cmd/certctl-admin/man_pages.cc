@@ -156,7 +156,8 @@ void Files(std::ostream& out) {
          "dev-mode configuration written by \\fBcertctld \\-\\-dev\\fR, read with "
          "\\fB\\-\\-dev\\fR.\n.TP\n.I "
          "/var/lib/certctl/ocsp\\-responder\\-keys/\nResponder keys, "
-         "\\fIISSUER\\fR\\-g\\fIN\\fR.key, mode 0600.\n";
+         "\\fIISSUER\\fR\\-g\\fIN\\fR\\-\\fISERIAL\\fR.key, mode 0600; a "
+         "replaced one is kept as \\fIFILE\\fR.bak\\-\\fISTAMP\\fR.\n";
 }
 
 void Examples(std::ostream& out,

@@ -170,15 +170,26 @@ void RegisterReset(AdminApp& app, CLI::App* ocsp) {
       {.description =
            "Generates a new ECDSA P-256 responder key (unless --keep-key) and has the "
            "issuer's active CA generation sign a new responder certificate (OCSPSigning, "
-           "id-pkix-ocsp-nocheck, digitalSignature). The key file is written atomically "
-           "with mode 0600 and the old one kept as a backup; the database row is "
-           "replaced with the old one copied to the history; the issuer's cached OCSP "
-           "answers are deleted and every certctld is notified to drop its in-memory "
-           "copies. The result is verified by signing a test answer and checking it with "
+           "id-pkix-ocsp-nocheck, digitalSignature). The new key goes to a file of its "
+           "own, <key dir>/<issuer>-g<generation>-<serial>.key (atomically, mode 0600, "
+           "never over an existing file), while the key in use stays where it is. One "
+           "transaction then makes the new certificate current (the old row copied to "
+           "the history), deletes the issuer's cached OCSP answers and notifies every "
+           "certctld to drop its in-memory copies. Only then is the old key file "
+           "retired: renamed to <file>.bak-<UTC time>, never deleted. Before writing, "
+           "it removes the temporary files (.<name>.tmp-XXXXXX) that interrupted key "
+           "writes of this generation left behind.\n\nKilled at any moment, the "
+           "database names a key file that holds its key. If the database write fails, "
+           "it exits 69 (database unreachable) or 70 (any other error) and the previous "
+           "responder stays in use, its row and key file unchanged; the new key file is "
+           "removed again, or, when the database cannot say whether the write went "
+           "through, left unused and named in the error (no row names it; it may be "
+           "deleted). Rerun the command to finish. The result is verified by loading "
+           "the key file the database names, signing a test answer and checking it with "
            "the CA certificate, and with --url also by querying the live "
-           "responder.\n\nThis is the runbook's \"delete the responder row and key file, "
-           "then trigger the bootstrap\" in one locked, audited step. It replaces a key, "
-           "so it asks for confirmation.",
+           "responder.\n\nThis is the runbook's \"delete the responder row and key "
+           "file, then trigger the bootstrap\" in one locked, audited step. It replaces "
+           "a key, so it asks for confirmation.",
        .examples = {{"certctl-admin ocsp reset-responder iss-local --dry-run",
                      "show the plan"},
                     {"certctl-admin ocsp reset-responder iss-local --yes --url "
@@ -187,8 +198,9 @@ void RegisterReset(AdminApp& app, CLI::App* ocsp) {
        .json_data = {{"issuer", "the issuer id"},
                      {"generation", "the CA generation whose responder was replaced"},
                      {"keep_key", "whether the key was kept"},
-                     {"key_path", "the responder key file"},
-                     {"key_backup", "where the previous key file was kept, or \"\""},
+                     {"key_path",
+                      "the new responder key file (the kept one with --keep-key)"},
+                     {"key_backup", "where the replaced key file was retired, or \"\""},
                      {"old_serial", "the replaced certificate's serial, or \"\""},
                      {"responder",
                       "the new certificate: {serial, subject, not_before, not_after, "

@@ -141,7 +141,7 @@ TEST_F(FailSafeTest, DeletedResponderRowAndKeyAreBootstrapped) {
   ASSERT_FALSE(Issue(d, "leaf").empty());
   std::string url = d.pki + "/.well-known/pki/ocsp/iss-local";
   ASSERT_NE(Ocsp(url, Path("leaf.crt")).text.find(": good"), std::string::npos);
-  std::string key = Path("ocsp-responder-keys/iss-local-g1.key");
+  std::string key = Sql("SELECT key_path FROM ocsp_responder_certs");
   ASSERT_TRUE(std::filesystem::exists(key));
   std::string old_serial = Sql("SELECT serial_number FROM ocsp_responder_certs");
 
@@ -154,6 +154,8 @@ TEST_F(FailSafeTest, DeletedResponderRowAndKeyAreBootstrapped) {
   EXPECT_NE(o.text.find("Response verify OK"), std::string::npos) << o.text;
   EXPECT_EQ(Sql("SELECT count(*) FROM ocsp_responder_certs"), "1");
   EXPECT_NE(Sql("SELECT serial_number FROM ocsp_responder_certs"), old_serial);
+  key = Sql("SELECT key_path FROM ocsp_responder_certs");
+  EXPECT_EQ(key.rfind(Path("ocsp-responder-keys/iss-local-g1-"), 0), 0u) << key;
   ASSERT_TRUE(std::filesystem::exists(key));
   auto mode = std::filesystem::status(key).permissions();
   EXPECT_EQ(mode,

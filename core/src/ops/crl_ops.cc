@@ -8,6 +8,7 @@
 #include "certctl/store/invalidation.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/encoding.h"
+#include "certctl/util/fail_point.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
 
@@ -112,11 +113,13 @@ Status BuildAndStore(OpContext& ctx, Transaction& tx, const CaGenerationRecord& 
                      Generated& out, OpReport& report) {
   ASSIGN_OR_RETURN(int64_t number, ReserveNumber(ctx, tx, gen, cached, report));
   out.number = number;
+  CERTCTL_FAIL_POINT("crl.number-reserved");
   // CRL times have second precision; the row records exactly what was signed.
   TimePoint now = FromUnixSeconds(ToUnixSeconds(ctx.clock.Now()));
   CrlParams params{ca.cert.get(), ca.key.get(), number, now,
                    now + ctx.config.crl_validity};
   ASSIGN_OR_RETURN(std::string der, SignCrl(ctx, tx, gen, ca, params, out));
+  CERTCTL_FAIL_POINT("crl.signed");
 
   CrlCacheRecord row;
   row.issuer_id = gen.issuer_id;
@@ -132,6 +135,7 @@ Status BuildAndStore(OpContext& ctx, Transaction& tx, const CaGenerationRecord& 
   row.crl_der = std::move(der);
   RETURN_IF_ERROR(CrlRepo::Upsert(tx, row));
   RETURN_IF_ERROR(InvalidationRepo::Notify(tx, {"crl", gen.issuer_id, ""}));
+  CERTCTL_FAIL_POINT("crl.stored-uncommitted");
   out.artifact = crl_internal::ArtifactFrom(std::move(row));
   return Status::Ok();
 }
@@ -174,6 +178,9 @@ Status GenerateOne(OpContext& ctx, const CaGenerationRecord& gen, CrlTrigger tri
                            Subject(gen.issuer_id, gen.generation));
     return s;
   }
+  if (s.ok()) {
+    CERTCTL_FAIL_POINT("crl.committed");
+  }
   event.duration_ms = MillisSince(started);
   event.succeeded = s.ok();
   event.error = s.ok() ? "" : s.ToString();
@@ -186,6 +193,9 @@ Status GenerateOne(OpContext& ctx, const CaGenerationRecord& gen, CrlTrigger tri
   if (!recorded.ok()) {
     ctx.logger->error("could not record the CRL generation event of {}: {}",
                       Subject(gen.issuer_id, gen.generation), recorded.ToString());
+  }
+  if (s.ok()) {
+    CERTCTL_FAIL_POINT("crl.event-recorded");
   }
   if (!s.ok()) {
     ctx.logger->error("CRL generation for {} failed: {}",

@@ -14,6 +14,7 @@
 #include "certctl/util/files.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
+#include "ops/responder_keys.h"
 
 namespace certctl::ops {
 namespace {
@@ -208,9 +209,9 @@ Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
           "run `certctl-admin ocsp reset-responder " +
               issuer + "`");
     }
-    std::string path =
-        v.row ? v.row->key_path
-              : internal::ResponderKeyPath(ctx.config, issuer, v.generation.generation);
+    std::string path = v.row ? v.row->key_path
+                             : internal::ResponderKeyPattern(ctx.config, issuer,
+                                                             v.generation.generation);
     g["key_file"] = DescribeKeyFile(path, cert.get(), subject, active && v.row, report);
     report.data["generations"].push_back(g);
   }

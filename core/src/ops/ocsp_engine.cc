@@ -52,12 +52,6 @@ EngineAnswer ErrorAnswer(OcspResponseStatus status) {
 
 }  // namespace
 
-std::string ResponderKeyPath(const Config& config, const std::string& issuer,
-                             int generation) {
-  return config.ocsp_responder_key_dir + "/" + issuer + "-g" +
-         std::to_string(generation) + ".key";
-}
-
 Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
     const OcspResponderRecord& row, X509* ca_cert) {
   auto r = std::make_shared<LoadedResponder>();

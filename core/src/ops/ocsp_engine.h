@@ -24,10 +24,6 @@
 
 namespace certctl::ops::internal {
 
-// {config.ocsp_responder_key_dir}/{issuer}-g{generation}.key
-std::string ResponderKeyPath(const Config& config, const std::string& issuer,
-                             int generation);
-
 // A responder ready to sign.
 struct LoadedResponder {
   std::string issuer;

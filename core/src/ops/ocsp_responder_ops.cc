@@ -1,7 +1,5 @@
 // The responder certificate procedures: ensure (lazy bootstrap and
 // rotation), the scheduler's rotation pass, and reset-responder.
-#include <sys/stat.h>
-
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
@@ -12,13 +10,16 @@
 #include "certctl/store/ocsp_repo.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
+#include "ops/responder_keys.h"
 
 namespace certctl::ops {
 namespace {
 
-using internal::LoadedResponder;
+using internal::IssueOptions;
+using internal::IssueResponder;
+using internal::NewResponder;
 using internal::ResponderJson;
-using internal::ResponderKeyPath;
+using internal::ResponderKeyPattern;
 
 // Why a generation's responder must be (re)issued; empty reason: it is fine.
 struct ResponderVerdict {
@@ -39,78 +40,20 @@ ResponderVerdict Judge(const Config& config,
   return {};
 }
 
-struct NewResponder {
-  OcspResponderRecord record;
-  std::shared_ptr<const LoadedResponder> loaded;
-  std::string key_backup;
-};
-
-// Issues a responder for `gen` (new key unless keep_key), writes the key file
-// and replaces the row with history kept.
-Result<NewResponder> IssueResponder(OpContext& ctx, const CaGenerationRecord& gen,
-                                    bool keep_key, const std::string& reason,
-                                    OpReport& report) {
-  ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(gen));
-  TimePoint now = ctx.clock.Now();
-  std::string path = ResponderKeyPath(ctx.config, gen.issuer_id, gen.generation);
-  UniquePtr<EVP_PKEY> key;
-  if (keep_key) {
-    ASSIGN_OR_RETURN(key, LoadPrivateKeyFile(path));
-  } else {
-    ASSIGN_OR_RETURN(key, GenerateKey(KeyAlgorithm::kEcdsaP256));
-  }
-  ResponderCertificateRequest req{
-      gen.issuer_id + " OCSP Responder g" + std::to_string(gen.generation),
-      key.get(),
-      ca->cert.get(),
-      ca->key.get(),
-      now,
-      ctx.config.ocsp_responder_validity};
-  ASSIGN_OR_RETURN(auto cert, IssueResponderCertificate(req));
-  NewResponder out;
-  if (!keep_key) {
-    RETURN_IF_ERROR(EnsureDirectory(ctx.config.ocsp_responder_key_dir, 0700));
-    RETURN_IF_ERROR(WritePrivateKeyFile(path, key.get(), {}, &out.key_backup));
-    report.steps.push_back(
-        "wrote new responder key " + path +
-        (out.key_backup.empty() ? "" : " (old key kept as " + out.key_backup + ")"));
-  }
-  ASSIGN_OR_RETURN(Serial serial, Serial::FromAsn1(X509_get0_serialNumber(cert.get())));
-  OcspResponderRecord& r = out.record;
-  r.issuer_id = gen.issuer_id;
-  r.generation = gen.generation;
-  r.serial_number = serial.hex();
-  r.cert_subject = SubjectOf(cert.get());
-  r.cert_pem = CertificateToPem(cert.get());
-  r.not_before = NotBefore(cert.get());
-  r.not_after = NotAfter(cert.get());
-  r.key_path = path;
-  r.created_at = now;
-  RETURN_IF_ERROR(ctx.db.Run(
-      [&](Transaction& tx) { return OcspResponderRepo::Replace(tx, r, reason, now); }));
-  auto loaded = std::make_shared<LoadedResponder>();
-  loaded->issuer = r.issuer_id;
-  loaded->generation = r.generation;
-  loaded->serial = r.serial_number;
-  loaded->not_after = r.not_after;
-  loaded->cert = std::move(cert);
-  loaded->key = std::move(key);
-  out.loaded = std::move(loaded);
-  return out;
-}
-
 struct GenerationAndRow {
   CaGenerationRecord generation;
   std::optional<OcspResponderRecord> row;
-  int64_t cached_answers = 0;  // only when asked for
+  int64_t cached_answers = 0;           // only when asked for
+  std::optional<std::string> last_key;  // newest history key_path, when asked for
 };
 
-// The generation (the active one when unset) and its responder row; with
-// `count_cached`, also the issuer's cached OCSP answers (reset-responder's
-// plan; the lazy bootstrap on the request path does not pay for the count).
+// The generation (the active one when unset) and its responder row; for
+// reset-responder's plan (`for_reset`), also the issuer's cached OCSP answers
+// and the key file of the newest responder in history (the one --keep-key
+// keeps when the row was deleted). The lazy bootstrap on the request path
+// does not pay for those.
 Result<GenerationAndRow> ReadGeneration(OpContext& ctx, const std::string& issuer,
-                                        std::optional<int> generation,
-                                        bool count_cached) {
+                                        std::optional<int> generation, bool for_reset) {
   return ctx.db.Query<GenerationAndRow>([&](Transaction& tx) -> Result<GenerationAndRow> {
     GenerationAndRow out;
     std::optional<CaGenerationRecord> found;
@@ -127,12 +70,82 @@ Result<GenerationAndRow> ReadGeneration(OpContext& ctx, const std::string& issue
     out.generation = std::move(*found);
     ASSIGN_OR_RETURN(out.row,
                      OcspResponderRepo::Find(tx, issuer, out.generation.generation));
-    if (count_cached) {
+    if (for_reset) {
       ASSIGN_OR_RETURN(out.cached_answers,
                        InvalidationRepo::CountOcspAnswers(tx, issuer, ""));
+      ASSIGN_OR_RETURN(auto newest, OcspResponderRepo::History(
+                                        tx, issuer, out.generation.generation, 1));
+      if (!newest.empty()) out.last_key = newest[0].responder.key_path;
     }
     return out;
   });
+}
+
+// The key file reset --keep-key keeps: the row's, or (row deleted) the
+// newest responder's in history; it must load.
+Result<std::string> KeyToKeep(const GenerationAndRow& state) {
+  std::optional<std::string> path = state.row ? state.row->key_path : state.last_key;
+  if (!path) {
+    return Status::FailedPrecondition(
+        "cannot keep the responder key: no responder of this generation was ever "
+        "recorded; reset without --keep-key to make a new one");
+  }
+  auto existing = LoadPrivateKeyFile(*path);
+  if (!existing.ok()) {
+    return Status::FailedPrecondition(
+        "cannot keep the responder key: " + existing.status().message() +
+        "; reset without --keep-key to make a new one");
+  }
+  return *path;
+}
+
+void PlanReset(OpContext& ctx, const GenerationAndRow& state, const IssueOptions& options,
+               OpReport& report) {
+  const CaGenerationRecord& gen = state.generation;
+  std::string pattern = ResponderKeyPattern(ctx.config, gen.issuer_id, gen.generation);
+  report.plan.push_back(
+      options.keep_key_path
+          ? "keep the responder key " + *options.keep_key_path
+          : "generate a new ECDSA P-256 key into a file of its own, " + pattern +
+                (state.row ? "; the current key " + state.row->key_path +
+                                 " stays in use until the switch, then is kept as a "
+                                 "backup"
+                           : ""));
+  report.plan.push_back(
+      "issue a new responder certificate from CA generation " +
+      std::to_string(gen.generation) + " and make it current in one transaction" +
+      (state.row ? ", replacing " + state.row->serial_number + " (kept in history)"
+                 : ""));
+  report.plan.push_back(
+      "in that transaction, delete " + std::to_string(state.cached_answers) +
+      " cached OCSP answers of " + gen.issuer_id + " and notify running certctld");
+  report.plan.push_back(
+      "verify: load the key file the row names, sign a test answer and check it with "
+      "the CA certificate");
+}
+
+// Reads the generation's row back and checks it the way certctld will use it:
+// the key file it names holds the certificate's key, and a test answer signed
+// with them verifies with the CA certificate.
+Status VerifyCurrentResponder(OpContext& ctx, const CaGenerationRecord& gen,
+                              const std::string& serial) {
+  auto row = ctx.db.Query<std::optional<OcspResponderRecord>>([&](Transaction& tx) {
+    return OcspResponderRepo::Find(tx, gen.issuer_id, gen.generation);
+  });
+  if (!row.ok()) return row.status().WithContext("verification of the new responder");
+  if (!*row || (*row)->serial_number != serial) {
+    return Status::Internal(
+        "verification of the new responder: the row no longer names " + serial +
+        " (replaced meanwhile?)");
+  }
+  ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(gen));
+  auto loaded = internal::LoadResponder(**row, ca->cert.get());
+  if (!loaded.ok()) {
+    return loaded.status().WithContext("verification of the new responder failed");
+  }
+  return internal::VerifyResponderWithTestAnswer(
+             **loaded, ca->cert.get(), ctx.clock.Now(), ctx.config.ocsp_response_validity)
+      .WithContext("verification of the new responder failed");
 }
 
 }  // namespace
@@ -153,7 +166,7 @@ Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int genera
   return RunMutation(ctx, spec, report, [&]() -> Status {
     // Read under the lock: another process may just have done the work.
     ASSIGN_OR_RETURN(GenerationAndRow state,
-                     ReadGeneration(ctx, issuer, generation, /*count_cached=*/false));
+                     ReadGeneration(ctx, issuer, generation, /*for_reset=*/false));
     ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(state.generation));
     ResponderVerdict verdict =
         Judge(ctx.config, state.row, ca->cert.get(), ctx.clock.Now());
@@ -168,8 +181,8 @@ Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int genera
     report.data["action"] = verdict.action;
     report.data["reason"] = verdict.reason;
     if (ctx.dry_run) return Status::Ok();
-    ASSIGN_OR_RETURN(NewResponder fresh, IssueResponder(ctx, state.generation, false,
-                                                        verdict.reason, report));
+    ASSIGN_OR_RETURN(NewResponder fresh,
+                     IssueResponder(ctx, state.generation, {verdict.reason}, report));
     report.data["responder"] = ResponderJson(fresh.record);
     report.steps.push_back(verdict.action + " responder " + fresh.record.serial_number +
                            " of " + subject + " (valid until " +
@@ -241,67 +254,43 @@ Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_k
                     {OcspResponderLockName(issuer), OcspCacheLockName(issuer)}};
   return RunMutation(ctx, spec, report, [&]() -> Status {
     ASSIGN_OR_RETURN(GenerationAndRow state,
-                     ReadGeneration(ctx, issuer, std::nullopt, /*count_cached=*/true));
+                     ReadGeneration(ctx, issuer, std::nullopt, /*for_reset=*/true));
     const CaGenerationRecord& gen = state.generation;
-    std::string path = ResponderKeyPath(ctx.config, issuer, gen.generation);
+    IssueOptions options{"reset by " + ctx.actor.name, std::nullopt, true};
     std::string old_serial = state.row ? state.row->serial_number : "";
     report.before = {
         {"responder", state.row ? ResponderJson(*state.row) : nlohmann::json()},
         {"ocsp_rows", state.cached_answers}};
-    report.data = {{"issuer", issuer},     {"generation", gen.generation},
-                   {"keep_key", keep_key}, {"key_path", path},
-                   {"key_backup", ""},     {"old_serial", old_serial},
-                   {"responder", nullptr}, {"ocsp_rows_deleted", 0},
+    report.data = {{"issuer", issuer},
+                   {"generation", gen.generation},
+                   {"keep_key", keep_key},
+                   {"key_path", ResponderKeyPattern(ctx.config, issuer, gen.generation)},
+                   {"key_backup", ""},
+                   {"old_serial", old_serial},
+                   {"responder", nullptr},
+                   {"ocsp_rows_deleted", 0},
                    {"verified", false}};
     if (keep_key) {
-      auto existing = LoadPrivateKeyFile(path);
-      if (!existing.ok()) {
-        return Status::FailedPrecondition(
-            "cannot keep the responder key: " + existing.status().message() +
-            "; reset without --keep-key to make a new one");
-      }
+      ASSIGN_OR_RETURN(options.keep_key_path, KeyToKeep(state));
+      report.data["key_path"] = *options.keep_key_path;
     }
-    report.plan.push_back(keep_key ? "keep the responder key " + path
-                                   : "generate a new ECDSA P-256 key into " + path +
-                                         " (an existing file is kept as a backup)");
-    report.plan.push_back(
-        "issue a new responder certificate from CA generation " +
-        std::to_string(gen.generation) +
-        (old_serial.empty() ? "" : ", replacing " + old_serial + " (kept in history)"));
-    report.plan.push_back("delete " + std::to_string(state.cached_answers) +
-                          " cached OCSP answers of " + issuer +
-                          " and notify running certctld");
-    report.plan.push_back(
-        "verify: sign a test answer and check it with the CA certificate");
+    PlanReset(ctx, state, options, report);
     if (ctx.dry_run) return Status::Ok();
 
-    ASSIGN_OR_RETURN(
-        NewResponder fresh,
-        IssueResponder(ctx, gen, keep_key, "reset by " + ctx.actor.name, report));
+    ASSIGN_OR_RETURN(NewResponder fresh, IssueResponder(ctx, gen, options, report));
     report.data["responder"] = ResponderJson(fresh.record);
+    report.data["key_path"] = fresh.record.key_path;
     report.data["key_backup"] = fresh.key_backup;
-    report.steps.push_back("issued responder " + fresh.record.serial_number +
-                           " (valid until " + FormatRfc3339(fresh.record.not_after) +
-                           ")");
-    int64_t dropped = 0;
-    RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
-      ASSIGN_OR_RETURN(dropped, InvalidationRepo::DropOcspAnswers(tx, issuer, ""));
-      return InvalidationRepo::Notify(tx, {"ocsp", issuer, ""});
-    }));
-    report.data["ocsp_rows_deleted"] = dropped;
-    report.steps.push_back("deleted " + std::to_string(dropped) +
+    report.data["ocsp_rows_deleted"] = fresh.answers_dropped;
+    report.steps.push_back("deleted " + std::to_string(fresh.answers_dropped) +
                            " cached OCSP answers of " + issuer +
-                           " and notified running certctld");
-    ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(gen));
-    Status verified = internal::VerifyResponderWithTestAnswer(
-        *fresh.loaded, ca->cert.get(), ctx.clock.Now(),
-        ctx.config.ocsp_response_validity);
-    if (!verified.ok())
-      return verified.WithContext("verification of the new responder failed");
+                           " and notified running certctld (in the same transaction)");
+    RETURN_IF_ERROR(VerifyCurrentResponder(ctx, gen, fresh.record.serial_number));
     report.data["verified"] = true;
-    report.steps.push_back("verified: a test answer signed by " +
-                           fresh.record.serial_number +
-                           " checks out with the CA certificate");
+    report.steps.push_back("verified: the key file " + fresh.record.key_path +
+                           " holds the key of responder " + fresh.record.serial_number +
+                           ", and a test answer it signs checks out with the CA "
+                           "certificate");
     report.after = {{"responder", ResponderJson(fresh.record)}, {"ocsp_rows", 0}};
     return Status::Ok();
   });

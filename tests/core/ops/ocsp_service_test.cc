@@ -256,8 +256,9 @@ TEST_F(OcspServiceTest, DeletedResponderRowAndKeyAreBootstrappedOnTheNextRequest
   EXPECT_EQ(*FileMode(config_.ocsp_responder_key_dir), 0700u);
 
   // The runbook's recovery: delete the row and the key file, send a request.
+  std::string first_key = KeyPath();
   Sql(url_, "DELETE FROM ocsp_responder_certs WHERE issuer_id = 'iss-local'");
-  std::filesystem::remove(KeyPath());
+  std::filesystem::remove(first_key);
   Sql(url_, "DELETE FROM ocsp_response_cache");
   auto other = Issue("other.example");
   answer = Ask(*service, other.serial);

@@ -100,9 +100,10 @@ class OcspFixture : public OpsTest {
     return CliCheck(*work_, ca_cert_path_, last_request_, answer.der);
   }
 
+  // The key file the generation's responder row names ("" without a row).
   std::string KeyPath(int generation = 1) {
-    return config_.ocsp_responder_key_dir + "/iss-local-g" + std::to_string(generation) +
-           ".key";
+    return Sql(url_, "SELECT key_path FROM ocsp_responder_certs WHERE generation = " +
+                         std::to_string(generation));
   }
 
   std::unique_ptr<TempDir> work_;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 #include <filesystem>
 
@@ -46,6 +47,16 @@ TEST(FilesTest, RefusesOverwriteWhenAsked) {
   Status s = WriteFileAtomic(path, "new", o);
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(*ReadFile(path), "old");
+  // The refusal leaves no temporary file behind.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+  // A dangling symlink is a name in use too: never followed, never replaced.
+  std::string link = dir / "dangling.key";
+  std::filesystem::create_symlink(dir / "nowhere", link);
+  EXPECT_EQ(WriteFileAtomic(link, "new", o).code(), StatusCode::kAlreadyExists);
+  EXPECT_FALSE(std::filesystem::exists(dir / "nowhere"));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
 }
 
 TEST(FilesTest, MissingFileIsNotFound) {
@@ -62,6 +73,75 @@ TEST(FilesTest, EnsureDirectorySetsMode) {
   ::chmod(sub.c_str(), 0755);
   ASSERT_TRUE(EnsureDirectory(sub, 0700).ok());
   EXPECT_EQ(*FileMode(sub), 0700u);
+}
+
+TEST(FilesTest, KeepAsBackupRenamesWithoutReplacing) {
+  testing::TempDir dir;
+  std::string path = dir / "old.key";
+  ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
+  auto first = KeepAsBackup(path);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_EQ(*ReadFile(*first), "old");
+  EXPECT_EQ(*FileMode(*first), 0600u);
+  // A second file of the same name in the same second gets its own backup.
+  ASSERT_TRUE(WriteFileAtomic(path, "newer").ok());
+  auto second = KeepAsBackup(path);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(*second, *first);
+  EXPECT_EQ(*ReadFile(*first), "old");
+  EXPECT_EQ(*ReadFile(*second), "newer");
+  EXPECT_EQ(KeepAsBackup(path).status().code(), StatusCode::kNotFound);
+}
+
+TEST(FilesTest, TempFileTargetRecognisesOnlyTheWritersPattern) {
+  EXPECT_EQ(TempFileTarget(".iss-g1-ab.key.tmp-Ab12Cd"), "iss-g1-ab.key");
+  EXPECT_EQ(TempFileTarget(".a.tmp-000000"), "a");
+  EXPECT_FALSE(TempFileTarget("iss.key.tmp-Ab12Cd"));    // no leading dot
+  EXPECT_FALSE(TempFileTarget(".iss.key.tmp-Ab12C"));    // five letters
+  EXPECT_FALSE(TempFileTarget(".iss.key.tmp-Ab12Cde"));  // seven
+  EXPECT_FALSE(TempFileTarget(".iss.key.tmp-Ab1.Cd"));
+  EXPECT_FALSE(TempFileTarget(".tmp-Ab12Cd"));
+  EXPECT_FALSE(TempFileTarget(".iss.key.bak-20240101T000000Z"));
+}
+
+// A file whose last change was `age` ago.
+void Age(const std::string& path, std::chrono::seconds age) {
+  struct utimbuf times {};
+  times.actime = times.modtime = std::time(nullptr) - age.count();
+  ASSERT_EQ(::utime(path.c_str(), &times), 0);
+}
+
+TEST(FilesTest, RemoveStaleTempFilesTakesOnlyOldTemporaries) {
+  testing::TempDir dir;
+  auto write = [&](const std::string& name, std::chrono::seconds age) {
+    ASSERT_TRUE(WriteFileAtomic(dir / name, "x", {.keep_backup = false}).ok());
+    Age(dir / name, age);
+  };
+  write(".a.key.tmp-Ab12Cd", std::chrono::hours(1));     // stale: goes
+  write(".b.key.tmp-Xy34Zw", std::chrono::seconds(10));  // young: a write in progress
+  write("c.key", std::chrono::hours(1));                 // a key
+  write("c.key.bak-20240101T000000Z", std::chrono::hours(1));
+  write(".other.tmp-file", std::chrono::hours(1));  // not the pattern
+  ASSERT_TRUE(std::filesystem::create_directory(dir / ".d.key.tmp-Qq11Rr"));
+  std::filesystem::create_symlink(dir / "c.key", dir / ".e.key.tmp-Ss22Tt");
+  Age(dir / ".d.key.tmp-Qq11Rr", std::chrono::hours(1));
+
+  auto removed = RemoveStaleTempFiles(dir.path());
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, std::vector<std::string>{dir / ".a.key.tmp-Ab12Cd"});
+  for (const char* kept : {".b.key.tmp-Xy34Zw", "c.key", "c.key.bak-20240101T000000Z",
+                           ".other.tmp-file", ".d.key.tmp-Qq11Rr", ".e.key.tmp-Ss22Tt"}) {
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::symlink_status(dir / kept)))
+        << kept;
+  }
+  // Any age, but only the targets the caller accepts.
+  auto only_b = RemoveStaleTempFiles(
+      dir.path(), {.min_age = std::chrono::seconds(0),
+                   .accept = [](std::string_view target) { return target == "b.key"; }});
+  ASSERT_TRUE(only_b.ok());
+  EXPECT_EQ(*only_b, std::vector<std::string>{dir / ".b.key.tmp-Xy34Zw"});
+  EXPECT_TRUE(RemoveStaleTempFiles(dir / "missing")->empty());
 }
 
 }  // namespace

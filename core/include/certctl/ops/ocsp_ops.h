@@ -6,10 +6,22 @@
 // - Responder certificate per CA generation: ECDSA P-256 key, EKU
 //   OCSPSigning, id-pkix-ocsp-nocheck, keyUsage digitalSignature, validity
 //   config.ocsp_responder_validity (30d), signed by the generation's CA key.
-//   Key file {config.ocsp_responder_key_dir}/{issuer}-g{generation}.key,
-//   written atomically, mode 0600, directory 0700, an existing file kept as a
-//   backup. Row in ocsp_responder_certs; every replaced row is copied to
+//   Key file {config.ocsp_responder_key_dir}/{issuer}-g{generation}-{serial}.key
+//   (the certificate's serial: a file of its own per responder), written
+//   atomically, mode 0600, directory 0700, never over an existing file. Row
+//   in ocsp_responder_certs; every replaced row is copied to
 //   ocsp_responder_cert_history with replaced_at and replaced_reason.
+// - Replacing a responder (bootstrap, rotation, reset): the new key file is
+//   written first, under its new name; one transaction then switches the row
+//   (history kept; for a reset also the cache drop and NOTIFY); only then is
+//   the replaced key file retired, renamed to "<file>.bak-<UTC stamp>" and
+//   kept 0600, never deleted. Killed at any moment, the row names a key file
+//   that holds its certificate's key. When the switch fails, the previous
+//   responder stays in use, and the new key file is removed, or left unused
+//   and named in the error when the database cannot say whether the switch
+//   committed. Temporaries of this generation's interrupted key writes are
+//   removed before writing (under the responder lock, whatever their age).
+//   Fail points "responder.*" (util/fail_point.h) sit between the steps.
 // - Answers: every request in an OCSPRequest is answered; CertIDs (SHA-1 or
 //   SHA-256) are matched against the issuer's generations by issuer name hash
 //   and key hash; a CertID for another CA is "unknown" (or the whole
@@ -86,15 +98,18 @@ Status RotateDueOcspResponders(OpContext& ctx, OpReport& report);
 Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer, OpReport& report);
 
 // `ocsp reset-responder`: a new key (unless keep_key) and responder
-// certificate, key written atomically 0600 (old file kept as backup), row
-// replaced with history kept, the issuer's OCSP response cache invalidated
-// (rows deleted + NOTIFY), then verified by signing a test answer and checking
-// it with the CA certificate. Audited, locked, dry-run aware.
+// certificate, replaced as described at the top (the issuer's cached OCSP
+// answers deleted and running certctld notified in the switch's transaction),
+// then verified: the row is read back, the key file it names loaded and
+// matched with the certificate, and a test answer signed with them checked
+// with the CA certificate. Audited, locked, dry-run aware.
 // Acts on the active generation; locks OcspResponderLockName(issuer) and
-// OcspCacheLockName(issuer). keep_key without a loadable key file is
+// OcspCacheLockName(issuer). keep_key keeps the key file the row names (or,
+// the row deleted, the newest one in history); without a loadable one it is
 // FailedPrecondition. Dry run: report.plan and report.before only; no file or
 // row changes. report.data: {"issuer", "generation", "keep_key", "key_path",
-// "key_backup" (path or ""), "old_serial" (or ""), "responder": {...},
+// "key_backup" (where the replaced key file was retired, or ""), "old_serial"
+// (or ""), "responder": {...},
 // "ocsp_rows_deleted", "verified"}.
 Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_key,
                           OpReport& report);

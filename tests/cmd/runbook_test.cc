@@ -106,7 +106,13 @@ TEST_F(RunbookTest, MissingResponderRowAndKeyAreReset) {
   EXPECT_EQ(fixed.exit_code, 0) << fixed.Both();
   EXPECT_EQ(fixed.json["data"]["verified"], true);
   EXPECT_EQ(Admin({"ocsp", "status", "iss-local"}).exit_code, 0);
-  EXPECT_EQ(*FileMode(key_path), 0600u);
+  // The new key has a file of its own (the responder's serial in its name).
+  std::string new_key = Sql(url_, "SELECT key_path FROM ocsp_responder_certs");
+  EXPECT_EQ(fixed.json["data"]["key_path"], new_key);
+  EXPECT_NE(new_key, key_path);
+  auto mode = FileMode(new_key);
+  ASSERT_TRUE(mode.ok()) << mode.status().ToString();
+  EXPECT_EQ(*mode, 0600u);
 
   // The operator's view: the new responder certificate chains to the CA and
   // carries OCSPSigning and ocsp-nocheck.

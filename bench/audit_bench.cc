@@ -17,7 +17,9 @@
 #include <map>
 
 #include "bench/bench_environment.h"
+#include "certctl/ops/audit_json.h"
 #include "certctl/ops/audit_ops.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/store/audit_repo.h"
 
 namespace certctl {
@@ -77,11 +79,13 @@ void BM_VerifyAuditLog(benchmark::State& state) {
   auto ctx = env->Context();
   for (auto _ : state) {
     ops::OpReport report;
-    Status s = ops::VerifyAuditLog(ctx, report);
-    if (!s.ok() || report.data["intact"] != true) {
-      state.SkipWithError(("not intact: " + report.ToJson().dump()).c_str());
+    auto verified = ops::VerifyAuditLog(ctx, report);
+    if (!verified.ok() || !verified->intact) {
+      state.SkipWithError(
+          ("not intact: " + ops::ReportJson(report, verified).dump()).c_str());
     }
-    state.counters["rows"] = report.data.value("rows_checked", 0);
+    state.counters["rows"] =
+        verified.ok() ? static_cast<double>(verified->rows_checked) : 0.0;
   }
   state.counters["rows_per_s"] =
       benchmark::Counter(static_cast<double>(state.range(0)) * state.iterations(),

@@ -20,7 +20,8 @@ Status BenchEnvironment::Prepare(const std::string& program_name) {
   ops::OpReport report;
   auto ctx = Context();
   return ops::RegisterConfiguredCa(ctx, kLocalIssuerId, dir / "ca.crt", dir / "ca.key",
-                                   report);
+                                   report)
+      .status();
 }
 
 void BenchEnvironment::InsertCertificates(int64_t n, const std::string& revoked_where,

@@ -91,15 +91,15 @@ void BM_RegenerateCrl(benchmark::State& state) {
   int64_t size = 0, entries = 0;
   for (auto _ : state) {
     ops::OpReport report;
-    Status s =
+    auto regenerated =
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report);
-    if (!s.ok()) {
-      state.SkipWithError(s.ToString().c_str());
+    if (!regenerated.ok() || regenerated->crls.empty()) {
+      state.SkipWithError(regenerated.status().ToString().c_str());
       return;
     }
     env.regenerated = true;
-    size = report.data["crls"][0]["size"].get<int64_t>();
-    entries = report.data["crls"][0]["revoked_count"].get<int64_t>();
+    size = regenerated->crls[0].der_size;
+    entries = regenerated->crls[0].revoked;
   }
   state.counters["entries"] = static_cast<double>(entries);
   state.counters["crl_mb"] = static_cast<double>(size) / (1024.0 * 1024.0);
@@ -119,7 +119,8 @@ void BM_ServeCachedCrl(benchmark::State& state) {
   auto ctx = env.Context();
   if (!env.regenerated) {
     ops::OpReport report;
-    Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kStartup, report);
+    Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kStartup, report)
+                   .status();
     if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
   }
   ResetPeakRss();

@@ -55,7 +55,8 @@ struct Environment : bench::BenchEnvironment {
     }
     auto ctx = Context();
     ops::OpReport responder;
-    RETURN_IF_ERROR(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder));
+    RETURN_IF_ERROR(
+        ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder).status());
     ops::OcspService warm(Context());
     for (const auto& serial : serials) {
       ASSIGN_OR_RETURN(std::string der,

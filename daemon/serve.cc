@@ -30,11 +30,15 @@ void Reload(App& app, TlsContextHolder& tls) {
     ops::OpContext ctx = app.Context(app.DaemonActor());
     ctx.actor.command_line = "SIGHUP";
     ops::OpReport report;
-    Status s = ops::ReloadTrustAnchors(ctx, app.trust(), "", report);
-    if (s.ok()) {
-      app.logger()->info("SIGHUP: trust bundles reloaded");
+    auto reload = ops::ReloadTrustAnchors(ctx, app.trust(), "", report);
+    if (!reload.ok()) {
+      app.logger()->error("SIGHUP: {} (the previous bundles stay in place)",
+                          reload.status().message());
+    } else if (reload->refused()) {
+      app.logger()->error("SIGHUP: {} (the previous bundles stay in place)",
+                          reload->RefusalMessage());
     } else {
-      app.logger()->error("SIGHUP: {} (the previous bundles stay in place)", s.message());
+      app.logger()->info("SIGHUP: trust bundles reloaded");
     }
   }
   if (Status s = tls.Reload(); s.ok()) {

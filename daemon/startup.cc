@@ -117,12 +117,11 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   // log's key rather than fail at the first revocation.
   RETURN_IF_ERROR(ops::CheckAuditSetup(ctx));
   ops::OpReport report;
-  RETURN_IF_ERROR(ops::RegisterConfiguredCa(ctx, kLocalIssuerId, rt->config.ca_cert_path,
-                                            rt->config.ca_key_path, report));
-  rt->logger->info("issuer {}: CA {} generation {}{}", kLocalIssuerId,
-                   report.data["subject"].get<std::string>(),
-                   report.data["generation"].get<int>(),
-                   report.data["registered"].get<bool>() ? " (registered now)" : "");
+  ASSIGN_OR_RETURN(ops::CaRegistered ca,
+                   ops::RegisterConfiguredCa(ctx, kLocalIssuerId, rt->config.ca_cert_path,
+                                             rt->config.ca_key_path, report));
+  rt->logger->info("issuer {}: CA {} generation {}{}", kLocalIssuerId, ca.subject,
+                   ca.generation, ca.registered ? " (registered now)" : "");
   RemoveInterruptedKeyWrites(ctx, *rt->logger);
   return rt;
 }

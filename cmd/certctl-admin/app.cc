@@ -313,20 +313,23 @@ Status AdminApp::Confirm(const MutationFlags& flags, const std::string& question
   return Status::InvalidArgument("not confirmed; nothing was changed");
 }
 
-void AdminApp::Finish(
-    const ops::OpReport& report,
-    const std::function<void(const ops::OpReport&, std::ostream&)>& text) {
+void AdminApp::Finish(const ops::OpReport& report, const Status& status,
+                      const ops::ReportJsonParts& json,
+                      const std::function<void(std::ostream&)>& text) {
   if (output() == OutputFormat::kJson) {
-    std::cout << report.ToJson().dump(2) << "\n";
+    // An operation refused before it named itself is named after the command.
+    ops::OpReport named = report;
+    if (named.operation.empty()) named.operation = operation_;
+    std::cout << ops::ReportJson(named, status, json).dump(2) << "\n";
   } else {
-    text(report, std::cout);
-    if (!report.status.ok()) {
+    text(std::cout);
+    if (!status.ok()) {
       std::cerr << "certctl-admin: " << (report.dry_run ? "(dry run) " : "")
-                << report.status.message() << "\n";
+                << status.message() << "\n";
     }
   }
-  if (!report.status.ok()) {
-    exit_code_ = ExitCodeFor(report.status);
+  if (!status.ok()) {
+    exit_code_ = ExitCodeFor(status);
   } else {
     exit_code_ = report.has_errors() ? kExitFindings : kExitOk;
   }
@@ -336,8 +339,7 @@ void AdminApp::Fail(const Status& status) {
   if (output() == OutputFormat::kJson) {
     ops::OpReport report;
     report.operation = operation_;
-    report.status = status;
-    std::cout << report.ToJson().dump(2) << "\n";
+    std::cout << ops::ReportJson(report, status, {}).dump(2) << "\n";
   }
   std::cerr << "certctl-admin: " << status.message() << "\n";
   exit_code_ = ExitCodeFor(status);
@@ -353,8 +355,8 @@ int AdminApp::Run() {
     if (JsonRequested(argc_, argv_)) {
       ops::OpReport report;
       report.operation = ParsedCommand(root_);
-      report.status = Status::InvalidArgument(e.what());
-      std::cout << report.ToJson().dump(2) << "\n";
+      std::cout << ops::ReportJson(report, Status::InvalidArgument(e.what()), {}).dump(2)
+                << "\n";
     }
     return kExitUsage;
   }
@@ -381,27 +383,29 @@ void AddIssuerArgument(CLI::App* cmd, IssuerChoice& choice, bool with_all,
   cmd->add_flag("--all", choice.all, all_help)->excludes(issuer);
 }
 
-ops::OpReport CombineReports(const std::string& operation, const std::string& target,
-                             const std::vector<ops::OpReport>& parts,
-                             const std::string& list_key) {
-  ops::OpReport out;
-  out.operation = operation;
-  out.target = target;
-  out.data[list_key] = nlohmann::json::array();
-  for (const auto& p : parts) {
-    out.dry_run = out.dry_run || p.dry_run;
-    out.plan.insert(out.plan.end(), p.plan.begin(), p.plan.end());
-    out.steps.insert(out.steps.end(), p.steps.begin(), p.steps.end());
-    out.findings.insert(out.findings.end(), p.findings.begin(), p.findings.end());
-    if (!p.before.empty()) out.before[p.target] = p.before;
-    if (!p.after.empty()) out.after[p.target] = p.after;
-    nlohmann::json d = p.data.is_object() ? p.data : nlohmann::json::object();
-    nlohmann::json j = p.ToJson();
+CombinedRun CombineRuns(const std::string& operation, const std::string& target,
+                        const std::vector<PartRun>& parts, const std::string& list_key) {
+  CombinedRun out;
+  out.report.operation = operation;
+  out.report.target = target;
+  out.json.data[list_key] = nlohmann::json::array();
+  for (const auto& part : parts) {
+    const ops::OpReport& p = *part.report;
+    out.report.dry_run = out.report.dry_run || p.dry_run;
+    out.report.plan.insert(out.report.plan.end(), p.plan.begin(), p.plan.end());
+    out.report.steps.insert(out.report.steps.end(), p.steps.begin(), p.steps.end());
+    out.report.findings.insert(out.report.findings.end(), p.findings.begin(),
+                               p.findings.end());
+    if (!part.json.before.empty()) out.json.before[p.target] = part.json.before;
+    if (!part.json.after.empty()) out.json.after[p.target] = part.json.after;
+    nlohmann::json d =
+        part.json.data.is_object() ? part.json.data : nlohmann::json::object();
+    nlohmann::json j = ops::ReportJson(p, part.status, {});
     d["ok"] = j["ok"];
     d["error"] = j["error"];
-    out.data[list_key].push_back(d);
-    out.duration_ms += p.duration_ms;
-    if (out.status.ok() && !p.status.ok()) out.status = p.status;
+    out.json.data[list_key].push_back(d);
+    out.report.duration += p.duration;
+    if (out.status.ok() && !part.status.ok()) out.status = part.status;
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "certctl/net/http_client.h"
 #include "certctl/ops/keyring.h"
 #include "certctl/ops/op.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/store/database.h"
 #include "certctl/util/clock.h"
 
@@ -119,11 +121,20 @@ class AdminApp {
   // refused or unconfirmed. Dry runs need no confirmation.
   Status Confirm(const MutationFlags& flags, const std::string& question);
 
-  // Renders the report (text or JSON on stdout) and sets the exit code:
-  // report.status's code, else 1 when there are error findings, else 0.
-  void Finish(
-      const ops::OpReport& report,
-      const std::function<void(const ops::OpReport&, std::ostream&)>& text_renderer);
+  // Renders an operation's outcome (the JSON document of
+  // certctl/ops/op_json.h, or the text and the error on stderr) and sets the
+  // exit code: the status's code, else 1 when a finding is an error, else 0.
+  void Finish(const ops::OpReport& report, const Status& status,
+              const ops::ReportJsonParts& json,
+              const std::function<void(std::ostream&)>& text);
+  // The same for an operation's typed result; `text` renders it (also when
+  // it failed: then only the report's plan, steps and findings are known).
+  template <typename T>
+  using TextRenderer =
+      std::function<void(const ops::OpReport&, const Result<T>&, std::ostream&)>;
+  template <typename T>
+  void Finish(const ops::OpReport& report, const Result<T>& result,
+              const std::type_identity_t<TextRenderer<T>>& text);
   // Reports a failure that happened before an operation could run; in JSON
   // the document has the same keys as a report's, with `operation` named
   // after the command ("crl.status").
@@ -170,12 +181,32 @@ struct IssuerChoice {
 void AddIssuerArgument(CLI::App* cmd, IssuerChoice& choice, bool with_all,
                        const std::string& all_help = "Every issuer");
 
-// Folds the reports of one command run over several targets (--all) into
-// one: plan, steps and findings in order, data[list_key] holding each part's
-// data plus "ok" and "error", before/after keyed by target, duration summed,
-// and the status of the first part that failed.
-ops::OpReport CombineReports(const std::string& operation, const std::string& target,
-                             const std::vector<ops::OpReport>& parts,
-                             const std::string& list_key);
+// One target's run of a command given --all, for CombineRuns.
+struct PartRun {
+  const ops::OpReport* report = nullptr;
+  Status status;
+  ops::ReportJsonParts json;  // of its result (a failed run: what it knows)
+};
+
+// The runs of one command over several targets, as one document.
+struct CombinedRun {
+  ops::OpReport report;
+  Status status;
+  ops::ReportJsonParts json;
+};
+
+// Folds the runs into one: plan, steps and findings in order, data[list_key]
+// holding each part's data plus "ok" and "error", before/after keyed by
+// target, duration summed, and the status of the first part that failed.
+CombinedRun CombineRuns(const std::string& operation, const std::string& target,
+                        const std::vector<PartRun>& parts, const std::string& list_key);
+
+template <typename T>
+void AdminApp::Finish(const ops::OpReport& report, const Result<T>& result,
+                      const std::type_identity_t<TextRenderer<T>>& text) {
+  Finish(report, result.status(),
+         result.ok() ? ops::JsonParts(*result) : ops::ReportJsonParts{},
+         [&](std::ostream& out) { text(report, result, out); });
+}
 
 }  // namespace certctl::admin

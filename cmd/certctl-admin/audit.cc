@@ -1,5 +1,7 @@
 // certctl-admin audit: evidence for auditors.
+#include "certctl/ops/audit_json.h"
 #include "certctl/ops/audit_ops.h"
+#include "certctl/util/time_format.h"
 #include "commands.h"
 
 namespace certctl::admin {
@@ -77,75 +79,70 @@ constexpr char kAnchorDescription[] =
     "With nothing to acknowledge it writes nothing. It is recorded for good, so it asks "
     "for confirmation.";
 
-void RenderList(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderList(const AdminApp& app, const Result<ops::AuditEventList>& list,
+                std::ostream& out) {
+  if (!list.ok()) return;
   std::vector<std::vector<std::string>> rows{
       {"ID", "TIME", "ACTOR", "HOST", "ACTION", "TARGET", "OUTCOME", "MS", "DETAIL"}};
-  for (const auto& e : r.data.value("events", nlohmann::json::array())) {
-    std::string outcome = e.value("outcome", "");
-    rows.push_back({Cell(e["id"]), Cell(e["occurred_at"]), Cell(e["actor"]),
-                    Cell(e["host"]), Cell(e["action"]), Cell(e["target"]),
+  for (const auto& e : list->events) {
+    std::string outcome(AuditOutcomeName(e.outcome));
+    rows.push_back({std::to_string(e.id), FormatRfc3339(e.occurred_at), e.actor, e.host,
+                    e.action, e.target,
                     outcome == "failed" ? app.Paint(outcome, Colour::kRed) : outcome,
-                    Cell(e["duration_ms"]), Cell(e["detail"])});
+                    e.duration_ms ? std::to_string(*e.duration_ms) : "-", e.detail});
   }
   if (rows.size() == 1) {
     out << "no matching audit events\n";
     return;
   }
   PrintTable(out, rows);
-  if (r.data.value("limited", false)) {
+  if (list->limited) {
     out << "(older matches not shown; raise --limit or narrow --since)\n";
   }
 }
 
-void PrintBreaks(const AdminApp& app, const nlohmann::json& breaks, std::ostream& out) {
+void PrintBreaks(const AdminApp& app, const std::vector<audit::ChainBreak>& breaks,
+                 std::ostream& out) {
   std::vector<std::vector<std::string>> rows{{"ROW", "KIND", "STATE", "WHAT"}};
   for (const auto& b : breaks) {
-    bool acknowledged = !b["acknowledged_by"].is_null();
-    rows.push_back(
-        {Cell(b["id"]), Cell(b["kind"]),
-         acknowledged ? app.Paint("acknowledged", Colour::kYellow)
-                      : app.Paint("broken", Colour::kRed),
-         Cell(b["message"]) +
-             (acknowledged ? " (acknowledged by event " + Cell(b["acknowledged_by"]) +
-                                 ": " + Cell(b["reason"]) + ")"
-                           : "")});
+    bool acknowledged = b.acknowledged_by.has_value();
+    rows.push_back({b.id ? std::to_string(b.id) : "-", b.kind,
+                    acknowledged ? app.Paint("acknowledged", Colour::kYellow)
+                                 : app.Paint("broken", Colour::kRed),
+                    b.message + (acknowledged ? " (acknowledged by event " +
+                                                    std::to_string(*b.acknowledged_by) +
+                                                    ": " + b.acknowledged_reason + ")"
+                                              : "")});
   }
   if (rows.size() > 1) PrintTable(out, rows, 2);
 }
 
-void RenderVerify(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  if (!r.status.ok()) return;
-  const auto& d = r.data;
-  nlohmann::json breaks = d.value("breaks", nlohmann::json::array());
-  int64_t unacknowledged = d.value("unlisted_breaks", int64_t{0});
-  for (const auto& b : breaks) unacknowledged += b["acknowledged_by"].is_null() ? 1 : 0;
-  if (d.value("intact", false)) {
-    out << app.PaintVerdict("intact") << ": " << Cell(d["rows_checked"])
-        << " audit events, every link verifies with audit key " << Cell(d["key_id"]);
+void RenderVerify(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::AuditLogVerified>& result, std::ostream& out) {
+  if (!result.ok()) return;
+  const ops::AuditLogVerified& v = *result;
+  int64_t unacknowledged = v.unlisted_breaks;
+  for (const auto& b : v.breaks) unacknowledged += b.acknowledged_by ? 0 : 1;
+  if (v.intact) {
+    out << app.PaintVerdict("intact") << ": " << v.rows_checked
+        << " audit events, every link verifies with audit key " << v.key_id;
   } else {
     out << app.PaintVerdict("broken") << ": " << unacknowledged << " break"
-        << (unacknowledged == 1 ? "" : "s") << " in " << Cell(d["rows_checked"])
-        << " audit events (audit key " << Cell(d["key_id"]) << ")";
+        << (unacknowledged == 1 ? "" : "s") << " in " << v.rows_checked
+        << " audit events (audit key " << v.key_id << ")";
   }
-  nlohmann::json head = Member(d, "head");
-  if (!head.empty()) {
-    out << "; newest row " << Cell(head["id"]) << " at position " << Cell(head["seq"]);
-  }
+  if (v.head) out << "; newest row " << v.head->id << " at position " << v.head->seq;
   out << "\n";
-  PrintBreaks(app, breaks, out);
-  for (const auto& a : d.value("anchors", nlohmann::json::array())) {
-    out << "anchor " << Cell(a["file"]) << ": row " << Cell(a["id"]) << " at position "
-        << Cell(a["seq"]) << ", written " << Cell(a["written_at"]) << "\n";
+  PrintBreaks(app, v.breaks, out);
+  for (const auto& a : v.anchors) {
+    out << "anchor " << a.source << ": row " << a.head.id << " at position " << a.head.seq
+        << ", written " << FormatRfc3339(a.head.written_at) << "\n";
   }
   for (const auto& f : r.findings) {
     if (f.severity == "warning" && f.code != "audit.acknowledged_break") {
       out << app.Paint("note", Colour::kYellow) << ": " << f.message << "\n";
     }
   }
-}
-
-void RenderAnchor(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  PrintPlanStepsFindings(app, r, out);
 }
 
 void RegisterList(AdminApp& app, CLI::App* audit) {
@@ -193,9 +190,9 @@ void RegisterList(AdminApp& app, CLI::App* audit) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::ListAuditEvents(ctx, query, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderList(app, r, out);
+      auto list = ops::ListAuditEvents(ctx, query, report);
+      app.Finish(report, list, [&app](const auto&, const auto& list, std::ostream& out) {
+        RenderList(app, list, out);
       });
     });
   });
@@ -242,10 +239,11 @@ void RegisterVerify(AdminApp& app, CLI::App* audit) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::VerifyAuditLog(ctx, report, {anchors});
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderVerify(app, r, out);
-      });
+      auto result = ops::VerifyAuditLog(ctx, report, {anchors});
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderVerify(app, r, result, out);
+                 });
     });
   });
 }
@@ -289,9 +287,9 @@ void RegisterAnchor(AdminApp& app, CLI::App* audit) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&f.mutation);
       ops::OpReport report;
-      (void)ops::AcknowledgeAuditBreaks(ctx, {f.reason, f.anchors}, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderAnchor(app, r, out);
+      auto result = ops::AcknowledgeAuditBreaks(ctx, {f.reason, f.anchors}, report);
+      app.Finish(report, result, [&app](const auto& r, const auto&, std::ostream& out) {
+        PrintPlanStepsFindings(app, r, out);
       });
     });
   });

@@ -1,5 +1,6 @@
 // certctl-admin cache: the runbook's "OCSP response cache recovery" and the
 // cache truncations of its CA rotation and Postgres restore procedures.
+#include "certctl/ops/cache_json.h"
 #include "certctl/ops/cache_ops.h"
 #include "commands.h"
 
@@ -23,21 +24,21 @@ std::string Describe(const ops::TruncateScope& scope) {
   return what + (scope.issuer.empty() ? " of every issuer" : " of " + scope.issuer);
 }
 
-void RenderTruncate(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderTruncate(const AdminApp& app, const ops::OpReport& r,
+                    const Result<ops::CachesTruncated>& result, std::ostream& out) {
   PrintPlanStepsFindings(app, r, out);
-  if (r.dry_run || !r.status.ok()) return;
-  PrintFields(
-      out,
-      {{"CRL rows deleted", Cell(r.data.value("crl_rows_deleted", nlohmann::json()))},
-       {"OCSP rows deleted", Cell(r.data.value("ocsp_rows_deleted", nlohmann::json()))}});
+  if (r.dry_run || !result.ok()) return;
+  PrintFields(out, {{"CRL rows deleted", std::to_string(result->crl_rows_deleted)},
+                    {"OCSP rows deleted", std::to_string(result->ocsp_rows_deleted)}});
 }
 
-void RenderVerify(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderVerify(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::OcspCacheVerified>& result, std::ostream& out) {
   PrintPlanStepsFindings(app, r, out);
-  if (!r.status.ok()) return;
-  PrintFields(out, {{"answers scanned", Cell(r.data.value("scanned", nlohmann::json()))},
-                    {"bad", Cell(r.data.value("bad", nlohmann::json()))},
-                    {"removed", Cell(r.data.value("fixed", nlohmann::json()))}});
+  if (!result.ok()) return;
+  PrintFields(out, {{"answers scanned", std::to_string(result->scanned)},
+                    {"bad", std::to_string(result->bad)},
+                    {"removed", std::to_string(result->fixed)}});
   if (!r.has_errors())
     out << app.PaintVerdict("ok") << ": every cached answer is current\n";
 }
@@ -96,10 +97,11 @@ void RegisterTruncate(AdminApp& app, CLI::App* cache) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&f.mutation);
       ops::OpReport report;
-      (void)ops::TruncateCaches(ctx, scope, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderTruncate(app, r, out);
-      });
+      auto result = ops::TruncateCaches(ctx, scope, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderTruncate(app, r, result, out);
+                 });
     });
   });
 }
@@ -142,10 +144,11 @@ void RegisterVerify(AdminApp& app, CLI::App* cache) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&flags);
       ops::OpReport report;
-      (void)ops::VerifyOcspCache(ctx, fix, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderVerify(app, r, out);
-      });
+      auto result = ops::VerifyOcspCache(ctx, fix, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderVerify(app, r, result, out);
+                 });
     });
   });
 }

@@ -1,27 +1,28 @@
 // certctl-admin crl: the runbook's "CRL cache recovery" section.
 #include "certctl/ops/certificate_ops.h"
+#include "certctl/ops/crl_json.h"
 #include "certctl/ops/crl_ops.h"
 #include "certctl/ops/issuer_ops.h"
+#include "certctl/util/time_format.h"
 #include "commands.h"
 
 namespace certctl::admin {
 namespace {
 
-void RenderStatus(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  if (r.data.contains("issuers")) {
-    for (const auto& issuer : r.data["issuers"]) {
-      for (const auto& g : issuer.value("generations", nlohmann::json::array())) {
-        out << issuer.value("issuer", "?") << " generation " << Cell(g["generation"])
-            << ": " << app.PaintVerdict(g.value("verdict", "?")) << "\n";
+void RenderStatus(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::CrlStatus>& result, std::ostream& out) {
+  if (result.ok()) {
+    for (const auto& issuer : result->issuers) {
+      for (const auto& g : issuer.generations) {
+        out << issuer.issuer << " generation " << g.generation << ": "
+            << app.PaintVerdict(ops::CrlVerdictName(g.verdict)) << "\n";
         nlohmann::json fields = nlohmann::json::object();
-        fields["cached CRL"] = g.contains("cache") && !g["cache"].is_null()
-                                   ? g["cache"]
-                                   : nlohmann::json("none");
-        if (g.contains("database_revoked_count")) {
-          fields["revoked in database"] = g["database_revoked_count"];
-        }
-        if (g.contains("events") && !g["events"].empty()) {
-          fields["recent generation events"] = g["events"];
+        fields["cached CRL"] = g.cache ? ops::ToJson(*g.cache) : nlohmann::json("none");
+        fields["revoked in database"] = g.database_revoked_count;
+        if (!g.events.empty()) {
+          nlohmann::json events = nlohmann::json::array();
+          for (const auto& e : g.events) events.push_back(ops::ToJson(e));
+          fields["recent generation events"] = events;
         }
         PrintObject(out, fields, 2);
       }
@@ -32,31 +33,41 @@ void RenderStatus(const AdminApp& app, const ops::OpReport& r, std::ostream& out
   }
 }
 
-void RenderRegenerate(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+// One issuer's run of `crl regenerate`: a regeneration or an invalidation.
+struct RegenerateRun {
+  std::string issuer;
+  ops::OpReport report;
+  Result<ops::CrlRegeneration> regenerated = Status::Internal("not run");
+  Result<ops::CrlCacheInvalidated> invalidated = Status::Internal("not run");
+};
+
+void RenderRegenerate(const AdminApp& app, const ops::OpReport& r,
+                      const std::vector<RegenerateRun>& runs, std::ostream& out) {
   PrintPlanStepsFindings(app, r, out);
   if (r.dry_run) return;
-  for (const auto& issuer : r.data.value("issuers", nlohmann::json::array())) {
-    if (issuer.contains("next_fetch")) {
-      out << issuer.value("issuer", "?") << ": next fetch: " << Cell(issuer["next_fetch"])
-          << "\n";
+  for (const auto& run : runs) {
+    if (run.invalidated.ok()) {
+      out << run.issuer << ": next fetch: " << run.invalidated->next_fetch << "\n";
     }
+    if (!run.regenerated.ok()) continue;
     std::vector<std::vector<std::string>> rows{
         {"ISSUER", "GEN", "CRL NUMBER", "REVOKED", "SIZE", "THIS UPDATE", "NEXT UPDATE"}};
-    for (const auto& c : issuer.value("crls", nlohmann::json::array())) {
-      rows.push_back({issuer.value("issuer", "?"), Cell(c["generation"]),
-                      Cell(c["crl_number"]), Cell(c["revoked_count"]), Cell(c["size"]),
-                      Cell(c["this_update"]), Cell(c["next_update"])});
+    for (const auto& c : run.regenerated->crls) {
+      rows.push_back({run.issuer, std::to_string(c.generation), std::to_string(c.number),
+                      std::to_string(c.revoked), std::to_string(c.der_size),
+                      FormatRfc3339(c.this_update), FormatRfc3339(c.next_update)});
     }
     if (rows.size() > 1) PrintTable(out, rows);
   }
 }
 
-void RenderVerify(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  PrintObject(out, r.data);
+void RenderVerify(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::FetchedCrlVerified>& result, std::ostream& out) {
+  if (result.ok()) PrintObject(out, ops::ToJson(*result));
   for (const auto& f : r.findings) {
     out << app.PaintVerdict(f.severity) << ": " << f.message << " [" << f.code << "]\n";
   }
-  if (r.status.ok() && !r.has_errors())
+  if (result.ok() && !r.has_errors())
     out << app.PaintVerdict("ok") << ": the served CRL verifies\n";
 }
 
@@ -98,21 +109,40 @@ void RegisterStatus(AdminApp& app, CLI::App* crl) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::DescribeCrls(ctx, choice.all ? "" : choice.issuer, events, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderStatus(app, r, out);
-      });
+      auto result =
+          ops::DescribeCrls(ctx, choice.all ? "" : choice.issuer, events, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderStatus(app, r, result, out);
+                 });
     });
   });
 }
 
-ops::OpReport RegenerateOne(ops::OpContext& ctx, const std::string& issuer,
+RegenerateRun RegenerateOne(ops::OpContext& ctx, const std::string& issuer,
                             bool invalidate_only) {
-  ops::OpReport part;  // both set target and data["issuer"], also on failure
+  RegenerateRun run{issuer, {}};
   if (invalidate_only) {
-    (void)ops::InvalidateCrlCache(ctx, issuer, part);
+    run.invalidated = ops::InvalidateCrlCache(ctx, issuer, run.report);
   } else {
-    (void)ops::RegenerateCrl(ctx, issuer, ops::CrlTrigger::kAdmin, part);
+    run.regenerated =
+        ops::RegenerateCrl(ctx, issuer, ops::CrlTrigger::kAdmin, run.report);
+  }
+  return run;
+}
+
+// The run's part of the combined document; a failed run has its issuer.
+PartRun JsonPart(const RegenerateRun& run, bool invalidate_only) {
+  PartRun part{&run.report,
+               invalidate_only ? run.invalidated.status() : run.regenerated.status()};
+  if (invalidate_only) {
+    part.json = run.invalidated.ok()
+                    ? ops::JsonParts(*run.invalidated)
+                    : ops::JsonParts(ops::CrlCacheInvalidated{.issuer = run.issuer});
+  } else {
+    part.json = run.regenerated.ok()
+                    ? ops::JsonParts(*run.regenerated)
+                    : ops::JsonParts(ops::CrlRegeneration{.issuer = run.issuer});
   }
   return part;
 }
@@ -176,14 +206,16 @@ void RegisterRegenerate(AdminApp& app, CLI::App* crl) {
         if (!all.ok()) return app.Fail(all.status());
         issuers = *all;
       }
-      std::vector<ops::OpReport> parts;
+      std::vector<RegenerateRun> runs;
       for (const auto& issuer : issuers)
-        parts.push_back(RegenerateOne(ctx, issuer, invalidate_only));
-      auto report = CombineReports(invalidate_only ? "crl.invalidate" : "crl.regenerate",
-                                   choice.all ? "*" : choice.issuer, parts, "issuers");
-      report.dry_run = flags.dry_run;
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderRegenerate(app, r, out);
+        runs.push_back(RegenerateOne(ctx, issuer, invalidate_only));
+      std::vector<PartRun> parts;
+      for (const auto& run : runs) parts.push_back(JsonPart(run, invalidate_only));
+      auto combined = CombineRuns(invalidate_only ? "crl.invalidate" : "crl.regenerate",
+                                  choice.all ? "*" : choice.issuer, parts, "issuers");
+      combined.report.dry_run = flags.dry_run;
+      app.Finish(combined.report, combined.status, combined.json, [&](std::ostream& out) {
+        RenderRegenerate(app, combined.report, runs, out);
       });
     });
   });
@@ -250,11 +282,11 @@ void RegisterVerify(AdminApp& app, CLI::App* crl) {
       auto der = FetchCrl(app, ctx.config, from);
       if (!der.ok()) return app.Fail(der.status());
       ops::OpReport report;
-      (void)ops::VerifyFetchedCrl(ctx, choice.issuer, *der, report);
-      report.data["url"] = from;
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderVerify(app, r, out);
-      });
+      auto result = ops::VerifyFetchedCrl(ctx, choice.issuer, from, *der, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderVerify(app, r, result, out);
+                 });
     });
   });
 }

@@ -1,11 +1,14 @@
 // certctl-admin db: schema migrations and status.
+#include "certctl/ops/db_json.h"
 #include "certctl/ops/db_ops.h"
+#include "certctl/util/time_format.h"
 #include "commands.h"
 
 namespace certctl::admin {
 namespace {
 
-void RenderMigrate(const ops::OpReport& r, std::ostream& out) {
+void RenderMigrate(const ops::OpReport& r, const Result<ops::DatabaseMigrated>& result,
+                   std::ostream& out) {
   if (r.dry_run) {
     out << (r.plan.empty() ? "schema is current; nothing would change\n"
                            : "would apply:\n");
@@ -13,24 +16,22 @@ void RenderMigrate(const ops::OpReport& r, std::ostream& out) {
     return;
   }
   for (const auto& s : r.steps) out << s << "\n";
-  if (r.status.ok()) {
-    out << "schema version " << r.data.value("to_version", 0) << "\n";
-  }
+  if (result.ok()) out << "schema version " << result->to_version << "\n";
 }
 
-void RenderStatus(const ops::OpReport& r, std::ostream& out) {
-  if (!r.status.ok()) return;
+void RenderStatus(const ops::OpReport& r, const Result<ops::SchemaStatus>& result,
+                  std::ostream& out) {
+  if (!result.ok()) return;
   for (const auto& f : r.findings) out << f.severity << ": " << f.message << "\n";
-  if (!r.data.contains("current_version")) return;
-  PrintFields(
-      out, {{"schema version", std::to_string(r.data["current_version"].get<int>())},
-            {"this certctl needs", std::to_string(r.data["latest_version"].get<int>())}});
+  if (!result->known) return;
+  PrintFields(out, {{"schema version", std::to_string(result->current_version)},
+                    {"this certctl needs", std::to_string(result->latest_version)}});
   std::vector<std::vector<std::string>> rows{{"STATE", "MIGRATION", "APPLIED AT"}};
-  for (const auto& a : r.data["applied"]) {
-    rows.push_back({"applied", Cell(a["name"]), Cell(a["applied_at"])});
+  for (const auto& a : result->applied) {
+    rows.push_back(
+        {"applied", a.name, a.applied_at ? FormatRfc3339(*a.applied_at) : "-"});
   }
-  for (const auto& p : r.data["pending"])
-    rows.push_back({"pending", Cell(p["name"]), "-"});
+  for (const auto& p : result->pending) rows.push_back({"pending", p.name, "-"});
   PrintTable(out, rows, 2);
 }
 
@@ -69,8 +70,8 @@ void RegisterDbCommands(AdminApp& app) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&migrate_flags);
       ops::OpReport report;
-      (void)ops::MigrateDatabase(ctx, report);
-      app.Finish(report, RenderMigrate);
+      auto result = ops::MigrateDatabase(ctx, report);
+      app.Finish(report, result, RenderMigrate);
     });
   });
 
@@ -94,8 +95,8 @@ void RegisterDbCommands(AdminApp& app) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::DescribeSchema(ctx, report);
-      app.Finish(report, RenderStatus);
+      auto result = ops::DescribeSchema(ctx, report);
+      app.Finish(report, result, RenderStatus);
     });
   });
 }

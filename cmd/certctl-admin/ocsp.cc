@@ -1,6 +1,8 @@
 // certctl-admin ocsp: the runbook's "OCSP responder cert recovery" section
 // and the check behind "OCSP response cache recovery".
+#include "certctl/ops/ocsp_json.h"
 #include "certctl/ops/ocsp_ops.h"
+#include "certctl/util/time_format.h"
 #include "commands.h"
 
 namespace certctl::admin {
@@ -20,56 +22,75 @@ ops::OcspFetcher MakeFetcher(net::HttpClient client, std::string url) {
   };
 }
 
-void RenderStatus(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  for (const auto& g : r.data.value("generations", nlohmann::json::array())) {
-    out << r.data.value("issuer", "?") << " generation " << Cell(g["generation"]) << " ("
-        << g.value("state", "?") << ")\n";
-    nlohmann::json fields = nlohmann::json::object();
-    fields["responder certificate"] = g.contains("responder") && !g["responder"].is_null()
-                                          ? g["responder"]
-                                          : nlohmann::json("none");
-    if (g.contains("key_file")) fields["key file"] = g["key_file"];
-    if (g.contains("history") && !g["history"].empty())
-      fields["recent rotations"] = g["history"];
-    PrintObject(out, fields, 2);
+// The responder certificate, key file and history of one generation.
+void RenderGeneration(const std::string& issuer, const ops::GenerationResponders& g,
+                      std::ostream& out) {
+  out << issuer << " generation " << g.generation << " ("
+      << (g.state == GenerationState::kActive ? "active" : "retired") << ")\n";
+  nlohmann::json fields = nlohmann::json::object();
+  fields["responder certificate"] =
+      g.responder ? ops::ToJson(*g.responder) : nlohmann::json("none");
+  fields["key file"] = ops::ToJson(g.key_file);
+  if (!g.history.empty()) {
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& h : g.history) history.push_back(ops::ToJson(h));
+    fields["recent rotations"] = history;
+  }
+  PrintObject(out, fields, 2);
+}
+
+void RenderStatus(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::ResponderStatus>& result, std::ostream& out) {
+  if (result.ok()) {
+    for (const auto& g : result->generations) RenderGeneration(result->issuer, g, out);
   }
   for (const auto& f : r.findings) {
     out << app.PaintVerdict(f.severity) << ": " << f.subject << ": " << f.message << " ["
         << f.code << "]\n";
   }
-  if (r.status.ok() && r.findings.empty()) out << app.PaintVerdict("ok") << "\n";
+  if (result.ok() && r.findings.empty()) out << app.PaintVerdict("ok") << "\n";
 }
 
-void RenderReset(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderReset(const AdminApp& app, const ops::OpReport& r,
+                 const Result<ops::ResponderReset>& result, std::ostream& out) {
   PrintPlanStepsFindings(app, r, out);
-  if (r.dry_run || !r.status.ok()) return;
-  if (r.data.contains("responder")) {
-    out << "new responder certificate:\n";
-    PrintObject(out, r.data["responder"], 2);
-  }
+  if (r.dry_run || !result.ok()) return;
+  out << "new responder certificate:\n";
+  PrintObject(
+      out, result->responder ? ops::ToJson(*result->responder) : nlohmann::json(nullptr),
+      2);
 }
 
-void RenderCheck(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
-  if (!r.status.ok()) return;
-  nlohmann::json db = Member(r.data, "database");
-  nlohmann::json answer = Member(r.data, "responder");
-  PrintTable(out, {{"", "STATUS", "REASON", "REVOKED AT"},
-                   {"database", app.PaintVerdict(db.value("status", "?")),
-                    Cell(db["reason"]), Cell(db["revoked_at"])},
-                   {"responder", app.PaintVerdict(answer.value("status", "?")),
-                    Cell(answer.value("reason", nlohmann::json())),
-                    Cell(answer.value("revoked_at", nlohmann::json()))}});
-  if (!answer.empty()) {
+std::string OrDash(const std::optional<std::string>& v) { return v ? *v : "-"; }
+std::string OrDash(const std::optional<TimePoint>& t) {
+  return t ? FormatRfc3339(*t) : "-";
+}
+
+void RenderCheck(const AdminApp& app, const ops::OpReport& r,
+                 const Result<ops::OcspAnswerCheck>& result, std::ostream& out) {
+  if (!result.ok()) return;
+  const ops::CertificateStatus& db = result->database;
+  const auto& answer = result->responder;
+  PrintTable(
+      out,
+      {{"", "STATUS", "REASON", "REVOKED AT"},
+       {"database", app.PaintVerdict(OcspCertStatusName(db.status)), OrDash(db.reason),
+        OrDash(db.revoked_at)},
+       {"responder",
+        app.PaintVerdict(answer ? OcspCertStatusName(answer->certificate.status) : "?"),
+        answer ? OrDash(answer->certificate.reason) : "-",
+        answer ? OrDash(answer->certificate.revoked_at) : "-"}});
+  if (answer) {
     PrintFields(out,
-                {{"answer from", Cell(answer.value("source", nlohmann::json()))},
-                 {"signed by", Cell(answer.value("responder", nlohmann::json()))},
-                 {"produced at", Cell(answer.value("produced_at", nlohmann::json()))},
-                 {"next update", Cell(answer.value("next_update", nlohmann::json()))}});
+                {{"answer from", std::string(ops::OcspAnswerSourceName(answer->source))},
+                 {"signed by", answer->responder},
+                 {"produced at", FormatRfc3339(answer->produced_at)},
+                 {"next update", OrDash(answer->next_update)}});
   }
   for (const auto& f : r.findings) {
     out << app.PaintVerdict(f.severity) << ": " << f.message << " [" << f.code << "]\n";
   }
-  if (r.status.ok() && !r.has_errors()) out << app.PaintVerdict("ok") << ": they agree\n";
+  if (!r.has_errors()) out << app.PaintVerdict("ok") << ": they agree\n";
 }
 
 void RegisterStatus(AdminApp& app, CLI::App* ocsp) {
@@ -109,43 +130,13 @@ void RegisterStatus(AdminApp& app, CLI::App* ocsp) {
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context();
       ops::OpReport report;
-      (void)ops::DescribeOcspResponder(ctx, choice.issuer, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderStatus(app, r, out);
-      });
+      auto result = ops::DescribeOcspResponder(ctx, choice.issuer, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderStatus(app, r, result, out);
+                 });
     });
   });
-}
-
-// After a reset, asks the live responder for a serial nobody was issued and
-// checks that the answer comes signed by the new responder certificate.
-void CheckLiveResponder(AdminApp& app, ops::OpContext& ctx, const std::string& issuer,
-                        const std::string& url, ops::OpReport& report) {
-  auto client = app.HttpClientFor(ctx.config);
-  if (!client.ok()) {
-    report.status = client.status();
-    return;
-  }
-  ops::OpReport check;
-  Status s = ops::CheckOcspAnswer(ctx, issuer, "1", MakeFetcher(*client, url), check);
-  report.data["live_check"] = check.data;
-  report.findings.insert(report.findings.end(), check.findings.begin(),
-                         check.findings.end());
-  if (!s.ok()) {
-    report.status = s.WithContext("query the live responder at " + url);
-    return;
-  }
-  std::string served = Member(check.data, "responder").value("responder_serial", "");
-  std::string fresh = Member(report.data, "responder").value("serial", "");
-  if (served != fresh) {
-    report.AddFinding("error", "ocsp.live_responder_stale", url,
-                      "the live responder still signs with responder certificate " +
-                          served + ", not the new " + fresh +
-                          " (is that certctld on this database?)");
-  } else {
-    report.steps.push_back("the live responder at " + url +
-                           " signs with the new certificate");
-  }
 }
 
 void RegisterReset(AdminApp& app, CLI::App* ocsp) {
@@ -222,14 +213,18 @@ void RegisterReset(AdminApp& app, CLI::App* ocsp) {
       auto env = app.Open();
       if (!env.ok()) return app.Fail(env.status());
       auto ctx = (*env)->Context(&flags);
-      ops::OpReport report;
-      Status s = ops::ResetOcspResponder(ctx, choice.issuer, keep_key, report);
-      if (s.ok() && !flags.dry_run && !url.empty()) {
-        CheckLiveResponder(app, ctx, choice.issuer, url, report);
+      std::optional<ops::LiveResponder> live;
+      if (!url.empty()) {
+        auto client = app.HttpClientFor(ctx.config);
+        if (!client.ok()) return app.Fail(client.status());
+        live = ops::LiveResponder{url, MakeFetcher(*client, url)};
       }
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderReset(app, r, out);
-      });
+      ops::OpReport report;
+      auto result = ops::ResetOcspResponder(ctx, choice.issuer, keep_key, report, live);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderReset(app, r, result, out);
+                 });
     });
   });
 }
@@ -286,10 +281,11 @@ void RegisterCheck(AdminApp& app, CLI::App* ocsp) {
         fetcher = MakeFetcher(*client, url);
       }
       ops::OpReport report;
-      (void)ops::CheckOcspAnswer(ctx, choice.issuer, serial, fetcher, report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderCheck(app, r, out);
-      });
+      auto result = ops::CheckOcspAnswer(ctx, choice.issuer, serial, fetcher, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderCheck(app, r, result, out);
+                 });
     });
   });
 }

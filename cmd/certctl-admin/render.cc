@@ -83,12 +83,6 @@ void PrintObject(std::ostream& out, const nlohmann::json& object, int indent) {
   flush();
 }
 
-nlohmann::json Member(const nlohmann::json& object, const std::string& key) {
-  if (object.is_object() && object.contains(key) && object[key].is_object())
-    return object[key];
-  return nlohmann::json::object();
-}
-
 std::string Cell(const nlohmann::json& v) {
   if (v.is_null()) return "-";
   if (v.is_string()) return v.get<std::string>();

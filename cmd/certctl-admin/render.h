@@ -31,9 +31,6 @@ void PrintTable(std::ostream& out, const std::vector<std::vector<std::string>>& 
 void PrintPlanStepsFindings(const AdminApp& app, const ops::OpReport& r,
                             std::ostream& out);
 
-// object[key] when it is an object, else an empty object (absent or null).
-nlohmann::json Member(const nlohmann::json& object, const std::string& key);
-
 // JSON value as text for a table cell: strings bare, null as "-".
 std::string Cell(const nlohmann::json& v);
 

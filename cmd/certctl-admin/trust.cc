@@ -1,18 +1,14 @@
 // certctl-admin trust: the runbook's "Trust-bundle reload semantics".
 #include "certctl/ops/trust.h"
 
-#include <signal.h>
+#include <optional>
 
-#include <cerrno>
-#include <cstring>
-
-#include "certctl/util/files.h"
+#include "certctl/ops/trust_json.h"
+#include "certctl/util/time_format.h"
 #include "commands.h"
 
 namespace certctl::admin {
 namespace {
-
-constexpr char kRequestAction[] = "trust.reload.request";
 
 struct ReloadFlags {
   std::string name;
@@ -22,165 +18,40 @@ struct ReloadFlags {
   MutationFlags mutation;
 };
 
-void RenderCheck(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderCheck(const AdminApp& app, const ops::OpReport& r,
+                 const Result<ops::TrustBundleChecked>& result, std::ostream& out) {
+  if (!result.ok()) return;
+  const ops::TrustBundleCheck& check = result->check;
   std::vector<std::vector<std::string>> rows{{"#", "SUBJECT", "NOT AFTER", "SHA-256"}};
   int i = 0;
-  for (const auto& c : r.data.value("certificates", nlohmann::json::array())) {
-    rows.push_back({std::to_string(++i), Cell(c["subject"]), Cell(c["not_after"]),
-                    Cell(c["fingerprint_sha256"]).substr(0, 16) + "..."});
+  for (const auto& c : check.entries) {
+    rows.push_back({std::to_string(++i), c.subject, FormatRfc3339(c.not_after),
+                    c.fingerprint_sha256.substr(0, 16) + "..."});
   }
   if (rows.size() > 1) PrintTable(out, rows);
   if (r.has_errors()) {
     for (const auto& f : r.findings) {
-      out << app.PaintVerdict("refused") << ": " << Cell(r.data["problem"]) << ": "
+      out << app.PaintVerdict("refused") << ": "
+          << (check.problem ? ops::TrustProblemName(*check.problem) : "-") << ": "
           << f.message << "\n";
     }
-  } else if (r.status.ok()) {
+  } else {
     out << app.PaintVerdict("ok") << ": " << (rows.size() - 1)
         << " certificate(s), all within their validity\n";
   }
 }
 
-void RenderReload(const AdminApp& app, const ops::OpReport& r, std::ostream& out) {
+void RenderReload(const AdminApp& app, const ops::OpReport& r,
+                  const Result<ops::TrustReload>& result, std::ostream& out) {
   PrintPlanStepsFindings(app, r, out);
+  if (!result.ok()) return;
   std::vector<std::vector<std::string>> rows{
       {"BUNDLE", "RESULT", "CERTIFICATES", "MESSAGE"}};
-  for (const auto& b : r.data.value("bundles", nlohmann::json::array())) {
-    bool reloaded = b.value("reloaded", false);
-    rows.push_back({Cell(b.value("name", nlohmann::json())),
-                    app.PaintVerdict(reloaded ? "ok" : "refused"),
-                    Cell(b.value("certificates", nlohmann::json())),
-                    Cell(b.value("message", nlohmann::json()))});
+  for (const auto& b : result->bundles) {
+    rows.push_back({b.name, app.PaintVerdict(b.reloaded() ? "ok" : "refused"),
+                    std::to_string(b.certificates), b.message});
   }
   if (rows.size() > 1) PrintTable(out, rows);
-}
-
-// The names to reload: NAME, or every configured bundle.
-Result<std::vector<std::string>> Targets(const ReloadFlags& f, const Config& config) {
-  if (!f.name.empty()) return std::vector<std::string>{f.name};
-  std::vector<std::string> names;
-  for (const auto& t : config.trust_anchors) names.push_back(t.name);
-  if (names.empty()) {
-    return Status::Configuration("no trust bundles are configured (trust_anchors in " +
-                                 (config.source_path.empty()
-                                      ? std::string("the config file")
-                                      : config.source_path) +
-                                 ")");
-  }
-  return names;
-}
-
-// Dry run: what certctld would make of each configured file right now.
-void PlanReload(ops::OpContext& ctx, const std::vector<std::string>& names,
-                const std::string& how, ops::OpReport& report) {
-  for (const auto& name : names) {
-    std::string path;
-    for (const auto& t : ctx.config.trust_anchors) {
-      if (t.name == name) path = t.path;
-    }
-    std::string verdict = "(not in this configuration)";
-    if (!path.empty()) {
-      auto check = ops::CheckTrustBundleFile(path, ctx.clock.Now());
-      verdict = check.ok() ? "(" + path +
-                                 " checks out: " + std::to_string(check.entries.size()) +
-                                 " certificate(s))"
-                           : "(certctld would refuse " + path +
-                                 " and keep the old bundle: " + check.message + ")";
-    }
-    report.plan.push_back(how + " " + name + " " + verdict);
-  }
-}
-
-// The typed answer of POST /api/v1/admin/trust-anchors/{name}/reload.
-Status Interpret(const std::string& name, const net::HttpResponse& response,
-                 ops::OpReport& report) {
-  nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
-  if (!body.is_object()) body = nlohmann::json::object();
-  // 200: the report; 422 (refused): {"error": {...}, "report": {...}}.
-  nlohmann::json data =
-      Member(body.contains("report") ? Member(body, "report") : body, "data");
-  if (data.contains("bundles") && data["bundles"].is_array()) {
-    for (const auto& b : data["bundles"]) report.data["bundles"].push_back(b);
-  }
-  nlohmann::json error = Member(body, "error");
-  std::string code = Cell(error.value("code", nlohmann::json("")));
-  std::string message =
-      error.contains("message") ? Cell(error["message"]) : response.body.substr(0, 200);
-  int s = response.status;
-  if (s >= 200 && s < 300) {
-    report.steps.push_back(name == "*" ? "certctld reloaded every configured bundle"
-                                       : "certctld reloaded " + name);
-    return Status::Ok();
-  }
-  std::string what = "certctld answered " + std::to_string(s) +
-                     (code.empty() ? "" : " " + code) + ": " + message;
-  if (s == 401)
-    return Status::Unauthenticated(what + " (check CERTCTL_API_KEY / api_key_file)");
-  if (s == 403)
-    return Status::PermissionDenied(what + " (the API key needs the admin role)");
-  if (s == 404) return Status::NotFound(what);
-  if (s >= 500) return Status::Unavailable(what);
-  // Refused: the bundle is bad and the old pool stays in place. The code
-  // names the problem ("trust.garbage", "trust.expired", ...).
-  report.AddFinding("error", code.rfind("trust.", 0) == 0 ? code : "trust.refused", name,
-                    what + "; the previous bundle stays in place");
-  return Status::FailedPrecondition("certctld refused to reload " + name);
-}
-
-Status ReloadOverApi(AdminApp& app, ops::OpContext& ctx,
-                     const std::vector<std::string>& names, const std::string& base,
-                     ops::OpReport& report) {
-  if (ctx.config.api_key.empty()) {
-    return Status::Configuration(
-        "no API key for certctld's admin API: set CERTCTL_API_KEY, CERTCTL_API_KEY_FILE "
-        "or api_key_file (never on the command line)");
-  }
-  ASSIGN_OR_RETURN(auto client, app.HttpClientFor(ctx.config));
-  Status first;
-  for (const auto& name : names) {
-    // "*" asks certctld to reload every bundle it has.
-    std::string url = base + "/api/v1/admin/trust-anchors/" + name + "/reload";
-    auto response = client.Post(
-        url, "application/json", "{}",
-        {{"Authorization", "Bearer " + std::string(ctx.config.api_key.view())}});
-    Status s = response.ok() ? Interpret(name, *response, report) : response.status();
-    if (first.ok() && !s.ok()) first = s;
-    if (s.code() == StatusCode::kUnavailable ||
-        s.code() == StatusCode::kDeadlineExceeded ||
-        s.code() == StatusCode::kUnauthenticated) {
-      break;  // the next bundle would fail the same way
-    }
-  }
-  return first;
-}
-
-Status ReloadBySignal(const Config& config, ops::OpReport& report) {
-  if (config.pid_file.empty()) {
-    return Status::Configuration(
-        "--signal needs pid_file (CERTCTL_PID_FILE) in the configuration");
-  }
-  auto text = ReadFile(config.pid_file);
-  if (!text.ok()) {
-    return Status::Unavailable("cannot read certctld's pid file " + config.pid_file +
-                               ": " + text.status().message() +
-                               " (is certctld running?)");
-  }
-  int pid = std::atoi(text->c_str());
-  if (pid <= 1)
-    return Status::Unavailable("pid file " + config.pid_file + " holds no pid");
-  if (::kill(pid, SIGHUP) != 0) {
-    int err = errno;
-    if (err == EPERM) {
-      return Status::PermissionDenied("not allowed to signal certctld (pid " +
-                                      std::to_string(pid) + "): run as its user or root");
-    }
-    return Status::Unavailable("cannot signal certctld (pid " + std::to_string(pid) +
-                               "): " + std::strerror(err));
-  }
-  report.steps.push_back("sent SIGHUP to certctld (pid " + std::to_string(pid) +
-                         "); it reloads every bundle and logs and audits each result "
-                         "(certctl-admin audit list --action trust.reload)");
-  return Status::Ok();
 }
 
 void RegisterCheck(AdminApp& app, CLI::App* trust) {
@@ -211,10 +82,12 @@ void RegisterCheck(AdminApp& app, CLI::App* trust) {
   cmd->callback([&app, &path] {
     app.SetAction("trust.check", [&app, &path] {
       ops::OpReport report;
-      (void)ops::CheckTrustBundleReport(path, SystemClock::Instance().Now(), report);
-      app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-        RenderCheck(app, r, out);
-      });
+      auto result =
+          ops::CheckTrustBundleReport(path, SystemClock::Instance().Now(), report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderCheck(app, r, result, out);
+                 });
     });
   });
 }
@@ -223,40 +96,21 @@ void RunReload(AdminApp& app, ReloadFlags& f) {
   auto env = app.Open();
   if (!env.ok()) return app.Fail(env.status());
   auto ctx = (*env)->Context(&f.mutation);
-  // The configured names matter for the plan of a dry run; a real run asks
-  // certctld, which knows its own bundles ("*": all of them).
-  auto names = f.mutation.dry_run
-                   ? Targets(f, ctx.config)
-                   : Result<std::vector<std::string>>(
-                         std::vector<std::string>{f.name.empty() ? "*" : f.name});
-  if (!names.ok()) return app.Fail(names.status());
-  std::string base = f.url.empty() ? AdminApp::AdminApiUrl(ctx.config) : f.url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  ops::MutationSpec spec{kRequestAction,
-                         f.name.empty() ? "*" : f.name,
-                         {{"bundles", *names}, {"via", f.signal ? "SIGHUP" : base}},
-                         {}};
-  ops::OpReport report;
-  report.data["bundles"] = nlohmann::json::array();
-  (void)ops::RunMutation(ctx, spec, report, [&]() -> Status {
-    if (ctx.dry_run) {
-      PlanReload(ctx, *names,
-                 f.signal ? "would signal certctld to reload"
-                          : "would ask certctld at " + base + " to reload",
-                 report);
-      return Status::Ok();
-    }
-    if (f.signal) return ReloadBySignal(ctx.config, report);
-    return ReloadOverApi(app, ctx, *names, base, report);
-  });
-  // A refusal is the answer the operator asked for (exit 1 with the typed
-  // reason as a finding); the audit end event above still says "failed".
-  if (report.status.code() == StatusCode::kFailedPrecondition && report.has_errors()) {
-    report.status = Status::Ok();
+  std::optional<net::HttpClient> client;
+  if (!f.signal && !f.mutation.dry_run) {
+    auto made = app.HttpClientFor(ctx.config);
+    if (!made.ok()) return app.Fail(made.status());
+    client = std::move(made).value();
   }
-  app.Finish(report, [&app](const ops::OpReport& r, std::ostream& out) {
-    RenderReload(app, r, out);
-  });
+  ops::TrustReloadRequest request{
+      f.name, f.url.empty() ? AdminApp::AdminApiUrl(ctx.config) : f.url, f.signal,
+      client ? &*client : nullptr};
+  ops::OpReport report;
+  auto result = ops::RequestTrustReload(ctx, request, report);
+  app.Finish(report, result,
+             [&app](const auto& r, const auto& result, std::ostream& out) {
+               RenderReload(app, r, result, out);
+             });
 }
 
 void RegisterReload(AdminApp& app, CLI::App* trust) {

@@ -1,6 +1,8 @@
 // POST /api/v1/admin/trust-anchors/{name}/reload: the same ReloadTrustAnchors
-// that SIGHUP and `certctl-admin trust reload` use.
+// that SIGHUP uses (and `certctl-admin trust reload` asks for).
+#include "certctl/ops/op_json.h"
 #include "certctl/ops/trust.h"
+#include "certctl/ops/trust_json.h"
 #include "daemon/handlers/common.h"
 #include "daemon/handlers/handlers.h"
 
@@ -13,28 +15,29 @@ HttpResponse ReloadTrustAnchor(const HttpRequest& req, App& app) {
   if (name == "*") name.clear();
   ops::OpContext ctx = app.Context(*actor);
   ops::OpReport report;
-  Status s = ops::ReloadTrustAnchors(ctx, app.trust(), name, report);
-  if (s.ok()) {
+  auto reload = ops::ReloadTrustAnchors(ctx, app.trust(), name, report);
+  if (!reload.ok()) return ErrorResponse(reload.status());
+  if (!reload->refused()) {
     app.logger()->info("{} reloaded trust bundle {}", actor->name,
                        name.empty() ? "*" : name);
-    return JsonResponse(200, report.ToJson());
+    return JsonResponse(200, ops::ReportJson(report, reload));
   }
-  if (s.code() != StatusCode::kFailedPrecondition) return ErrorResponse(s);
   // A refused bundle: the old pool stays; the code names the problem of the
   // first refused bundle so that a client can tell garbage from expiry.
   std::string code = "trust.refused";
-  for (const auto& b : report.data.value("bundles", nlohmann::json::array())) {
-    if (b.value("reloaded", true) == false && b["problem"].is_string()) {
-      code = "trust." + b["problem"].get<std::string>();
+  for (const auto& b : reload->bundles) {
+    if (b.problem) {
+      code = "trust." + std::string(ops::TrustProblemName(*b.problem));
       break;
     }
   }
+  std::string message = reload->RefusalMessage();
   app.logger()->warn("{}: trust bundle reload refused, the previous bundle stays: {}",
-                     actor->name, s.message());
-  HttpResponse r =
-      JsonResponse(422, {{"error", {{"code", code}, {"message", s.message()}}},
-                         {"report", report.ToJson()}});
-  return r;
+                     actor->name, message);
+  return JsonResponse(
+      422, {{"error", {{"code", code}, {"message", message}}},
+            {"report", ops::ReportJson(report, Status::FailedPrecondition(message),
+                                       ops::JsonParts(*reload))}});
 }
 
 }  // namespace certctl::daemon::handlers

@@ -1,4 +1,5 @@
 // GET /api/v1/issuers and GET /api/v1/audit.
+#include "certctl/ops/audit_json.h"
 #include "certctl/ops/audit_ops.h"
 #include "certctl/ops/certificate_ops.h"
 #include "certctl/store/issuer_repo.h"
@@ -81,9 +82,11 @@ HttpResponse ListAudit(const HttpRequest& req, App& app) {
     audit_query.limit = *n;
   }
   ops::OpReport report;
-  if (Status s = ops::ListAuditEvents(ctx, audit_query, report); !s.ok())
-    return ErrorResponse(s);
-  return JsonResponse(200, {{"items", report.data["events"]}});
+  auto list = ops::ListAuditEvents(ctx, audit_query, report);
+  if (!list.ok()) return ErrorResponse(list.status());
+  json items = json::array();
+  for (const auto& e : list->events) items.push_back(ops::ToJson(e));
+  return JsonResponse(200, {{"items", items}});
 }
 
 }  // namespace certctl::daemon::handlers

@@ -9,11 +9,8 @@ namespace {
 using Steady = std::chrono::steady_clock;
 
 // A run is due again when its nextUpdate is less than half its validity away.
-bool PastHalfLife(const nlohmann::json& cache, TimePoint now) {
-  auto this_update = ParseRfc3339(cache.value("this_update", ""));
-  auto next_update = ParseRfc3339(cache.value("next_update", ""));
-  if (!this_update.ok() || !next_update.ok()) return true;
-  return now >= *this_update + (*next_update - *this_update) / 2;
+bool PastHalfLife(const ops::CachedCrlSummary& cache, TimePoint now) {
+  return now >= cache.this_update + (cache.next_update - cache.this_update) / 2;
 }
 
 }  // namespace
@@ -64,12 +61,12 @@ void CrlScheduler::ForEachIssuer(const std::function<void(const std::string&)>& 
 Result<bool> CrlScheduler::NeedsRegeneration(const std::string& issuer) {
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
   ops::OpReport report;
-  RETURN_IF_ERROR(ops::DescribeCrls(ctx, issuer, 0, report));
+  ASSIGN_OR_RETURN(ops::CrlStatus status, ops::DescribeCrls(ctx, issuer, 0, report));
   TimePoint now = app_.clock().Now();
-  for (const auto& i : report.data.value("issuers", nlohmann::json::array())) {
-    for (const auto& g : i.value("generations", nlohmann::json::array())) {
-      if (g.value("verdict", "") != "ok") return true;
-      if (!g["cache"].is_object() || PastHalfLife(g["cache"], now)) return true;
+  for (const auto& i : status.issuers) {
+    for (const auto& g : i.generations) {
+      if (g.verdict != ops::CrlVerdict::kOk) return true;
+      if (!g.cache || PastHalfLife(*g.cache, now)) return true;
     }
   }
   return false;
@@ -90,7 +87,11 @@ Status CrlScheduler::Regenerate(const std::string& issuer, ops::CrlTrigger trigg
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
   ctx.lock_wait = std::chrono::milliseconds(0);
   ops::OpReport report;
-  Status s = ops::RegenerateCrl(ctx, issuer, trigger, report);
+  // What was written, also when another generation of the issuer failed.
+  std::vector<ops::CrlArtifact> written;
+  ops::RegenerateOptions options;
+  options.artifacts = &written;
+  Status s = ops::RegenerateCrl(ctx, issuer, trigger, options, report).status();
   auto trigger_name = ops::CrlTriggerName(trigger);
   if (s.code() == StatusCode::kBusy) {
     app_.metrics().RecordCrlGeneration(issuer, "busy");
@@ -99,15 +100,13 @@ Status CrlScheduler::Regenerate(const std::string& issuer, ops::CrlTrigger trigg
     return s;
   }
   app_.metrics().RecordCrlGeneration(issuer, s.ok() ? "ok" : "failed");
-  for (const auto& c : report.data.value("crls", nlohmann::json::array())) {
-    int generation = c.value("generation", 0);
-    app_.metrics().RecordCrlPublished(issuer, generation,
-                                      c.value("duration_ms", 0) / 1000.0,
-                                      c.value("size", 0), c.value("revoked_count", 0));
+  for (const auto& c : written) {
+    auto size = static_cast<int64_t>(c.der.size());
+    app_.metrics().RecordCrlPublished(issuer, c.generation, c.duration_ms / 1000.0, size,
+                                      c.revoked_count);
     app_.logger()->info("CRL of {}/g{}: number {}, {} entries, {} bytes, {} ms ({})",
-                        issuer, generation, c.value("crl_number", 0),
-                        c.value("revoked_count", 0), c.value("size", 0),
-                        c.value("duration_ms", 0), trigger_name);
+                        issuer, c.generation, c.crl_number, c.revoked_count, size,
+                        c.duration_ms, trigger_name);
   }
   app_.crl().Invalidate(issuer);
   bool& failing = failing_[issuer];

@@ -3,7 +3,6 @@
 #include "certctl/ops/cache_ops.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/ops/ocsp_ops.h"
-#include "certctl/util/time_format.h"
 
 namespace certctl::daemon {
 namespace {
@@ -28,30 +27,37 @@ void Maintenance::Stop() {
 Status Maintenance::RotateResponders() {
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
   ops::OpReport report;
-  Status s = ops::RotateDueOcspResponders(ctx, report);
-  for (const auto& r : report.data.value("responders", nlohmann::json::array())) {
-    std::string action = r.value("action", "");
-    if (action == "bootstrapped" || action == "rotated" || action == "replaced") {
-      app_.logger()->info("OCSP responder of {}/g{} {}: {}", r.value("issuer", ""),
-                          r.value("generation", 0), action, r.value("reason", ""));
+  auto rotations = ops::RotateDueOcspResponders(ctx, report);
+  Status first = rotations.status();
+  if (rotations.ok()) {
+    for (const auto& r : rotations->responders) {
+      using ops::ResponderAction;
+      if (r.action == ResponderAction::kBootstrapped ||
+          r.action == ResponderAction::kRotated ||
+          r.action == ResponderAction::kReplaced) {
+        app_.logger()->info("OCSP responder of {}/g{} {}: {}", r.issuer, r.generation,
+                            ops::ResponderActionName(r.action), r.reason);
+      } else if (r.action == ResponderAction::kFailed && first.ok()) {
+        first = r.error;
+      }
     }
   }
-  if (!s.ok()) app_.logger()->warn("OCSP responder rotation: {}", s.ToString());
+  if (!first.ok()) app_.logger()->warn("OCSP responder rotation: {}", first.ToString());
   RefreshResponderExpiry();
-  return s;
+  return first;
 }
 
 Status Maintenance::CacheUpkeep() {
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
   ops::OpReport report;
-  Status s = ops::VerifyOcspCache(ctx, /*fix=*/true, report, /*audit=*/false);
-  if (!s.ok()) {
-    app_.logger()->warn("OCSP cache upkeep: {}", s.ToString());
-  } else if (report.data.value("fixed", 0) > 0) {
+  auto verified = ops::VerifyOcspCache(ctx, /*fix=*/true, report, /*audit=*/false);
+  if (!verified.ok()) {
+    app_.logger()->warn("OCSP cache upkeep: {}", verified.status().ToString());
+  } else if (verified->fixed > 0) {
     app_.logger()->info("OCSP cache upkeep: removed {} of {} cached answers",
-                        report.data.value("fixed", 0), report.data.value("scanned", 0));
+                        verified->fixed, verified->scanned);
   }
-  return s;
+  return verified.status();
 }
 
 void Maintenance::RefreshResponderExpiry() {
@@ -60,13 +66,12 @@ void Maintenance::RefreshResponderExpiry() {
   if (!ids.ok()) return;
   for (const auto& issuer : *ids) {
     ops::OpReport report;
-    if (!ops::DescribeOcspResponder(ctx, issuer, report).ok()) continue;
-    for (const auto& g : report.data.value("generations", nlohmann::json::array())) {
-      const auto& responder = g.value("responder", nlohmann::json());
-      if (!responder.is_object()) continue;
-      auto not_after = ParseRfc3339(responder.value("not_after", ""));
-      if (not_after.ok())
-        app_.metrics().SetResponderExpiry(issuer, g.value("generation", 0), *not_after);
+    auto status = ops::DescribeOcspResponder(ctx, issuer, report);
+    if (!status.ok()) continue;
+    for (const auto& g : status->generations) {
+      if (!g.responder) continue;
+      app_.metrics().SetResponderExpiry(issuer, g.generation,
+                                        g.responder->certificate.not_after);
     }
   }
 }

@@ -30,9 +30,9 @@ void OpsTest::SetUp() {
   keyring_ = std::make_unique<ops::CaKeyring>();
   auto ctx = Context();
   ops::OpReport report;
-  Status s =
+  auto registered =
       ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report);
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
 }
 
 ops::OpContext OpsTest::Context(bool dry_run) {

@@ -14,6 +14,14 @@
 
 namespace certctl::testing {
 
+// One run of an operation: its report, and its typed result or error.
+template <typename T>
+struct OpRun : ops::OpReport {
+  Result<T> result = Status::Internal("not run");
+  const T* operator->() const { return &result.value(); }
+  const Status& status() const { return result.status(); }
+};
+
 class OpsTest : public DatabaseTest {
  protected:
   void SetUp() override;

@@ -18,10 +18,9 @@ struct Verification {
   audit::ChainReport chain;
 };
 
-int64_t MillisSince(std::chrono::steady_clock::time_point started) {
+std::chrono::milliseconds Since(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now() - started)
-      .count();
+      std::chrono::steady_clock::now() - started);
 }
 
 // The files named, or else the configured one if it exists yet.
@@ -75,34 +74,6 @@ Result<Verification> Verify(OpContext& ctx, const std::vector<std::string>& file
   return v;
 }
 
-nlohmann::json BreakJson(const audit::ChainBreak& b) {
-  nlohmann::json null;
-  return {
-      {"kind", b.kind},
-      {"id", b.id ? nlohmann::json(b.id) : null},
-      {"count", b.count},
-      {"message", b.message},
-      {"key", b.key},
-      {"acknowledged_by", b.acknowledged_by ? nlohmann::json(*b.acknowledged_by) : null},
-      {"reason", b.acknowledged_by ? nlohmann::json(b.acknowledged_reason) : null}};
-}
-
-nlohmann::json HeadJson(const std::optional<audit::AnchorHead>& head) {
-  if (!head) return nullptr;
-  return {{"id", head->id}, {"seq", head->seq}, {"hash", HexEncode(head->hash)}};
-}
-
-nlohmann::json AnchorsJson(const std::vector<audit::NamedAnchor>& anchors) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& a : anchors) {
-    out.push_back({{"file", a.source},
-                   {"id", a.head.id},
-                   {"seq", a.head.seq},
-                   {"written_at", FormatRfc3339(a.head.written_at)}});
-  }
-  return out;
-}
-
 void AddBreakFindings(const audit::ChainReport& c, OpReport& report) {
   for (const auto& b : c.breaks) {
     std::string subject =
@@ -140,31 +111,28 @@ void AddCaveats(const Verification& v, OpReport& report) {
   }
 }
 
-void Describe(const Verification& v, OpReport& report) {
-  const audit::ChainReport& c = v.chain;
-  report.data["rows_checked"] = c.rows;
-  report.data["unkeyed_rows"] = c.unkeyed_rows;
-  report.data["keyed_rows"] = c.keyed_rows;
-  report.data["key_id"] = v.key_id;
-  report.data["head"] = HeadJson(c.head);
-  report.data["anchors"] = AnchorsJson(v.anchors);
-  report.data["intact"] = c.intact();
-  nlohmann::json breaks = nlohmann::json::array();
+AuditLogVerified Describe(Verification v, OpReport& report) {
+  AddBreakFindings(v.chain, report);
+  AddCaveats(v, report);
+  audit::ChainReport& c = v.chain;
+  AuditLogVerified r;
+  r.rows_checked = c.rows;
+  r.unkeyed_rows = c.unkeyed_rows;
+  r.keyed_rows = c.keyed_rows;
+  r.key_id = std::move(v.key_id);
+  r.head = std::move(c.head);
+  r.anchors = std::move(v.anchors);
+  r.intact = c.intact();
+  r.unlisted_breaks = c.unlisted_breaks;
   const audit::ChainBreak* first = nullptr;
-  int64_t acknowledged = 0;
   for (const auto& b : c.breaks) {
-    breaks.push_back(BreakJson(b));
-    if (b.acknowledged_by) ++acknowledged;
+    if (b.acknowledged_by) ++r.acknowledged;
     if (!b.acknowledged_by && !first) first = &b;
   }
-  report.data["breaks"] = breaks;
-  report.data["unlisted_breaks"] = c.unlisted_breaks;
-  report.data["acknowledged"] = acknowledged;
-  report.data["first_broken_id"] =
-      first && first->id ? nlohmann::json(first->id) : nlohmann::json();
-  report.data["problem"] = first ? nlohmann::json(first->message) : nlohmann::json();
-  AddBreakFindings(c, report);
-  AddCaveats(v, report);
+  if (first && first->id) r.first_broken_id = first->id;
+  if (first) r.problem = first->message;
+  r.breaks = std::move(c.breaks);
+  return r;
 }
 
 Status CheckReason(const std::string& reason) {
@@ -198,7 +166,8 @@ AuditEvent Acknowledgement(const OpContext& ctx, const nlohmann::json& parameter
 
 // Records `breaks` in one signed event and points the anchors at it.
 Status RecordAcknowledgement(OpContext& ctx, const AuditAcknowledgeParams& params,
-                             const nlohmann::json& parameters, OpReport& report) {
+                             const nlohmann::json& parameters,
+                             AuditBreaksAcknowledged& result, OpReport& report) {
   ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
   AuditEvent written;
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
@@ -206,7 +175,7 @@ Status RecordAcknowledgement(OpContext& ctx, const AuditAcknowledgeParams& param
                      trail.Append(tx, Acknowledgement(ctx, parameters, params.reason)));
     return Status::Ok();
   }));
-  report.data["event_id"] = written.id;
+  result.event_id = written.id;
   report.steps.push_back("recorded the acknowledgement as audit event " +
                          std::to_string(written.id) + " (position " +
                          std::to_string(*written.seq) + ")");
@@ -215,54 +184,48 @@ Status RecordAcknowledgement(OpContext& ctx, const AuditAcknowledgeParams& param
     report.steps.push_back("anchor " + f + " now names row " +
                            std::to_string(written.id));
   }
-  report.data["anchors"] = files;
+  result.anchors = std::move(files);
   return Status::Ok();
 }
 
 }  // namespace
 
-Status VerifyAuditLog(OpContext& ctx, OpReport& report,
-                      const AuditVerifyOptions& options) {
+Result<AuditLogVerified> VerifyAuditLog(OpContext& ctx, OpReport& report,
+                                        const AuditVerifyOptions& options) {
   report.operation = "audit.verify";
   report.target = "audit_events";
   auto started = std::chrono::steady_clock::now();
   auto v = Verify(ctx, options.anchor_files);
-  report.duration_ms = MillisSince(started);
-  if (!v.ok()) return report.status = v.status();
-  Describe(*v, report);
-  return report.status = Status::Ok();
+  report.duration = Since(started);
+  if (!v.ok()) return v.status();
+  return Describe(std::move(v).value(), report);
 }
 
-Status AcknowledgeAuditBreaks(OpContext& ctx, const AuditAcknowledgeParams& params,
-                              OpReport& report) {
+Result<AuditBreaksAcknowledged> AcknowledgeAuditBreaks(
+    OpContext& ctx, const AuditAcknowledgeParams& params, OpReport& report) {
   report.operation = audit::kAcknowledgeAction;
   report.target = "audit_events";
   report.dry_run = ctx.dry_run;
-  if (Status s = CheckReason(params.reason); !s.ok()) return report.status = s;
-  auto v = Verify(ctx, params.anchor_files);
-  if (!v.ok()) return report.status = v.status();
-  if (v->chain.unlisted_breaks > 0) {
-    return report.status = Status::FailedPrecondition(
-               "the audit log has more than " + std::to_string(audit::kMaxListedBreaks) +
-               " breaks: too many to acknowledge one by one; restore it from a backup "
-               "and "
-               "verify again");
+  RETURN_IF_ERROR(CheckReason(params.reason));
+  ASSIGN_OR_RETURN(Verification v, Verify(ctx, params.anchor_files));
+  if (v.chain.unlisted_breaks > 0) {
+    return Status::FailedPrecondition(
+        "the audit log has more than " + std::to_string(audit::kMaxListedBreaks) +
+        " breaks: too many to acknowledge one by one; restore it from a backup and "
+        "verify again");
   }
+  AuditBreaksAcknowledged result;
   nlohmann::json keys = nlohmann::json::array(), breaks = nlohmann::json::array();
-  nlohmann::json listed = nlohmann::json::array();
-  for (const auto& b : v->chain.breaks) {
+  for (const auto& b : v.chain.breaks) {
     if (b.acknowledged_by) continue;
     keys.push_back(b.key);
     breaks.push_back({{"kind", b.kind}, {"id", b.id}, {"count", b.count}});
-    listed.push_back(BreakJson(b));
+    result.acknowledged.push_back(b);
     report.plan.push_back("acknowledge (" + b.kind + ") " + b.message);
   }
-  report.data["acknowledged"] = listed;
-  report.data["anchors"] = nlohmann::json::array();
-  report.data["event_id"] = nullptr;
   if (keys.empty()) {
     report.steps.push_back("nothing to acknowledge: the chain verifies");
-    return report.status = Status::Ok();
+    return result;
   }
   nlohmann::json parameters = {
       {"reason", params.reason}, {"acknowledged", keys}, {"breaks", breaks}};
@@ -270,9 +233,11 @@ Status AcknowledgeAuditBreaks(OpContext& ctx, const AuditAcknowledgeParams& para
   // separate start and end events (audit = false), but the operation lock.
   MutationSpec spec{
       audit::kAcknowledgeAction, "audit_events", parameters, {"audit"}, false};
-  return RunMutation(ctx, spec, report, [&]() -> Status {
-    if (ctx.dry_run) return Status::Ok();
-    return RecordAcknowledgement(ctx, params, parameters, report);
+  return RunMutation(ctx, spec, report, [&]() -> Result<AuditBreaksAcknowledged> {
+    if (!ctx.dry_run) {
+      RETURN_IF_ERROR(RecordAcknowledgement(ctx, params, parameters, result, report));
+    }
+    return result;
   });
 }
 

@@ -16,31 +16,22 @@ namespace {
 constexpr char kGlobalCacheLock[] = "cache:*";
 constexpr int kScanBatch = 500;
 
-struct CacheCounts {
-  int64_t crl = 0;
-  int64_t ocsp = 0;
-};
-
-Result<CacheCounts> CountScope(OpContext& ctx, const TruncateScope& s) {
-  return ctx.db.Query<CacheCounts>([&](Transaction& tx) -> Result<CacheCounts> {
-    CacheCounts c;
+Result<CacheRowCounts> CountScope(OpContext& ctx, const TruncateScope& s) {
+  return ctx.db.Query<CacheRowCounts>([&](Transaction& tx) -> Result<CacheRowCounts> {
+    CacheRowCounts c;
     if (!s.issuer.empty()) {
       ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, s.issuer));
       if (!found) return Status::NotFound("unknown issuer " + s.issuer);
     }
     if (s.crl) {
-      ASSIGN_OR_RETURN(c.crl, InvalidationRepo::CountCrls(tx, s.issuer));
+      ASSIGN_OR_RETURN(c.crl_rows, InvalidationRepo::CountCrls(tx, s.issuer));
     }
     if (s.ocsp) {
-      ASSIGN_OR_RETURN(c.ocsp,
+      ASSIGN_OR_RETURN(c.ocsp_rows,
                        InvalidationRepo::CountOcspAnswers(tx, s.issuer, s.serial));
     }
     return c;
   });
-}
-
-nlohmann::json CountsJson(const CacheCounts& c) {
-  return {{"crl_rows", c.crl}, {"ocsp_rows", c.ocsp}};
 }
 
 std::string Where(const TruncateScope& s) {
@@ -121,22 +112,19 @@ Status ScanOcspCache(OpContext& ctx, std::vector<BadRow>& bad, int64_t& scanned)
 
 }  // namespace
 
-Status TruncateCaches(OpContext& ctx, const TruncateScope& scope_in, OpReport& report) {
+Result<CachesTruncated> TruncateCaches(OpContext& ctx, const TruncateScope& scope_in,
+                                       OpReport& report) {
   TruncateScope scope = scope_in;
   report.operation = "cache.truncate";
-  report.data = {{"crl_rows_deleted", 0}, {"ocsp_rows_deleted", 0}};
   if (!scope.crl && !scope.ocsp) {
-    return report.status =
-               Status::InvalidArgument("say which cache: --crl, --ocsp or --all");
+    return Status::InvalidArgument("say which cache: --crl, --ocsp or --all");
   }
   if (!scope.serial.empty()) {
     if (!scope.ocsp || scope.crl) {
-      return report.status =
-                 Status::InvalidArgument("--serial applies to the OCSP cache only");
+      return Status::InvalidArgument("--serial applies to the OCSP cache only");
     }
-    auto serial = Serial::Parse(scope.serial);
-    if (!serial.ok()) return report.status = serial.status();
-    scope.serial = serial->hex();
+    ASSIGN_OR_RETURN(auto serial, Serial::Parse(scope.serial));
+    scope.serial = serial.hex();
   }
   MutationSpec spec{"cache.truncate",
                     scope.issuer.empty() ? "*" : scope.issuer,
@@ -151,90 +139,96 @@ Status TruncateCaches(OpContext& ctx, const TruncateScope& scope_in, OpReport& r
     if (scope.crl) spec.locks.push_back(CrlLockName(scope.issuer));
     if (scope.ocsp) spec.locks.push_back(OcspCacheLockName(scope.issuer));
   }
-  return RunMutation(ctx, spec, report, [&]() -> Status {
-    ASSIGN_OR_RETURN(CacheCounts before, CountScope(ctx, scope));
-    report.before = CountsJson(before);
+  return RunMutation(ctx, spec, report, [&]() -> Result<CachesTruncated> {
+    CachesTruncated result;
+    ASSIGN_OR_RETURN(result.before, CountScope(ctx, scope));
     if (scope.crl) {
-      report.plan.push_back("delete " + std::to_string(before.crl) +
+      report.plan.push_back("delete " + std::to_string(result.before->crl_rows) +
                             " crl_cache rows of " + Where(scope));
     }
     if (scope.ocsp) {
-      report.plan.push_back("delete " + std::to_string(before.ocsp) +
+      report.plan.push_back("delete " + std::to_string(result.before->ocsp_rows) +
                             " ocsp_response_cache rows of " + Where(scope));
     }
     Invalidation note = NotificationFor(scope);
     report.plan.push_back(
         "notify running certctld to drop the same entries from memory (" +
         note.ToPayload() + ")");
-    if (ctx.dry_run) return Status::Ok();
-    CacheCounts deleted;
+    if (ctx.dry_run) return result;
     RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
       if (scope.crl) {
-        ASSIGN_OR_RETURN(deleted.crl, InvalidationRepo::DropCrls(tx, scope.issuer));
+        ASSIGN_OR_RETURN(result.crl_rows_deleted,
+                         InvalidationRepo::DropCrls(tx, scope.issuer));
       }
       if (scope.ocsp) {
-        ASSIGN_OR_RETURN(deleted.ocsp, InvalidationRepo::DropOcspAnswers(tx, scope.issuer,
-                                                                         scope.serial));
+        ASSIGN_OR_RETURN(result.ocsp_rows_deleted, InvalidationRepo::DropOcspAnswers(
+                                                       tx, scope.issuer, scope.serial));
       }
       return InvalidationRepo::Notify(tx, note);
     }));
-    report.data = {{"crl_rows_deleted", deleted.crl},
-                   {"ocsp_rows_deleted", deleted.ocsp}};
-    if (scope.crl)
-      report.steps.push_back("deleted " + std::to_string(deleted.crl) +
+    if (scope.crl) {
+      report.steps.push_back("deleted " + std::to_string(result.crl_rows_deleted) +
                              " crl_cache rows");
+    }
     if (scope.ocsp) {
-      report.steps.push_back("deleted " + std::to_string(deleted.ocsp) +
+      report.steps.push_back("deleted " + std::to_string(result.ocsp_rows_deleted) +
                              " ocsp_response_cache rows");
     }
     report.steps.push_back("notified running certctld (" + note.ToPayload() + ")");
-    ASSIGN_OR_RETURN(CacheCounts after, CountScope(ctx, scope));
-    report.after = CountsJson(after);
-    return Status::Ok();
+    ASSIGN_OR_RETURN(result.after, CountScope(ctx, scope));
+    return result;
   });
 }
 
-Status VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report, bool audit) {
-  report.data = {{"scanned", 0}, {"bad", 0}, {"fixed", 0}};
-  auto body = [&]() -> Status {
+namespace {
+
+// Deletes the bad rows that are still as scanned; returns how many.
+Result<int64_t> DeleteBadRows(OpContext& ctx, const std::vector<BadRow>& bad) {
+  int64_t fixed = 0;
+  RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
+    for (const auto& b : bad) {
+      ASSIGN_OR_RETURN(bool deleted, OcspCacheRepo::DeleteIfUnchanged(tx, b.answer));
+      if (!deleted) continue;
+      ++fixed;
+      RETURN_IF_ERROR(
+          InvalidationRepo::Notify(tx, {"ocsp", b.answer.issuer_id, b.answer.serial}));
+    }
+    return Status::Ok();
+  }));
+  return fixed;
+}
+
+}  // namespace
+
+Result<OcspCacheVerified> VerifyOcspCache(OpContext& ctx, bool fix, OpReport& report,
+                                          bool audit) {
+  auto body = [&]() -> Result<OcspCacheVerified> {
+    OcspCacheVerified result;
     std::vector<BadRow> bad;
-    int64_t scanned = 0;
-    RETURN_IF_ERROR(ScanOcspCache(ctx, bad, scanned));
+    RETURN_IF_ERROR(ScanOcspCache(ctx, bad, result.scanned));
     for (const auto& b : bad) {
       report.AddFinding(
           "error", b.code,
           b.answer.issuer_id + "/" + b.answer.serial + " (" + b.answer.cert_id_hash + ")",
           b.message);
     }
-    report.data["scanned"] = scanned;
-    report.data["bad"] = bad.size();
-    report.before = {{"ocsp_rows", scanned}, {"bad", bad.size()}};
-    if (!fix || bad.empty()) return Status::Ok();
+    result.bad = static_cast<int64_t>(bad.size());
+    result.before = OcspCacheRows{result.scanned, result.bad};
+    if (!fix || bad.empty()) return result;
     report.plan.push_back("delete " + std::to_string(bad.size()) +
                           " bad ocsp_response_cache rows and notify running certctld");
-    if (ctx.dry_run) return Status::Ok();
-    int64_t fixed = 0;
-    RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
-      for (const auto& b : bad) {
-        ASSIGN_OR_RETURN(bool deleted, OcspCacheRepo::DeleteIfUnchanged(tx, b.answer));
-        if (!deleted) continue;
-        ++fixed;
-        RETURN_IF_ERROR(
-            InvalidationRepo::Notify(tx, {"ocsp", b.answer.issuer_id, b.answer.serial}));
-      }
-      return Status::Ok();
-    }));
-    report.data["fixed"] = fixed;
-    report.steps.push_back("deleted " + std::to_string(fixed) +
+    if (ctx.dry_run) return result;
+    ASSIGN_OR_RETURN(result.fixed, DeleteBadRows(ctx, bad));
+    report.steps.push_back("deleted " + std::to_string(result.fixed) +
                            " bad cached OCSP answers and notified running certctld");
-    report.after = {{"ocsp_rows", scanned - fixed}};
-    return Status::Ok();
+    result.after = OcspCacheRows{result.scanned - result.fixed, std::nullopt};
+    return result;
   };
   if (!fix) {
     report.operation = "cache.verify";
     report.target = "ocsp_response_cache";
     report.dry_run = ctx.dry_run;
-    return report.status = body();
+    return body();
   }
   MutationSpec spec{
       "cache.verify", "ocsp_response_cache", {{"fix", true}}, {kGlobalCacheLock}, audit};

@@ -1,8 +1,7 @@
 // Private to the CRL procedures (crl_ops.cc, crl_status.cc, crl_service.cc):
-// the checks and JSON shapes they share.
+// the checks they share.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,10 +21,10 @@ Result<std::vector<CaGenerationRecord>> PublishingGenerations(Transaction& tx,
 
 // What is wrong with a cached CRL row, if anything.
 struct CachedCrlCheck {
-  std::string verdict;  // "ok", "corrupt", "bad_signature", "stale"
-  std::string detail;   // why, for people; empty when ok
-  int64_t entries = 0;  // entries in the CRL (when it parsed)
-  bool ok() const { return verdict == "ok"; }
+  CrlVerdict verdict = CrlVerdict::kOk;  // ok, corrupt, bad_signature or stale
+  std::string detail;                    // why, for people; empty when ok
+  int64_t entries = 0;                   // entries in the CRL (when it parsed)
+  bool ok() const { return verdict == CrlVerdict::kOk; }
 };
 // Parses the row's DER, checks its CRL number against the row's, its issuer
 // and signature against the generation's CA certificate, and that its
@@ -39,10 +38,6 @@ CrlArtifact ArtifactFrom(CrlCacheRecord row);
 
 // "iss-local/g1".
 std::string Subject(const std::string& issuer, int generation);
-
-// The "cache" and "events" members of DescribeCrls' JSON.
-nlohmann::json CacheJson(const CrlCacheRecord& row);
-nlohmann::json EventJson(const CrlGenerationEvent& event);
 
 // "host:pid", the crl_generation_events.runner of this process.
 std::string Runner();

@@ -211,20 +211,21 @@ Status GenerateOne(OpContext& ctx, const CaGenerationRecord& gen, CrlTrigger tri
   return s;
 }
 
-nlohmann::json CrlJson(const CrlArtifact& a) {
-  return {{"generation", a.generation},
-          {"crl_number", a.crl_number},
-          {"size", a.der.size()},
-          {"revoked_count", a.revoked_count},
-          {"this_update", FormatRfc3339(a.this_update)},
-          {"next_update", FormatRfc3339(a.next_update)},
-          {"duration_ms", a.duration_ms}};
+CrlRegenerated Regenerated(const CrlArtifact& a) {
+  return {a.issuer,
+          a.generation,
+          a.crl_number,
+          a.this_update,
+          a.next_update,
+          a.revoked_count,
+          static_cast<int64_t>(a.der.size()),
+          std::chrono::milliseconds(a.duration_ms)};
 }
 
 // Dry run: what each generation would get, from reads only.
-Status PlanRegeneration(OpContext& ctx, const std::vector<CaGenerationRecord>& gens,
-                        OpReport& report) {
-  report.data["planned"] = nlohmann::json::array();
+Result<std::vector<PlannedCrl>> PlanRegeneration(
+    OpContext& ctx, const std::vector<CaGenerationRecord>& gens, OpReport& report) {
+  std::vector<PlannedCrl> planned;
   for (const auto& gen : gens) {
     int64_t number = 0, entries = 0;
     RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
@@ -243,16 +244,14 @@ Status PlanRegeneration(OpContext& ctx, const std::vector<CaGenerationRecord>& g
         "sign CRL number " + std::to_string(number) + " for " + subject + " with " +
         std::to_string(entries) + " entries, valid for " +
         FormatDuration(ctx.config.crl_validity) + ", and replace its cached CRL");
-    report.data["planned"].push_back({{"generation", gen.generation},
-                                      {"crl_number", number},
-                                      {"revoked_count", entries}});
+    planned.push_back({gen.generation, number, entries});
     auto ca = ctx.keyring.Get(gen);
     if (!ca.ok()) {
       report.AddFinding("error", "crl.generation_failed", subject,
                         "would fail: " + ca.status().ToString());
     }
   }
-  return Status::Ok();
+  return planned;
 }
 
 // The generations to regenerate; NotFound for an unknown issuer/generation.
@@ -298,19 +297,19 @@ std::string_view CrlTriggerName(CrlTrigger trigger) {
   return "unknown";
 }
 
-Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
-                     OpReport& report) {
+Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
+                                      CrlTrigger trigger, OpReport& report) {
   return RegenerateCrl(ctx, issuer, trigger, RegenerateOptions{}, report);
 }
 
-Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
-                     const RegenerateOptions& options, OpReport& report) {
+Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
+                                      CrlTrigger trigger,
+                                      const RegenerateOptions& options,
+                                      OpReport& report) {
   report.operation = "crl.regenerate";
   report.target = issuer;
   report.dry_run = ctx.dry_run;
-  report.data = {{"issuer", issuer}, {"crls", nlohmann::json::array()}};
-  auto targets = Targets(ctx, issuer, options.generation);
-  if (!targets.ok()) return report.status = targets.status();
+  ASSIGN_OR_RETURN(auto targets, Targets(ctx, issuer, options.generation));
 
   MutationSpec spec;
   spec.action = "crl.regenerate";
@@ -320,10 +319,14 @@ Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigg
   spec.locks = {CrlLockName(issuer)};
   // Daemon-initiated generations are recorded by their event rows.
   spec.audit = trigger == CrlTrigger::kAdmin;
-  return RunMutation(ctx, spec, report, [&]() -> Status {
-    if (ctx.dry_run) return PlanRegeneration(ctx, *targets, report);
+  return RunMutation(ctx, spec, report, [&]() -> Result<CrlRegeneration> {
+    CrlRegeneration result{issuer, {}, std::nullopt};
+    if (ctx.dry_run) {
+      ASSIGN_OR_RETURN(result.planned, PlanRegeneration(ctx, targets, report));
+      return result;
+    }
     Status first;
-    for (const auto& gen : *targets) {
+    for (const auto& gen : targets) {
       Generated out;
       Status s = GenerateOne(ctx, gen, trigger, options.reuse_valid_cache, out, report);
       if (!s.ok()) {
@@ -332,32 +335,32 @@ Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigg
         if (first.ok()) first = s;
         continue;
       }
-      if (!out.reused) report.data["crls"].push_back(CrlJson(out.artifact));
+      if (!out.reused) result.crls.push_back(Regenerated(out.artifact));
       if (options.artifacts) options.artifacts->push_back(std::move(out.artifact));
     }
-    return first;
+    if (!first.ok()) return first;
+    return result;
   });
 }
 
-Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& report) {
+Result<CrlCacheInvalidated> InvalidateCrlCache(OpContext& ctx, const std::string& issuer,
+                                               OpReport& report) {
   report.operation = "crl.invalidate";
   report.target = issuer;
   report.dry_run = ctx.dry_run;
-  report.data = {{"issuer", issuer}};  // also when the issuer is unknown
   auto targets = Targets(ctx, issuer, std::nullopt);
   if (!targets.ok() && targets.status().code() != StatusCode::kFailedPrecondition) {
-    return report.status = targets.status();
+    return targets.status();
   }
   MutationSpec spec{
       "crl.invalidate", issuer, nlohmann::json::object(), {CrlLockName(issuer)}};
-  return RunMutation(ctx, spec, report, [&]() -> Status {
-    int64_t rows = 0;
-    std::string next;
+  return RunMutation(ctx, spec, report, [&]() -> Result<CrlCacheInvalidated> {
+    CrlCacheInvalidated result{issuer, 0, 0, "", std::nullopt, std::nullopt};
     RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
-      ASSIGN_OR_RETURN(rows, InvalidationRepo::CountCrls(tx, issuer));
+      ASSIGN_OR_RETURN(result.rows_to_delete, InvalidationRepo::CountCrls(tx, issuer));
       ASSIGN_OR_RETURN(auto active, IssuerRepo::ActiveGeneration(tx, issuer));
       if (!active) {
-        next =
+        result.next_fetch =
             "no CA generation of " + issuer + " is active; a fetch finds nothing to sign";
         return Status::Ok();
       }
@@ -365,32 +368,28 @@ Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& r
                        IssuerRepo::LastCrlNumber(tx, issuer, active->generation));
       ASSIGN_OR_RETURN(int64_t entries, RevocationRepo::CountForGeneration(
                                             tx, issuer, active->generation));
-      next = "the next GET /.well-known/pki/crl/" + issuer +
-             " finds no cached CRL, signs one live with the CA key of generation " +
-             std::to_string(active->generation) + " (CRL number " +
-             std::to_string(last + 1) + " or above, " + std::to_string(entries) +
-             " entries) and writes it back to crl_cache with a generation event";
+      result.next_fetch =
+          "the next GET /.well-known/pki/crl/" + issuer +
+          " finds no cached CRL, signs one live with the CA key of generation " +
+          std::to_string(active->generation) + " (CRL number " +
+          std::to_string(last + 1) + " or above, " + std::to_string(entries) +
+          " entries) and writes it back to crl_cache with a generation event";
       return Status::Ok();
     }));
-    report.before = {{"cached_crls", rows}};
-    report.data = {{"issuer", issuer},
-                   {"rows_deleted", 0},
-                   {"rows_to_delete", rows},
-                   {"next_fetch", next}};
+    int64_t rows = result.rows_to_delete;
+    result.before = CachedCrlCount{rows};
     report.plan.push_back("delete " + std::to_string(rows) + " cached CRL row(s) of " +
                           issuer +
                           " and tell running certctld processes to drop their copies");
-    if (ctx.dry_run) return Status::Ok();
-    int64_t deleted = 0;
+    if (ctx.dry_run) return result;
     RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
-      ASSIGN_OR_RETURN(deleted, InvalidationRepo::DropCrls(tx, issuer));
+      ASSIGN_OR_RETURN(result.rows_deleted, InvalidationRepo::DropCrls(tx, issuer));
       return InvalidationRepo::Notify(tx, {"crl", issuer, ""});
     }));
-    report.data["rows_deleted"] = deleted;
-    report.after = {{"cached_crls", rows - deleted}};
-    report.steps.push_back("deleted " + std::to_string(deleted) +
-                           " cached CRL row(s) of " + issuer + "; " + next);
-    return Status::Ok();
+    result.after = CachedCrlCount{rows - result.rows_deleted};
+    report.steps.push_back("deleted " + std::to_string(result.rows_deleted) +
+                           " cached CRL row(s) of " + issuer + "; " + result.next_fetch);
+    return result;
   });
 }
 

@@ -163,7 +163,7 @@ Result<CrlService::Served> CrlService::Impl::SignLive(const std::string& issuer,
   OpReport report;
   std::vector<CrlArtifact> out;
   RegenerateOptions opts{gen.generation, /*reuse_valid_cache=*/true, &out};
-  Status s = RegenerateCrl(live, issuer, CrlTrigger::kFetch, opts, report);
+  Status s = RegenerateCrl(live, issuer, CrlTrigger::kFetch, opts, report).status();
   if (s.ok() && !out.empty()) return Store(entry, std::move(out.front()));
   if (s.code() == StatusCode::kBusy) {
     // Still generating elsewhere after the wait; it may have written by now.
@@ -217,7 +217,8 @@ Result<CrlService::Served> CrlService::Impl::Refresh(const std::string& issuer,
       auto check = crl_internal::CheckCachedCrl(**row, *look->gen, now);
       if (check.ok()) return Store(entry, crl_internal::ArtifactFrom(std::move(**row)));
       ctx.logger->warn("cached CRL of {} is {} ({}); signing a fresh one",
-                       Subject(issuer, generation), check.verdict, check.detail);
+                       Subject(issuer, generation), CrlVerdictName(check.verdict),
+                       check.detail);
     }
   } else {
     ctx.logger->info("no cached CRL of {}; signing one", Subject(issuer, generation));

@@ -39,29 +39,29 @@ Result<std::vector<CaGenerationRecord>> PublishingGenerations(Transaction& tx,
 CachedCrlCheck CheckCachedCrl(const CrlCacheRecord& row, X509* ca_cert, TimePoint now) {
   CachedCrlCheck check;
   auto view = CrlView::Parse(row.crl_der);
-  if (!view.ok()) return {"corrupt", view.status().message(), 0};
+  if (!view.ok()) return {CrlVerdict::kCorrupt, view.status().message(), 0};
   check.entries = view->entry_count();
   if (view->crl_number() != row.crl_number) {
-    check.verdict = "corrupt";
+    check.verdict = CrlVerdict::kCorrupt;
     check.detail = "the CRL's number (" +
                    (view->crl_number() ? std::to_string(*view->crl_number()) : "none") +
                    ") is not the row's crl_number " + std::to_string(row.crl_number);
     return check;
   }
   if (Status s = view->VerifySignature(ca_cert); !s.ok()) {
-    check.verdict = "bad_signature";
+    check.verdict = CrlVerdict::kBadSignature;
     check.detail = s.message();
     return check;
   }
   if (!view->next_update() || *view->next_update() <= now) {
-    check.verdict = "stale";
+    check.verdict = CrlVerdict::kStale;
     check.detail =
         view->next_update()
             ? "nextUpdate " + FormatRfc3339(*view->next_update()) + " has passed"
             : "the CRL has no nextUpdate";
     return check;
   }
-  check.verdict = "ok";
+  check.verdict = CrlVerdict::kOk;
   return check;
 }
 
@@ -69,7 +69,7 @@ CachedCrlCheck CheckCachedCrl(const CrlCacheRecord& row, const CaGenerationRecor
                               TimePoint now) {
   auto cert = ParseCertificatePem(gen.cert_pem);
   if (!cert.ok())
-    return {"bad_signature",
+    return {CrlVerdict::kBadSignature,
             "CA certificate of the generation: " + cert.status().message(), 0};
   return CheckCachedCrl(row, cert->get(), now);
 }
@@ -93,31 +93,6 @@ std::string Subject(const std::string& issuer, int generation) {
   return issuer + "/g" + std::to_string(generation);
 }
 
-nlohmann::json CacheJson(const CrlCacheRecord& row) {
-  return {{"size", row.size},
-          {"crl_number", row.crl_number},
-          {"this_update", FormatRfc3339(row.this_update)},
-          {"next_update", FormatRfc3339(row.next_update)},
-          {"generated_at", FormatRfc3339(row.generated_at)},
-          {"duration_ms", row.generation_duration_ms},
-          {"revoked_count", row.revoked_count}};
-}
-
-nlohmann::json EventJson(const CrlGenerationEvent& e) {
-  auto optional = [](const std::optional<int64_t>& v) {
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-  };
-  return {{"started_at", FormatRfc3339(e.started_at)},
-          {"succeeded", e.succeeded},
-          {"error", e.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error)},
-          {"duration_ms", e.duration_ms},
-          {"revoked_count", optional(e.revoked_count)},
-          {"crl_number", optional(e.crl_number)},
-          {"crl_size", optional(e.crl_size)},
-          {"trigger", e.trigger},
-          {"runner", e.runner}};
-}
-
 std::string Runner() { return HostName() + ":" + std::to_string(::getpid()); }
 
 }  // namespace crl_internal
@@ -126,39 +101,52 @@ namespace {
 
 using crl_internal::Subject;
 
-// The verdict of one generation with its JSON, from one transaction.
-Result<nlohmann::json> DescribeGeneration(OpContext& ctx, Transaction& tx,
-                                          const CaGenerationRecord& gen, int events,
-                                          OpReport& report) {
+CachedCrlSummary SummaryOf(const CrlCacheRecord& row) {
+  return {row.size,         row.crl_number,
+          row.this_update,  row.next_update,
+          row.generated_at, std::chrono::milliseconds(row.generation_duration_ms),
+          row.revoked_count};
+}
+
+CrlGenerationAttempt AttemptOf(const CrlGenerationEvent& e) {
+  return {
+      e.started_at,    e.succeeded,  e.error,    std::chrono::milliseconds(e.duration_ms),
+      e.revoked_count, e.crl_number, e.crl_size, e.trigger,
+      e.runner};
+}
+
+// The verdict of one generation, from one transaction.
+Result<CrlGenerationStatus> DescribeGeneration(OpContext& ctx, Transaction& tx,
+                                               const CaGenerationRecord& gen, int events,
+                                               OpReport& report) {
   ASSIGN_OR_RETURN(auto row, CrlRepo::Find(tx, gen.issuer_id, gen.generation));
   ASSIGN_OR_RETURN(int64_t db_count,
                    RevocationRepo::CountForGeneration(tx, gen.issuer_id, gen.generation));
   ASSIGN_OR_RETURN(auto recent,
                    CrlEventRepo::Recent(tx, gen.issuer_id, gen.generation, events));
-  crl_internal::CachedCrlCheck check{"missing", "no CRL is cached", 0};
+  crl_internal::CachedCrlCheck check{CrlVerdict::kMissing, "no CRL is cached", 0};
   if (row) {
     check = crl_internal::CheckCachedCrl(*row, gen, ctx.clock.Now());
     if (check.ok() && (check.entries != db_count || row->revoked_count != db_count)) {
-      check.verdict = "count_mismatch";
+      check.verdict = CrlVerdict::kCountMismatch;
       check.detail = "the cached CRL lists " + std::to_string(check.entries) +
                      " revocations (row says " + std::to_string(row->revoked_count) +
                      "), the database has " + std::to_string(db_count);
     }
   }
   if (!check.ok()) {
-    report.AddFinding("error", "crl." + check.verdict,
+    report.AddFinding("error", "crl." + std::string(CrlVerdictName(check.verdict)),
                       Subject(gen.issuer_id, gen.generation), check.detail);
   }
-  nlohmann::json j = {
-      {"generation", gen.generation},
-      {"state", gen.state == GenerationState::kActive ? "active" : "retired"},
-      {"verdict", check.verdict},
-      {"detail", check.detail},
-      {"cache", row ? crl_internal::CacheJson(*row) : nlohmann::json(nullptr)},
-      {"database_revoked_count", db_count},
-      {"events", nlohmann::json::array()}};
-  for (const auto& e : recent) j["events"].push_back(crl_internal::EventJson(e));
-  return j;
+  CrlGenerationStatus g;
+  g.generation = gen.generation;
+  g.state = gen.state;
+  g.verdict = check.verdict;
+  g.detail = check.detail;
+  if (row) g.cache = SummaryOf(*row);
+  g.database_revoked_count = db_count;
+  for (const auto& e : recent) g.events.push_back(AttemptOf(e));
+  return g;
 }
 
 // A serial in a fixed-size form so 1M of them stay small and sortable.
@@ -176,8 +164,9 @@ constexpr size_t kListedSerials = 100;
 
 // Compares the CRL's serials with the generation's revocations in the
 // database: missing = revoked but not listed, extra = listed but not revoked.
-Status CompareSerials(OpContext& ctx, const CrlView& view, const std::string& issuer,
-                      int generation, OpReport& report) {
+Result<CrlSerialComparison> CompareSerials(OpContext& ctx, const CrlView& view,
+                                           const std::string& issuer, int generation,
+                                           OpReport& report) {
   std::vector<SerialKey> revoked;
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) {
     return RevocationRepo::ForEachInGeneration(tx, issuer, generation,
@@ -188,44 +177,39 @@ Status CompareSerials(OpContext& ctx, const CrlView& view, const std::string& is
   }));
   std::sort(revoked.begin(), revoked.end());
   std::vector<bool> listed(revoked.size(), false);
-  nlohmann::json extra = nlohmann::json::array(), missing = nlohmann::json::array();
-  int64_t extra_count = 0, missing_count = 0;
+  CrlSerialComparison c;
+  c.database_revoked_count = static_cast<int64_t>(revoked.size());
   RETURN_IF_ERROR(view.ForEachEntry([&](const CrlEntry& e) {
     SerialKey k = KeyOf(e.serial);
     auto it = std::lower_bound(revoked.begin(), revoked.end(), k);
     if (it != revoked.end() && *it == k) {
       listed[static_cast<size_t>(it - revoked.begin())] = true;
-    } else if (++extra_count <= static_cast<int64_t>(kListedSerials)) {
-      extra.push_back(e.serial);
+    } else if (++c.extra_count <= static_cast<int64_t>(kListedSerials)) {
+      c.extra_serials.push_back(e.serial);
     }
     return Status::Ok();
   }));
   for (size_t i = 0; i < revoked.size(); ++i) {
     if (listed[i]) continue;
-    if (++missing_count <= static_cast<int64_t>(kListedSerials))
-      missing.push_back(SerialOf(revoked[i]));
+    if (++c.missing_count <= static_cast<int64_t>(kListedSerials))
+      c.missing_serials.push_back(SerialOf(revoked[i]));
   }
   std::string subject = Subject(issuer, generation);
-  report.data["database_revoked_count"] = revoked.size();
-  report.data["missing_serials"] = missing;
-  report.data["missing_count"] = missing_count;
-  report.data["extra_serials"] = extra;
-  report.data["extra_count"] = extra_count;
-  if (missing_count > 0) {
+  if (c.missing_count > 0) {
     report.AddFinding("error", "crl.missing_serials", subject,
-                      std::to_string(missing_count) +
+                      std::to_string(c.missing_count) +
                           " revoked certificate(s) are not on the "
                           "CRL, e.g. " +
-                          missing[0].get<std::string>());
+                          c.missing_serials[0]);
   }
-  if (extra_count > 0) {
+  if (c.extra_count > 0) {
     report.AddFinding("error", "crl.extra_serials", subject,
-                      std::to_string(extra_count) +
+                      std::to_string(c.extra_count) +
                           " serial(s) on the CRL are not revoked in "
                           "the database, e.g. " +
-                          extra[0].get<std::string>());
+                          c.extra_serials[0]);
   }
-  return Status::Ok();
+  return c;
 }
 
 // The generation whose key signed the CRL: by AKI, or by issuer name when
@@ -253,14 +237,31 @@ std::optional<CaGenerationRecord> SigningGeneration(
 
 }  // namespace
 
-Status DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
-                    OpReport& report) {
+std::string_view CrlVerdictName(CrlVerdict verdict) {
+  switch (verdict) {
+    case CrlVerdict::kOk:
+      return "ok";
+    case CrlVerdict::kMissing:
+      return "missing";
+    case CrlVerdict::kCorrupt:
+      return "corrupt";
+    case CrlVerdict::kBadSignature:
+      return "bad_signature";
+    case CrlVerdict::kStale:
+      return "stale";
+    case CrlVerdict::kCountMismatch:
+      return "count_mismatch";
+  }
+  return "unknown";
+}
+
+Result<CrlStatus> DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
+                               OpReport& report) {
   report.operation = "crl.status";
   report.target = issuer.empty() ? "*" : issuer;
-  if (events < 0) return report.status = Status::InvalidArgument("events must be >= 0");
-  report.data = {{"issuers", nlohmann::json::array()}};
+  if (events < 0) return Status::InvalidArgument("events must be >= 0");
   std::vector<std::string> ids;
-  Status s = ctx.db.Run([&](Transaction& tx) -> Status {
+  RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     if (!issuer.empty()) {
       ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
       if (!found) return Status::NotFound("unknown issuer " + issuer);
@@ -270,48 +271,44 @@ Status DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
     ASSIGN_OR_RETURN(auto all, IssuerRepo::List(tx));
     for (const auto& i : all) ids.push_back(i.id);
     return Status::Ok();
-  });
-  if (!s.ok()) return report.status = s;
+  }));
+  CrlStatus status;
   for (const auto& id : ids) {
-    nlohmann::json entry = {{"issuer", id}, {"generations", nlohmann::json::array()}};
-    s = ctx.db.Run([&](Transaction& tx) -> Status {
+    IssuerCrlStatus entry{id, {}};
+    RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
       ASSIGN_OR_RETURN(auto gens,
                        crl_internal::PublishingGenerations(tx, id, ctx.clock.Now()));
       for (const auto& gen : gens) {
-        ASSIGN_OR_RETURN(auto j, DescribeGeneration(ctx, tx, gen, events, report));
-        entry["generations"].push_back(std::move(j));
+        ASSIGN_OR_RETURN(auto g, DescribeGeneration(ctx, tx, gen, events, report));
+        entry.generations.push_back(std::move(g));
       }
       return Status::Ok();
-    });
-    if (!s.ok()) return report.status = s;
-    report.data["issuers"].push_back(std::move(entry));
+    }));
+    status.issuers.push_back(std::move(entry));
   }
-  return report.status = Status::Ok();
+  return status;
 }
 
-Status VerifyFetchedCrl(OpContext& ctx, const std::string& issuer, const std::string& der,
-                        OpReport& report) {
+Result<FetchedCrlVerified> VerifyFetchedCrl(OpContext& ctx, const std::string& issuer,
+                                            const std::string& url,
+                                            const std::string& der, OpReport& report) {
   report.operation = "crl.verify";
   report.target = issuer;
-  report.data = {{"issuer", issuer}, {"size", der.size()}};
-  auto gens = ctx.db.Query<std::vector<CaGenerationRecord>>(
-      [&](Transaction& tx) -> Result<std::vector<CaGenerationRecord>> {
-        ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
-        if (!found) return Status::NotFound("unknown issuer " + issuer);
-        return IssuerRepo::Generations(tx, issuer);
-      });
-  if (!gens.ok()) return report.status = gens.status();
+  FetchedCrlVerified result{issuer, url, static_cast<int64_t>(der.size()), {}, {}, {}};
+  ASSIGN_OR_RETURN(auto gens,
+                   ctx.db.Query<std::vector<CaGenerationRecord>>(
+                       [&](Transaction& tx) -> Result<std::vector<CaGenerationRecord>> {
+                         ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
+                         if (!found) return Status::NotFound("unknown issuer " + issuer);
+                         return IssuerRepo::Generations(tx, issuer);
+                       }));
   auto view = CrlView::Parse(der);
   if (!view.ok()) {
     report.AddFinding("error", "crl.unparseable", issuer, view.status().message());
-    return report.status = Status::Ok();
+    return result;
   }
-  report.data["crl_number"] =
-      view->crl_number() ? nlohmann::json(*view->crl_number()) : nullptr;
-  report.data["this_update"] = FormatRfc3339(view->this_update());
-  report.data["next_update"] =
-      view->next_update() ? nlohmann::json(FormatRfc3339(*view->next_update())) : nullptr;
-  report.data["entries"] = view->entry_count();
+  result.contents = CrlContents{view->crl_number(), view->this_update(),
+                                view->next_update(), view->entry_count()};
   if (!view->next_update() || *view->next_update() <= ctx.clock.Now()) {
     report.AddFinding(
         "error", "crl.expired", issuer,
@@ -320,24 +317,28 @@ Status VerifyFetchedCrl(OpContext& ctx, const std::string& issuer, const std::st
             : "the CRL has no nextUpdate");
   }
   UniquePtr<X509> ca;
-  auto gen = SigningGeneration(*view, *gens, ca);
+  auto gen = SigningGeneration(*view, gens, ca);
   if (!gen) {
     report.AddFinding("error", "crl.bad_signature", issuer,
                       "the CRL (issuer " + view->issuer() +
                           ") was not issued by any CA "
                           "generation of " +
                           issuer);
-    return report.status = Status::Ok();
+    return result;
   }
   std::string subject = Subject(issuer, gen->generation);
-  report.data["generation"] = gen->generation;
+  result.generation = gen->generation;
   if (Status s = view->VerifySignature(ca.get()); !s.ok()) {
     report.AddFinding("error", "crl.bad_signature", subject, s.message());
-    return report.status = Status::Ok();
+    return result;
   }
-  report.steps.push_back("signature of CRL " + report.data["crl_number"].dump() +
-                         " verified with the CA certificate of " + subject);
-  return report.status = CompareSerials(ctx, *view, issuer, gen->generation, report);
+  report.steps.push_back(
+      "signature of CRL " +
+      (view->crl_number() ? std::to_string(*view->crl_number()) : std::string("null")) +
+      " verified with the CA certificate of " + subject);
+  ASSIGN_OR_RETURN(result.serials,
+                   CompareSerials(ctx, *view, issuer, gen->generation, report));
+  return result;
 }
 
 }  // namespace certctl::ops

@@ -17,19 +17,15 @@ constexpr std::chrono::seconds kRegistrationLockWait{30};
 
 }  // namespace
 
-Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
-                            const std::string& cert_path, const std::string& key_path,
-                            OpReport& report) {
+Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
+                                          const std::string& cert_path,
+                                          const std::string& key_path, OpReport& report) {
   report.operation = "issuer.register";
   report.target = issuer;
-  auto loaded = LoadCa(cert_path, key_path, ctx.clock.Now());
-  if (!loaded.ok()) return report.status = loaded.status();
-  CaMaterial ca = std::move(loaded).value();
+  ASSIGN_OR_RETURN(CaMaterial ca, LoadCa(cert_path, key_path, ctx.clock.Now()));
   std::string fingerprint = FingerprintSha256(ca.cert.get());
-  report.data["issuer"] = issuer;
-  report.data["fingerprint"] = fingerprint;
-  report.data["subject"] = SubjectOf(ca.cert.get());
-  report.data["not_after"] = FormatRfc3339(NotAfter(ca.cert.get()));
+  CaRegistered result{
+      issuer, 0, false, fingerprint, SubjectOf(ca.cert.get()), NotAfter(ca.cert.get())};
 
   // Replicas starting together on a fresh database would both find no
   // generation and race to insert one: registration runs under the issuer's
@@ -38,12 +34,10 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
       ctx.db, CaLockName(issuer),
       ThisProcess(ctx.actor.program + " issuer.register (" + ctx.actor.name + ")"),
       std::max<std::chrono::milliseconds>(ctx.lock_wait, kRegistrationLockWait));
-  if (!lock.ok()) return report.status = lock.status();
-  auto opened = AuditTrail::Open(ctx);
-  if (!opened.ok()) return report.status = opened.status();
-  AuditTrail trail = std::move(opened).value();
-  int generation = 0;
-  bool registered = false;
+  if (!lock.ok()) return lock.status();
+  ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
+  int& generation = result.generation;
+  bool& registered = result.registered;
   Status s = ctx.db.Run([&](Transaction& tx) -> Status {
     ASSIGN_OR_RETURN(auto active, IssuerRepo::ActiveGeneration(tx, issuer));
     if (active) {
@@ -100,15 +94,13 @@ Status RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
     registered = true;
     return Status::Ok();
   });
-  if (!s.ok()) return report.status = s;
+  if (!s.ok()) return s;
   trail.Committed(ctx);
-  report.data["generation"] = generation;
-  report.data["registered"] = registered;
   if (registered) {
     report.steps.push_back("registered " + issuer + " CA as generation 1");
   }
   ctx.keyring.Put(issuer, generation, std::move(ca));
-  return report.status = Status::Ok();
+  return result;
 }
 
 Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx) {

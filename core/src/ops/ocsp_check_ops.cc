@@ -3,6 +3,8 @@
 #include <pwd.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
@@ -21,12 +23,6 @@ namespace {
 
 constexpr int kHistoryShown = 10;
 
-std::string ModeString(mode_t mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
 std::string OwnerName(uid_t uid) {
   struct passwd pw {};
   struct passwd* found = nullptr;
@@ -36,19 +32,12 @@ std::string OwnerName(uid_t uid) {
   return "uid:" + std::to_string(uid);
 }
 
-nlohmann::json OptionalTime(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json();
-}
-
 // The key file as `ocsp status` shows it, with findings for the active generation.
-nlohmann::json DescribeKeyFile(const std::string& path, X509* cert,
-                               const std::string& subject, bool findings,
-                               OpReport& report) {
-  nlohmann::json k = {{"path", path},
-                      {"exists", false},
-                      {"mode", nullptr},
-                      {"owner", nullptr},
-                      {"matches_certificate", false}};
+ResponderKeyFile DescribeKeyFile(const std::string& path, X509* cert,
+                                 const std::string& subject, bool findings,
+                                 OpReport& report) {
+  ResponderKeyFile k;
+  k.path = path;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (findings) {
@@ -57,15 +46,16 @@ nlohmann::json DescribeKeyFile(const std::string& path, X509* cert,
     }
     return k;
   }
-  k["exists"] = true;
-  k["mode"] = ModeString(st.st_mode);
-  k["owner"] = OwnerName(st.st_uid);
+  k.exists = true;
+  k.mode = static_cast<uint32_t>(st.st_mode & 07777);
+  k.owner = OwnerName(st.st_uid);
   if (findings && (st.st_mode & 0077) != 0) {
-    report.AddFinding(
-        "error", "ocsp.key_mode", subject,
-        "responder key file " + path + " has mode " + ModeString(st.st_mode) +
-            "; it must be 0600 (chmod 0600, or reset the responder if others "
-            "may have read it)");
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(*k.mode));
+    report.AddFinding("error", "ocsp.key_mode", subject,
+                      "responder key file " + path + " has mode " + mode +
+                          "; it must be 0600 (chmod 0600, or reset the responder if "
+                          "others may have read it)");
   }
   // Read directly rather than with LoadPrivateKeyFile so that a key with a bad
   // mode can still be compared with the certificate.
@@ -80,10 +70,9 @@ nlohmann::json DescribeKeyFile(const std::string& path, X509* cert,
     }
     return k;
   }
-  k["algorithm"] = DescribeKey(key->get());
-  bool matches = cert && SamePublicKey(key->get(), X509_get0_pubkey(cert));
-  k["matches_certificate"] = matches;
-  if (findings && cert && !matches) {
+  k.algorithm = DescribeKey(key->get());
+  k.matches_certificate = cert && SamePublicKey(key->get(), X509_get0_pubkey(cert));
+  if (findings && cert && !k.matches_certificate) {
     report.AddFinding("error", "ocsp.key_mismatch", subject,
                       "responder key file " + path +
                           " does not match the responder "
@@ -92,20 +81,17 @@ nlohmann::json DescribeKeyFile(const std::string& path, X509* cert,
   return k;
 }
 
-nlohmann::json DescribeCertificate(OpContext& ctx, const OcspResponderRecord& row,
-                                   X509* cert, X509* ca_cert, const std::string& subject,
-                                   bool findings, OpReport& report) {
-  nlohmann::json j = internal::ResponderJson(row);
+InspectedResponder DescribeCertificate(OpContext& ctx, const OcspResponderRecord& row,
+                                       X509* cert, X509* ca_cert,
+                                       const std::string& subject, bool findings,
+                                       OpReport& report) {
   ResponderProfile profile = InspectResponderProfile(cert);
-  bool issued = SignedBy(cert, ca_cert);
-  j["ocsp_signing"] = profile.ocsp_signing;
-  j["ocsp_nocheck"] = profile.ocsp_nocheck;
-  j["digital_signature"] = profile.digital_signature;
-  j["issued_by_generation"] = issued;
-  j["key_algorithm"] = DescribeKey(X509_get0_pubkey(cert));
-  if (!findings) return j;
+  InspectedResponder r{internal::CertificateOf(row), profile.ocsp_signing,
+                       profile.ocsp_nocheck,         profile.digital_signature,
+                       SignedBy(cert, ca_cert),      DescribeKey(X509_get0_pubkey(cert))};
+  if (!findings) return r;
   TimePoint now = ctx.clock.Now();
-  if (!issued) {
+  if (!r.issued_by_generation) {
     report.AddFinding("error", "ocsp.wrong_issuer", subject,
                       "responder certificate " + row.serial_number +
                           " was not issued by " + "the CA of " + subject);
@@ -125,7 +111,7 @@ nlohmann::json DescribeCertificate(OpContext& ctx, const OcspResponderRecord& ro
                           FormatDuration(ctx.config.ocsp_responder_renew_before) +
                           " left, the rotation did not fire");
   }
-  return j;
+  return r;
 }
 
 struct GenerationView {
@@ -134,37 +120,35 @@ struct GenerationView {
   std::vector<OcspResponderHistoryRecord> history;
 };
 
-nlohmann::json HistoryJson(const std::vector<OcspResponderHistoryRecord>& history) {
-  nlohmann::json out = nlohmann::json::array();
+std::vector<ReplacedResponder> History(
+    const std::vector<OcspResponderHistoryRecord>& history) {
+  std::vector<ReplacedResponder> out;
   for (const auto& h : history) {
-    out.push_back({{"serial", h.responder.serial_number},
-                   {"subject", h.responder.cert_subject},
-                   {"not_before", FormatRfc3339(h.responder.not_before)},
-                   {"not_after", FormatRfc3339(h.responder.not_after)},
-                   {"created_at", FormatRfc3339(h.responder.created_at)},
-                   {"replaced_at", OptionalTime(h.replaced_at)},
-                   {"reason", h.replaced_reason}});
+    out.push_back(
+        {internal::CertificateOf(h.responder), h.replaced_at, h.replaced_reason});
   }
   return out;
 }
 
-nlohmann::json RevocationJson(const std::string& status, int reason,
-                              std::optional<TimePoint> revoked_at) {
-  return {{"status", status},
-          {"reason", status == "revoked" && reason >= 0
-                         ? nlohmann::json(std::string(RevocationReasonName(reason)))
-                         : nlohmann::json()},
-          {"revoked_at", OptionalTime(revoked_at)}};
+// The database's or an answer's status of a certificate; `reason` the RFC
+// 5280 code (-1 none).
+CertificateStatus StatusOf(OcspCertStatus status, int reason,
+                           std::optional<TimePoint> revoked_at) {
+  CertificateStatus s{status, std::nullopt, revoked_at};
+  if (status == OcspCertStatus::kRevoked && reason >= 0) {
+    s.reason = std::string(RevocationReasonName(reason));
+  }
+  return s;
 }
 
 }  // namespace
 
-Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
-                             OpReport& report) {
+Result<ResponderStatus> DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
+                                              OpReport& report) {
   report.operation = "ocsp.status";
   report.target = issuer;
   std::vector<GenerationView> views;
-  Status s = ctx.db.Run([&](Transaction& tx) -> Status {
+  RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
     if (!found) return Status::NotFound("unknown issuer " + issuer);
     ASSIGN_OR_RETURN(auto gens, IssuerRepo::Generations(tx, issuer));
@@ -178,26 +162,24 @@ Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
       views.push_back(std::move(v));
     }
     return Status::Ok();
-  });
-  if (!s.ok()) return report.status = s;
-  report.data = {{"issuer", issuer}, {"generations", nlohmann::json::array()}};
+  }));
+  ResponderStatus result{issuer, {}};
   for (const auto& v : views) {
     bool active = v.generation.state == GenerationState::kActive;
     std::string subject = issuer + "/g" + std::to_string(v.generation.generation);
-    nlohmann::json g = {{"generation", v.generation.generation},
-                        {"state", active ? "active" : "retired"},
-                        {"responder", nullptr},
-                        {"history", HistoryJson(v.history)}};
+    GenerationResponders g;
+    g.generation = v.generation.generation;
+    g.state = v.generation.state;
+    g.history = History(v.history);
     auto ca = ParseCertificatePem(v.generation.cert_pem);
-    if (!ca.ok())
-      return report.status = ca.status().WithContext("CA certificate of " + subject);
+    if (!ca.ok()) return ca.status().WithContext("CA certificate of " + subject);
     UniquePtr<X509> cert;
     if (v.row) {
       auto parsed = ParseCertificatePem(v.row->cert_pem);
       if (parsed.ok()) {
         cert = std::move(parsed).value();
-        g["responder"] = DescribeCertificate(ctx, *v.row, cert.get(), ca->get(), subject,
-                                             active, report);
+        g.responder = DescribeCertificate(ctx, *v.row, cert.get(), ca->get(), subject,
+                                          active, report);
       } else if (active) {
         report.AddFinding("error", "ocsp.profile", subject,
                           "stored responder certificate does not parse");
@@ -212,10 +194,10 @@ Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
     std::string path = v.row ? v.row->key_path
                              : internal::ResponderKeyPattern(ctx.config, issuer,
                                                              v.generation.generation);
-    g["key_file"] = DescribeKeyFile(path, cert.get(), subject, active && v.row, report);
-    report.data["generations"].push_back(g);
+    g.key_file = DescribeKeyFile(path, cert.get(), subject, active && v.row, report);
+    result.generations.push_back(std::move(g));
   }
-  return report.status = Status::Ok();
+  return result;
 }
 
 Result<std::string> MakeOcspRequest(OpContext& ctx, const std::string& issuer,
@@ -237,20 +219,101 @@ Result<std::string> MakeOcspRequest(OpContext& ctx, const std::string& issuer,
   return MakeOcspRequestDer(ca.get(), {parsed});
 }
 
-Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
-                       const std::string& serial, const OcspFetcher& fetcher,
-                       OpReport& report) {
+std::string_view OcspAnswerSourceName(OcspAnswerSource source) {
+  switch (source) {
+    case OcspAnswerSource::kCache:
+      return "cache";
+    case OcspAnswerSource::kLive:
+      return "live";
+    case OcspAnswerSource::kFetcher:
+      return "fetcher";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// The answer for `request_der`: from the fetcher, or this process's own
+// answering path (cache as any replica would serve it, else signed live).
+Result<std::string> Ask(OpContext& ctx, const std::string& issuer,
+                        const std::string& request_der, const OcspFetcher& fetcher,
+                        OcspAnswerSource& source) {
+  if (fetcher) {
+    source = OcspAnswerSource::kFetcher;
+    return fetcher(request_der);
+  }
+  ASSIGN_OR_RETURN(auto request, ParseOcspRequest(request_der));
+  internal::OcspEngine engine(ctx);
+  internal::EngineOptions options;
+  options.verify_cached_status = false;
+  options.write_back = false;
+  ASSIGN_OR_RETURN(auto answer, engine.Answer(issuer, request, options));
+  source = answer.cache_hit ? OcspAnswerSource::kCache : OcspAnswerSource::kLive;
+  return std::move(answer.der);
+}
+
+// What the response says about the CertID of `request_der`, with findings
+// for what is wrong with it; unset when it has no usable answer.
+std::optional<OcspAnswerSeen> ReadAnswer(const std::string& response_der,
+                                         const std::string& request_der, X509* ca,
+                                         OcspAnswerSource source,
+                                         const std::string& subject, OpReport& report) {
+  auto response = ParseOcspResponse(response_der);
+  if (!response.ok()) {
+    report.AddFinding(
+        "error", "ocsp.unverifiable", subject,
+        "the answer is not an OCSP response: " + response.status().message());
+    return std::nullopt;
+  }
+  if (response->response_status != 0) {
+    report.AddFinding("error", "ocsp.error_response", subject,
+                      std::string("the responder answered ") +
+                          OCSP_response_status_str(response->response_status));
+    return std::nullopt;
+  }
+  Status verified = VerifyOcspResponse(*response, ca);
+  if (!verified.ok()) {
+    report.AddFinding("error", "ocsp.unverifiable", subject, verified.message());
+  }
+  auto request = ParseOcspRequest(request_der);
+  const OcspSingleStatus* single = nullptr;
+  for (const auto& s : response->singles) {
+    if (request.ok() && s.cert_id_der == request->ids[0].der) single = &s;
+  }
+  if (!single) {
+    report.AddFinding("error", "ocsp.no_answer", subject,
+                      "the response has no answer for the CertID asked");
+    return std::nullopt;
+  }
+  OcspAnswerSeen seen;
+  seen.certificate = StatusOf(single->status, single->reason, single->revoked_at);
+  seen.this_update = single->this_update;
+  seen.next_update = single->next_update;
+  seen.produced_at = response->produced_at;
+  seen.source = source;
+  if (response->signer) {
+    seen.responder = SubjectOf(response->signer);
+    auto serial = Serial::FromAsn1(X509_get0_serialNumber(response->signer));
+    if (serial.ok()) seen.responder_serial = serial->hex();
+  }
+  return seen;
+}
+
+}  // namespace
+
+Result<OcspAnswerCheck> CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
+                                        const std::string& serial,
+                                        const OcspFetcher& fetcher, OpReport& report) {
   report.operation = "ocsp.check";
   report.target = issuer + "/" + serial;
-  auto parsed_serial = Serial::Parse(serial);
-  if (!parsed_serial.ok()) return report.status = parsed_serial.status();
-  const std::string hex = parsed_serial->hex();
+  ASSIGN_OR_RETURN(Serial parsed_serial, Serial::Parse(serial));
+  const std::string hex = parsed_serial.hex();
   report.target = issuer + "/" + hex;
 
   // What the database says, and which generation's CertID to ask with.
   std::optional<CertificateStatusRecord> cert;
   std::optional<CaGenerationRecord> gen;
-  Status read = ctx.db.Run([&](Transaction& tx) -> Status {
+  RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
     if (!found) return Status::NotFound("unknown issuer " + issuer);
     ASSIGN_OR_RETURN(cert, CertificateRepo::Find(tx, issuer, hex));
@@ -262,94 +325,48 @@ Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
     }
     if (!gen) return Status::NotFound("issuer " + issuer + " has no CA generation");
     return Status::Ok();
-  });
-  if (!read.ok()) return report.status = read;
-  std::string db_status = !cert ? "unknown" : cert->revocation ? "revoked" : "good";
-  report.data = {{"issuer", issuer}, {"serial", hex}, {"responder", nullptr}};
-  report.data["database"] = RevocationJson(
-      db_status, cert && cert->revocation ? cert->revocation->reason : -1,
-      cert && cert->revocation ? std::optional(cert->revocation->revoked_at)
-                               : std::nullopt);
+  }));
+  OcspAnswerCheck result;
+  result.issuer = issuer;
+  result.serial = hex;
+  const auto& revocation = cert ? cert->revocation : std::nullopt;
+  result.database =
+      StatusOf(!cert        ? OcspCertStatus::kUnknown
+               : revocation ? OcspCertStatus::kRevoked
+                            : OcspCertStatus::kGood,
+               revocation ? revocation->reason : -1,
+               revocation ? std::optional(revocation->revoked_at) : std::nullopt);
 
-  auto ca = ParseCertificatePem(gen->cert_pem);
-  if (!ca.ok()) return report.status = ca.status();
-  auto request_der = MakeOcspRequestDer(ca->get(), {*parsed_serial});
-  if (!request_der.ok()) return report.status = request_der.status();
-  std::string source = "fetcher";
-  Result<std::string> response_der = Status::Internal("no answer");
-  if (fetcher) {
-    response_der = fetcher(*request_der);
-  } else {
-    auto request = ParseOcspRequest(*request_der);
-    if (!request.ok()) return report.status = request.status();
-    internal::OcspEngine engine(ctx);
-    internal::EngineOptions options;
-    options.verify_cached_status = false;
-    options.write_back = false;
-    auto answer = engine.Answer(issuer, *request, options);
-    if (!answer.ok()) return report.status = answer.status();
-    source = answer->cache_hit ? "cache" : "live";
-    response_der = answer->der;
-  }
-  if (!response_der.ok()) return report.status = response_der.status();
+  ASSIGN_OR_RETURN(auto ca, ParseCertificatePem(gen->cert_pem));
+  ASSIGN_OR_RETURN(std::string request_der,
+                   MakeOcspRequestDer(ca.get(), {parsed_serial}));
+  OcspAnswerSource source = OcspAnswerSource::kFetcher;
+  ASSIGN_OR_RETURN(std::string response_der,
+                   Ask(ctx, issuer, request_der, fetcher, source));
   report.steps.push_back("asked about " + hex + " with a SHA-1 CertID of CA generation " +
-                         std::to_string(gen->generation) + " (answer from " + source +
-                         ")");
-
-  auto response = ParseOcspResponse(*response_der);
-  if (!response.ok()) {
-    report.AddFinding(
-        "error", "ocsp.unverifiable", report.target,
-        "the answer is not an OCSP response: " + response.status().message());
-    return report.status = Status::Ok();
-  }
-  if (response->response_status != 0) {
-    report.AddFinding("error", "ocsp.error_response", report.target,
-                      std::string("the responder answered ") +
-                          OCSP_response_status_str(response->response_status));
-    return report.status = Status::Ok();
-  }
-  Status verified = VerifyOcspResponse(*response, ca->get());
-  if (!verified.ok()) {
-    report.AddFinding("error", "ocsp.unverifiable", report.target, verified.message());
-  }
-  auto request = ParseOcspRequest(*request_der);
-  const OcspSingleStatus* single = nullptr;
-  for (const auto& s : response->singles) {
-    if (request.ok() && s.cert_id_der == request->ids[0].der) single = &s;
-  }
-  if (!single) {
-    report.AddFinding("error", "ocsp.no_answer", report.target,
-                      "the response has no answer for the CertID asked");
-    return report.status = Status::Ok();
-  }
-  std::string answered(OcspCertStatusName(single->status));
-  nlohmann::json r = RevocationJson(answered, single->reason, single->revoked_at);
-  r["this_update"] = FormatRfc3339(single->this_update);
-  r["next_update"] = OptionalTime(single->next_update);
-  r["produced_at"] = FormatRfc3339(response->produced_at);
-  r["responder"] = response->signer ? SubjectOf(response->signer) : "";
-  r["responder_serial"] = "";
-  if (response->signer) {
-    auto s = Serial::FromAsn1(X509_get0_serialNumber(response->signer));
-    if (s.ok()) r["responder_serial"] = s->hex();
-  }
-  r["source"] = source;
-  report.data["responder"] = r;
-  if (answered != db_status) {
-    report.AddFinding(
-        "error", "ocsp.disagreement", report.target,
-        "the responder says " + answered + " but the database says " + db_status +
-            (source == "cache" ? " (the answer comes from ocsp_response_cache: "
+                         std::to_string(gen->generation) + " (answer from " +
+                         std::string(OcspAnswerSourceName(source)) + ")");
+  result.responder =
+      ReadAnswer(response_der, request_der, ca.get(), source, report.target, report);
+  if (!result.responder) return result;
+  const OcspAnswerSeen& seen = *result.responder;
+  if (seen.certificate.status != result.database.status) {
+    std::string answered(OcspCertStatusName(seen.certificate.status));
+    std::string db_status(OcspCertStatusName(result.database.status));
+    report.AddFinding("error", "ocsp.disagreement", report.target,
+                      "the responder says " + answered + " but the database says " +
+                          db_status +
+                          (source == OcspAnswerSource::kCache
+                               ? " (the answer comes from ocsp_response_cache: "
                                  "`certctl-admin cache truncate --ocsp --issuer " +
                                      issuer + " --serial " + hex + "` removes it)"
                                : ""));
   }
-  if (single->next_update && ctx.clock.Now() >= *single->next_update) {
+  if (seen.next_update && ctx.clock.Now() >= *seen.next_update) {
     report.AddFinding("error", "ocsp.expired", report.target,
-                      "the answer expired at " + FormatRfc3339(*single->next_update));
+                      "the answer expired at " + FormatRfc3339(*seen.next_update));
   }
-  return report.status = Status::Ok();
+  return result;
 }
 
 }  // namespace certctl::ops

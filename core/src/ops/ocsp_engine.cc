@@ -79,13 +79,9 @@ Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
   return std::shared_ptr<const LoadedResponder>(std::move(r));
 }
 
-nlohmann::json ResponderJson(const OcspResponderRecord& row) {
-  return {{"serial", row.serial_number},
-          {"subject", row.cert_subject},
-          {"not_before", FormatRfc3339(row.not_before)},
-          {"not_after", FormatRfc3339(row.not_after)},
-          {"created_at", FormatRfc3339(row.created_at)},
-          {"key_path", row.key_path}};
+ResponderCertificate CertificateOf(const OcspResponderRecord& row) {
+  return {row.serial_number, row.cert_subject, row.not_before,
+          row.not_after,     row.created_at,   row.key_path};
 }
 
 Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_cert,
@@ -249,7 +245,7 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
   ctx.lock_wait = std::max<std::chrono::milliseconds>(ctx.lock_wait, kBootstrapLockWait);
   OpReport report;
   Status ensured =
-      EnsureOcspResponder(ctx, issuer, ca.generation, /*audit=*/false, report);
+      EnsureOcspResponder(ctx, issuer, ca.generation, /*audit=*/false, report).status();
   for (const auto& step : report.steps) ctx_.logger->info("OCSP responder: {}", step);
   std::optional<OcspResponderRecord> row;
   if (ensured.ok()) {

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "certctl/ops/ocsp_ops.h"
 #include "certctl/ops/op.h"
 #include "certctl/pki/ocsp.h"
 #include "certctl/store/ocsp_repo.h"
@@ -40,8 +41,8 @@ struct LoadedResponder {
 Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
     const OcspResponderRecord& row, X509* ca_cert);
 
-// The responder row as report.data shows it.
-nlohmann::json ResponderJson(const OcspResponderRecord& row);
+// The responder row as the operations' results show it.
+ResponderCertificate CertificateOf(const OcspResponderRecord& row);
 
 // Signs a test answer (the responder's own serial, "good") with `responder`
 // and verifies it with `ca_cert` as a relying party would.

@@ -15,27 +15,28 @@
 namespace certctl::ops {
 namespace {
 
+using internal::CertificateOf;
 using internal::IssueOptions;
 using internal::IssueResponder;
 using internal::NewResponder;
-using internal::ResponderJson;
 using internal::ResponderKeyPattern;
 
 // Why a generation's responder must be (re)issued; empty reason: it is fine.
 struct ResponderVerdict {
-  std::string action;  // "bootstrapped", "rotated" or "replaced"
+  ResponderAction action = ResponderAction::kNone;  // bootstrapped, rotated or replaced
   std::string reason;
 };
 
 ResponderVerdict Judge(const Config& config,
                        const std::optional<OcspResponderRecord>& row, X509* ca_cert,
                        TimePoint now) {
-  if (!row) return {"bootstrapped", "no responder certificate row"};
+  if (!row) return {ResponderAction::kBootstrapped, "no responder certificate row"};
   auto loaded = internal::LoadResponder(*row, ca_cert);
-  if (!loaded.ok()) return {"replaced", loaded.status().message()};
+  if (!loaded.ok()) return {ResponderAction::kReplaced, loaded.status().message()};
   if (now >= row->not_after - config.ocsp_responder_renew_before) {
-    return {"rotated", "less than " + FormatDuration(config.ocsp_responder_renew_before) +
-                           " left (notAfter " + FormatRfc3339(row->not_after) + ")"};
+    return {ResponderAction::kRotated,
+            "less than " + FormatDuration(config.ocsp_responder_renew_before) +
+                " left (notAfter " + FormatRfc3339(row->not_after) + ")"};
   }
   return {};
 }
@@ -148,22 +149,65 @@ Status VerifyCurrentResponder(OpContext& ctx, const CaGenerationRecord& gen,
       .WithContext("verification of the new responder failed");
 }
 
+// After a reset, asks the live responder about serial 1 (nobody's) and checks
+// that the answer comes signed by the new responder certificate.
+Status CheckLiveResponder(OpContext& ctx, const LiveResponder& live,
+                          ResponderReset& reset, OpReport& report) {
+  OpReport check;
+  auto answer = CheckOcspAnswer(ctx, reset.issuer, "1", live.fetch, check);
+  report.findings.insert(report.findings.end(), check.findings.begin(),
+                         check.findings.end());
+  if (!answer.ok()) {
+    return answer.status().WithContext("query the live responder at " + live.url);
+  }
+  reset.live_check = *answer;
+  std::string served = answer->responder ? answer->responder->responder_serial : "";
+  std::string fresh = reset.responder ? reset.responder->serial : "";
+  if (served != fresh) {
+    report.AddFinding("error", "ocsp.live_responder_stale", live.url,
+                      "the live responder still signs with responder certificate " +
+                          served + ", not the new " + fresh +
+                          " (is that certctld on this database?)");
+  } else {
+    report.steps.push_back("the live responder at " + live.url +
+                           " signs with the new certificate");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int generation,
-                           bool audit, OpReport& report) {
+std::string_view ResponderActionName(ResponderAction action) {
+  switch (action) {
+    case ResponderAction::kNone:
+      return "none";
+    case ResponderAction::kBootstrapped:
+      return "bootstrapped";
+    case ResponderAction::kRotated:
+      return "rotated";
+    case ResponderAction::kReplaced:
+      return "replaced";
+    case ResponderAction::kSkipped:
+      return "skipped";
+    case ResponderAction::kBusy:
+      return "busy";
+    case ResponderAction::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+Result<ResponderEnsured> EnsureOcspResponder(OpContext& ctx, const std::string& issuer,
+                                             int generation, bool audit,
+                                             OpReport& report) {
   std::string subject = issuer + "/g" + std::to_string(generation);
   MutationSpec spec{"ocsp.ensure-responder",
                     subject,
                     {{"generation", generation}},
                     {OcspResponderLockName(issuer)},
                     audit};
-  report.data = {{"issuer", issuer},
-                 {"generation", generation},
-                 {"action", "none"},
-                 {"reason", ""},
-                 {"responder", nullptr}};
-  return RunMutation(ctx, spec, report, [&]() -> Status {
+  return RunMutation(ctx, spec, report, [&]() -> Result<ResponderEnsured> {
+    ResponderEnsured result{issuer, generation, ResponderAction::kNone, "", std::nullopt};
     // Read under the lock: another process may just have done the work.
     ASSIGN_OR_RETURN(GenerationAndRow state,
                      ReadGeneration(ctx, issuer, generation, /*for_reset=*/false));
@@ -171,129 +215,144 @@ Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int genera
     ResponderVerdict verdict =
         Judge(ctx.config, state.row, ca->cert.get(), ctx.clock.Now());
     if (verdict.reason.empty()) {
-      report.data["responder"] = ResponderJson(*state.row);
+      result.responder = CertificateOf(*state.row);
       report.steps.push_back("responder " + state.row->serial_number + " of " + subject +
                              " is usable until " + FormatRfc3339(state.row->not_after));
-      return Status::Ok();
+      return result;
     }
-    report.plan.push_back(verdict.action + " responder of " + subject + ": " +
-                          verdict.reason);
-    report.data["action"] = verdict.action;
-    report.data["reason"] = verdict.reason;
-    if (ctx.dry_run) return Status::Ok();
+    std::string action(ResponderActionName(verdict.action));
+    report.plan.push_back(action + " responder of " + subject + ": " + verdict.reason);
+    result.action = verdict.action;
+    result.reason = verdict.reason;
+    if (ctx.dry_run) return result;
     ASSIGN_OR_RETURN(NewResponder fresh,
                      IssueResponder(ctx, state.generation, {verdict.reason}, report));
-    report.data["responder"] = ResponderJson(fresh.record);
-    report.steps.push_back(verdict.action + " responder " + fresh.record.serial_number +
-                           " of " + subject + " (valid until " +
+    result.responder = CertificateOf(fresh.record);
+    report.steps.push_back(action + " responder " + fresh.record.serial_number + " of " +
+                           subject + " (valid until " +
                            FormatRfc3339(fresh.record.not_after) +
                            "): " + verdict.reason);
-    return Status::Ok();
+    return result;
   });
 }
 
-Status RotateDueOcspResponders(OpContext& ctx, OpReport& report) {
+namespace {
+
+// Whether the scheduler keeps `g` up: the active generation, or a retired one
+// that still has a responder row and unexpired certificates.
+Result<bool> NeedsResponder(OpContext& ctx, const std::string& issuer,
+                            const CaGenerationRecord& g, TimePoint now) {
+  return ctx.db.Query<bool>([&](Transaction& tx) -> Result<bool> {
+    if (g.state == GenerationState::kActive) return true;
+    ASSIGN_OR_RETURN(auto row, OcspResponderRepo::Find(tx, issuer, g.generation));
+    if (!row) return false;
+    return CertificateRepo::GenerationHasUnexpired(tx, issuer, g.generation, now);
+  });
+}
+
+ResponderRotation RotateOne(OpContext& ctx, const std::string& issuer, int generation,
+                            OpReport& report) {
+  ResponderRotation entry{issuer, generation, ResponderAction::kNone, "", Status::Ok()};
+  OpReport sub;
+  auto ensured = EnsureOcspResponder(ctx, issuer, generation, /*audit=*/false, sub);
+  for (auto& step : sub.steps) report.steps.push_back(step);
+  for (auto& step : sub.plan) report.plan.push_back(step);
+  if (ensured.ok()) {
+    entry.action = ensured->action;
+    entry.reason = ensured->reason;
+  } else if (ensured.status().code() == StatusCode::kBusy) {
+    entry.action = ResponderAction::kBusy;
+    entry.reason = ensured.status().message();
+  } else {
+    entry.action = ResponderAction::kFailed;
+    entry.error = ensured.status();
+    report.AddFinding("error", "ocsp.rotation_failed",
+                      issuer + "/g" + std::to_string(generation),
+                      ensured.status().ToString());
+  }
+  return entry;
+}
+
+}  // namespace
+
+Result<ResponderRotations> RotateDueOcspResponders(OpContext& ctx, OpReport& report) {
   report.operation = "ocsp.rotate-due";
   report.target = "*";
   report.dry_run = ctx.dry_run;
-  report.data["responders"] = nlohmann::json::array();
-  auto issuers = ctx.db.Query<std::vector<IssuerRecord>>(
-      [](Transaction& tx) { return IssuerRepo::List(tx); });
-  if (!issuers.ok()) return report.status = issuers.status();
-  Status first_error;
+  ASSIGN_OR_RETURN(auto issuers,
+                   ctx.db.Query<std::vector<IssuerRecord>>(
+                       [](Transaction& tx) { return IssuerRepo::List(tx); }));
+  ResponderRotations result;
   TimePoint now = ctx.clock.Now();
-  for (const auto& issuer : *issuers) {
-    auto gens = ctx.db.Query<std::vector<CaGenerationRecord>>(
-        [&](Transaction& tx) { return IssuerRepo::Generations(tx, issuer.id); });
-    if (!gens.ok()) return report.status = gens.status();
-    for (const auto& g : *gens) {
-      nlohmann::json entry = {{"issuer", issuer.id},
-                              {"generation", g.generation},
-                              {"action", "skipped"},
-                              {"reason", ""},
-                              {"error", nullptr}};
-      auto needed = ctx.db.Query<bool>([&](Transaction& tx) -> Result<bool> {
-        if (g.state == GenerationState::kActive) return true;
-        ASSIGN_OR_RETURN(auto row, OcspResponderRepo::Find(tx, issuer.id, g.generation));
-        if (!row) return false;
-        return CertificateRepo::GenerationHasUnexpired(tx, issuer.id, g.generation, now);
-      });
-      if (!needed.ok()) return report.status = needed.status();
-      if (!*needed || now >= g.not_after) {
-        entry["reason"] = now >= g.not_after
-                              ? "CA certificate expired"
-                              : "retired generation without live responder";
-        report.data["responders"].push_back(entry);
+  for (const auto& issuer : issuers) {
+    ASSIGN_OR_RETURN(auto gens,
+                     ctx.db.Query<std::vector<CaGenerationRecord>>([&](Transaction& tx) {
+                       return IssuerRepo::Generations(tx, issuer.id);
+                     }));
+    for (const auto& g : gens) {
+      ASSIGN_OR_RETURN(bool needed, NeedsResponder(ctx, issuer.id, g, now));
+      if (!needed || now >= g.not_after) {
+        result.responders.push_back({issuer.id, g.generation, ResponderAction::kSkipped,
+                                     now >= g.not_after
+                                         ? "CA certificate expired"
+                                         : "retired generation without live responder",
+                                     Status::Ok()});
         continue;
       }
-      OpReport sub;
-      Status s = EnsureOcspResponder(ctx, issuer.id, g.generation, /*audit=*/false, sub);
-      for (auto& step : sub.steps) report.steps.push_back(step);
-      for (auto& step : sub.plan) report.plan.push_back(step);
-      entry["action"] = sub.data.value("action", "none");
-      entry["reason"] = sub.data.value("reason", "");
-      if (s.code() == StatusCode::kBusy) {
-        entry["action"] = "busy";
-        entry["reason"] = s.message();
-      } else if (!s.ok()) {
-        entry["action"] = "failed";
-        entry["error"] = s.ToString();
-        if (first_error.ok()) first_error = s;
-      }
-      report.data["responders"].push_back(entry);
+      result.responders.push_back(RotateOne(ctx, issuer.id, g.generation, report));
     }
   }
-  return report.status = first_error;
+  return result;
 }
 
-Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_key,
-                          OpReport& report) {
+Result<ResponderReset> ResetOcspResponder(OpContext& ctx, const std::string& issuer,
+                                          bool keep_key, OpReport& report,
+                                          const std::optional<LiveResponder>& live) {
   MutationSpec spec{"ocsp.reset-responder",
                     issuer,
                     {{"keep_key", keep_key}},
                     {OcspResponderLockName(issuer), OcspCacheLockName(issuer)}};
-  return RunMutation(ctx, spec, report, [&]() -> Status {
+  auto reset = RunMutation(ctx, spec, report, [&]() -> Result<ResponderReset> {
     ASSIGN_OR_RETURN(GenerationAndRow state,
                      ReadGeneration(ctx, issuer, std::nullopt, /*for_reset=*/true));
     const CaGenerationRecord& gen = state.generation;
     IssueOptions options{"reset by " + ctx.actor.name, std::nullopt, true};
-    std::string old_serial = state.row ? state.row->serial_number : "";
-    report.before = {
-        {"responder", state.row ? ResponderJson(*state.row) : nlohmann::json()},
-        {"ocsp_rows", state.cached_answers}};
-    report.data = {{"issuer", issuer},
-                   {"generation", gen.generation},
-                   {"keep_key", keep_key},
-                   {"key_path", ResponderKeyPattern(ctx.config, issuer, gen.generation)},
-                   {"key_backup", ""},
-                   {"old_serial", old_serial},
-                   {"responder", nullptr},
-                   {"ocsp_rows_deleted", 0},
-                   {"verified", false}};
+    ResponderReset result;
+    result.issuer = issuer;
+    result.generation = gen.generation;
+    result.keep_key = keep_key;
+    result.key_path = ResponderKeyPattern(ctx.config, issuer, gen.generation);
+    result.old_serial = state.row ? state.row->serial_number : "";
+    result.before = ResponderState{
+        state.row ? std::optional(CertificateOf(*state.row)) : std::nullopt,
+        state.cached_answers};
     if (keep_key) {
       ASSIGN_OR_RETURN(options.keep_key_path, KeyToKeep(state));
-      report.data["key_path"] = *options.keep_key_path;
+      result.key_path = *options.keep_key_path;
     }
     PlanReset(ctx, state, options, report);
-    if (ctx.dry_run) return Status::Ok();
+    if (ctx.dry_run) return result;
 
     ASSIGN_OR_RETURN(NewResponder fresh, IssueResponder(ctx, gen, options, report));
-    report.data["responder"] = ResponderJson(fresh.record);
-    report.data["key_path"] = fresh.record.key_path;
-    report.data["key_backup"] = fresh.key_backup;
-    report.data["ocsp_rows_deleted"] = fresh.answers_dropped;
+    result.responder = CertificateOf(fresh.record);
+    result.key_path = fresh.record.key_path;
+    result.key_backup = fresh.key_backup;
+    result.ocsp_rows_deleted = fresh.answers_dropped;
     report.steps.push_back("deleted " + std::to_string(fresh.answers_dropped) +
                            " cached OCSP answers of " + issuer +
                            " and notified running certctld (in the same transaction)");
     RETURN_IF_ERROR(VerifyCurrentResponder(ctx, gen, fresh.record.serial_number));
-    report.data["verified"] = true;
+    result.verified = true;
     report.steps.push_back("verified: the key file " + fresh.record.key_path +
                            " holds the key of responder " + fresh.record.serial_number +
                            ", and a test answer it signs checks out with the CA "
                            "certificate");
-    report.after = {{"responder", ResponderJson(fresh.record)}, {"ocsp_rows", 0}};
-    return Status::Ok();
+    result.after = ResponderState{result.responder, 0};
+    return result;
   });
+  if (!reset.ok() || ctx.dry_run || !live) return reset;
+  RETURN_IF_ERROR(CheckLiveResponder(ctx, *live, *reset, report));
+  return reset;
 }
 
 }  // namespace certctl::ops

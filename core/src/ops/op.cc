@@ -43,43 +43,12 @@ void OpReport::AddFinding(std::string severity, std::string code, std::string su
       {std::move(severity), std::move(code), std::move(subject), std::move(message)});
 }
 
-nlohmann::json OpReport::ToJson() const {
-  nlohmann::json j;
-  j["operation"] = operation;
-  j["target"] = target;
-  j["dry_run"] = dry_run;
-  j["ok"] = status.ok() && !has_errors();
-  if (status.ok()) {
-    j["error"] = nullptr;
-  } else {
-    j["error"] = {{"code", std::string(StatusCodeName(status.code()))},
-                  {"message", status.message()}};
-  }
-  j["plan"] = plan;
-  j["steps"] = steps;
-  j["before"] = before;
-  j["after"] = after;
-  j["data"] = data;
-  nlohmann::json fs = nlohmann::json::array();
-  for (const auto& f : findings) {
-    fs.push_back({{"severity", f.severity},
-                  {"code", f.code},
-                  {"subject", f.subject},
-                  {"message", f.message}});
-  }
-  j["findings"] = fs;
-  j["duration_ms"] = duration_ms;
-  return j;
-}
-
 Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
                    const std::function<Status()>& body) {
   auto started = std::chrono::steady_clock::now();
   auto finish = [&](Status s) {
-    report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::steady_clock::now() - started)
-                             .count();
-    report.status = s;
+    report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
     return s;
   };
   report.operation = spec.action;

@@ -9,15 +9,6 @@
 namespace certctl::ops {
 namespace {
 
-nlohmann::json EntryJson(const TrustBundleEntry& e) {
-  return {{"subject", e.subject},
-          {"issuer", e.issuer},
-          {"serial", e.serial},
-          {"fingerprint_sha256", e.fingerprint_sha256},
-          {"not_before", FormatRfc3339(e.not_before)},
-          {"not_after", FormatRfc3339(e.not_after)}};
-}
-
 TrustBundleCheck Refuse(TrustBundleCheck check, TrustProblem problem,
                         std::string message) {
   check.problem = problem;
@@ -137,8 +128,53 @@ std::vector<std::string> TrustAnchorRegistry::Names() const {
   return out;
 }
 
-Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
-                          const std::string& name, OpReport& report) {
+bool TrustReload::refused() const {
+  for (const auto& b : bundles) {
+    if (!b.reloaded()) return true;
+  }
+  return false;
+}
+
+std::string TrustReload::RefusalMessage() const {
+  std::string m;
+  for (const auto& b : bundles) {
+    if (b.reloaded()) continue;
+    m += (m.empty() ? "refused to reload; " : "; ") + b.name + ": " +
+         std::string(TrustProblemName(*b.problem)) + ": " + b.message;
+  }
+  return m;
+}
+
+namespace {
+
+// Reloads one bundle; a refusal is an error finding.
+TrustBundleReloaded ReloadOne(OpContext& ctx, TrustAnchorHolder& h, OpReport& report) {
+  auto before = h.Snapshot();
+  TrustBundleCheck check = h.Reload(ctx.clock.Now());
+  auto after = h.Snapshot();
+  TrustBundleReloaded b{h.name(),
+                        h.path(),
+                        check.problem,
+                        check.message,
+                        static_cast<int64_t>(check.entries.size()),
+                        after ? after->fingerprint : "",
+                        before ? before->fingerprint : ""};
+  if (check.ok()) {
+    report.steps.push_back("reloaded " + h.name() + " (" +
+                           std::to_string(check.entries.size()) + " certificates)");
+  } else {
+    report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)),
+                      h.name(),
+                      check.message + (before ? "; the previous bundle stays in place"
+                                              : "; no bundle is loaded"));
+  }
+  return b;
+}
+
+}  // namespace
+
+Result<TrustReload> ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
+                                       const std::string& name, OpReport& report) {
   std::vector<TrustAnchorHolder*> targets;
   if (name.empty()) {
     for (const auto& n : registry.Names()) targets.push_back(registry.Find(n));
@@ -147,75 +183,41 @@ Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
   } else {
     report.operation = "trust.reload";
     report.target = name;
-    return report.status =
-               Status::NotFound("no trust bundle named \"" + name + "\" is configured");
+    return Status::NotFound("no trust bundle named \"" + name + "\" is configured");
   }
   MutationSpec spec{"trust.reload", name.empty() ? "*" : name, {{"name", name}}, {}};
-  return RunMutation(ctx, spec, report, [&]() -> Status {
-    nlohmann::json bundles = nlohmann::json::array();
-    std::vector<std::string> refused;
+  TrustReload result;
+  // A refusal fails the body, so that the audit event says so, but is the
+  // answer, not an error, for the caller.
+  Status s = RunMutation(ctx, spec, report, [&]() -> Status {
     for (auto* h : targets) {
-      if (ctx.dry_run) {
-        TrustBundleCheck check = CheckTrustBundleFile(h->path(), ctx.clock.Now());
-        report.plan.push_back(check.ok() ? "would reload " + h->name()
-                                         : "would keep the old " + h->name() + ": " +
-                                               check.message);
+      if (!ctx.dry_run) {
+        result.bundles.push_back(ReloadOne(ctx, *h, report));
         continue;
       }
-      auto before = h->Snapshot();
-      TrustBundleCheck check = h->Reload(ctx.clock.Now());
-      auto after = h->Snapshot();
-      nlohmann::json b = {
-          {"name", h->name()},
-          {"path", h->path()},
-          {"reloaded", check.ok()},
-          {"problem", check.ok() ? nlohmann::json(nullptr)
-                                 : nlohmann::json(TrustProblemName(*check.problem))},
-          {"message", check.message},
-          {"certificates", check.entries.size()},
-          {"fingerprint", after ? after->fingerprint : ""},
-          {"previous_fingerprint", before ? before->fingerprint : ""}};
-      bundles.push_back(b);
-      if (check.ok()) {
-        report.steps.push_back("reloaded " + h->name() + " (" +
-                               std::to_string(check.entries.size()) + " certificates)");
-      } else {
-        refused.push_back(h->name() + ": " +
-                          std::string(TrustProblemName(*check.problem)) + ": " +
-                          check.message);
-        report.AddFinding(
-            "error", "trust." + std::string(TrustProblemName(*check.problem)), h->name(),
-            check.message + (before ? "; the previous bundle stays in "
-                                      "place"
-                                    : "; no bundle is loaded"));
-      }
+      TrustBundleCheck check = CheckTrustBundleFile(h->path(), ctx.clock.Now());
+      report.plan.push_back(check.ok() ? "would reload " + h->name()
+                                       : "would keep the old " + h->name() + ": " +
+                                             check.message);
     }
-    report.data["bundles"] = bundles;
-    if (!refused.empty()) {
-      std::string m = "refused to reload";
-      for (const auto& r : refused) m += "; " + r;
-      return Status::FailedPrecondition(m);
-    }
-    return Status::Ok();
+    return result.refused() ? Status::FailedPrecondition(result.RefusalMessage())
+                            : Status::Ok();
   });
+  if (!s.ok() && !result.refused()) return s;
+  return result;
 }
 
-Status CheckTrustBundleReport(const std::string& path, TimePoint now, OpReport& report) {
+Result<TrustBundleChecked> CheckTrustBundleReport(const std::string& path, TimePoint now,
+                                                  OpReport& report) {
   report.operation = "trust.check";
   report.target = path;
-  TrustBundleCheck check = CheckTrustBundleFile(path, now);
-  nlohmann::json certs = nlohmann::json::array();
-  for (const auto& e : check.entries) certs.push_back(EntryJson(e));
-  report.data["path"] = path;
-  report.data["certificates"] = certs;
-  report.data["problem"] = check.ok() ? nlohmann::json(nullptr)
-                                      : nlohmann::json(TrustProblemName(*check.problem));
-  report.data["message"] = check.message;
-  if (!check.ok()) {
-    report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)),
-                      path, check.message);
+  TrustBundleChecked result{path, CheckTrustBundleFile(path, now)};
+  if (!result.check.ok()) {
+    report.AddFinding("error",
+                      "trust." + std::string(TrustProblemName(*result.check.problem)),
+                      path, result.check.message);
   }
-  return report.status = Status::Ok();
+  return result;
 }
 
 }  // namespace certctl::ops

@@ -6,6 +6,8 @@
 
 #include "certctl/audit/anchor.h"
 #include "certctl/audit/chain.h"
+#include "certctl/ops/audit_json.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/store/audit_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
@@ -38,15 +40,20 @@ std::string RehashFrom(int seq) {
     END LOOP; END $$)sql";
 }
 
+// One verification: the report, and the typed result or its error.
+struct Verified : ops::OpReport {
+  Result<ops::AuditLogVerified> result = Status::Internal("not run");
+  const ops::AuditLogVerified* operator->() const { return &result.value(); }
+};
+
 // "kind@id" of each break ("-" for none), xN for a count, (ack) when
 // acknowledged.
-std::string Kinds(const ops::OpReport& report) {
+std::string Kinds(const Verified& v) {
   std::string out;
-  for (const auto& b : report.data.value("breaks", nlohmann::json::array())) {
-    out += (out.empty() ? "" : " ") + b["kind"].get<std::string>() + "@" +
-           (b["id"].is_null() ? "-" : std::to_string(b["id"].get<int64_t>()));
-    if (b["count"] != 1) out += "x" + std::to_string(b["count"].get<int64_t>());
-    if (!b["acknowledged_by"].is_null()) out += "(ack)";
+  for (const auto& b : v->breaks) {
+    out += (out.empty() ? "" : " ") + b.kind + "@" + (b.id ? std::to_string(b.id) : "-");
+    if (b.count != 1) out += "x" + std::to_string(b.count);
+    if (b.acknowledged_by) out += "(ack)";
   }
   return out;
 }
@@ -69,12 +76,13 @@ class AuditOpsTest : public testing::OpsTest {
     Sql(url_, "ALTER TABLE audit_events DISABLE TRIGGER USER; " + sql +
                   "; ALTER TABLE audit_events ENABLE TRIGGER USER");
   }
-  ops::OpReport Verify(const std::vector<std::string>& anchors = {}) {
+  Verified Verify(const std::vector<std::string>& anchors = {}) {
     auto ctx = Context();
-    ops::OpReport report;
-    Status s = ops::VerifyAuditLog(ctx, report, {anchors});
+    Verified v;
+    v.result = ops::VerifyAuditLog(ctx, v, {anchors});
+    Status s = v.result.status();
     EXPECT_TRUE(s.ok() || s.code() == StatusCode::kConfiguration) << s.ToString();
-    return report;
+    return v;
   }
 };
 
@@ -98,34 +106,39 @@ TEST_F(AuditOpsTest, ListFiltersAndLimits) {
   auto ctx = Context();
 
   ops::OpReport all;
-  ASSERT_TRUE(ops::ListAuditEvents(ctx, {}, all).ok());
+  auto listed = ops::ListAuditEvents(ctx, {}, all);
+  ASSERT_TRUE(listed.ok());
   // The fixture registered iss-local first (one event), then ours.
-  EXPECT_EQ(all.data["count"], 4);
-  EXPECT_EQ(all.data["limited"], false);
-  EXPECT_EQ(all.data["events"][3]["actor"], "alice");
-  EXPECT_EQ(all.data["events"][3]["parameters"]["n"], 1);  // an object, not text
+  ASSERT_EQ(listed->events.size(), 4u);
+  EXPECT_FALSE(listed->limited);
+  EXPECT_EQ(listed->events[3].actor, "alice");
+  // The JSON has the parameters as an object, not text.
+  EXPECT_EQ(ops::ToJson(*listed)["events"][3]["parameters"]["n"], 1);
 
   ops::OpReport by_actor;
-  ASSERT_TRUE(ops::ListAuditEvents(ctx, {std::nullopt, "", "alice"}, by_actor).ok());
-  EXPECT_EQ(by_actor.data["count"], 2);
+  auto alice = ops::ListAuditEvents(ctx, {std::nullopt, "", "alice"}, by_actor);
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->events.size(), 2u);
   ops::OpReport both;
-  ASSERT_TRUE(
-      ops::ListAuditEvents(ctx, {std::nullopt, "cache.truncate", "alice"}, both).ok());
-  EXPECT_EQ(both.data["count"], 1);
+  auto alice_truncate =
+      ops::ListAuditEvents(ctx, {std::nullopt, "cache.truncate", "alice"}, both);
+  ASSERT_TRUE(alice_truncate.ok());
+  EXPECT_EQ(alice_truncate->events.size(), 1u);
   ops::OpReport future;
-  ASSERT_TRUE(
-      ops::ListAuditEvents(ctx, {ctx.clock.Now() + hours(1), "", ""}, future).ok());
-  EXPECT_EQ(future.data["count"], 0);
+  auto none = ops::ListAuditEvents(ctx, {ctx.clock.Now() + hours(1), "", ""}, future);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->events.size(), 0u);
 
   ops::OpReport limited;
-  ASSERT_TRUE(ops::ListAuditEvents(ctx, {std::nullopt, "", "", 2}, limited).ok());
-  EXPECT_EQ(limited.data["count"], 2);
-  EXPECT_EQ(limited.data["limited"], true);
-  EXPECT_EQ(limited.data["events"][1]["action"], "cache.truncate");  // the newest two
-  EXPECT_EQ(limited.data["events"][1]["actor"], "alice");
+  auto newest = ops::ListAuditEvents(ctx, {std::nullopt, "", "", 2}, limited);
+  ASSERT_TRUE(newest.ok());
+  ASSERT_EQ(newest->events.size(), 2u);
+  EXPECT_TRUE(newest->limited);
+  EXPECT_EQ(newest->events[1].action, "cache.truncate");  // the newest two
+  EXPECT_EQ(newest->events[1].actor, "alice");
 
   ops::OpReport bad;
-  EXPECT_EQ(ops::ListAuditEvents(ctx, {std::nullopt, "", "", 0}, bad).code(),
+  EXPECT_EQ(ops::ListAuditEvents(ctx, {std::nullopt, "", "", 0}, bad).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -135,29 +148,30 @@ TEST_F(AuditOpsTest, ListFiltersAndLimits) {
 TEST_F(AuditOpsTest, AnIntactLogVerifiesAgainstTheConfiguredAnchor) {
   Events(5);
   auto report = Verify();
-  EXPECT_EQ(report.data["intact"], true);
-  EXPECT_EQ(report.data["rows_checked"], 6);
-  EXPECT_EQ(report.data["keyed_rows"], 6);
-  EXPECT_EQ(report.data["unkeyed_rows"], 0);
-  EXPECT_EQ(report.data["head"]["seq"], 6);
-  ASSERT_EQ(report.data["anchors"].size(), 1u);
-  EXPECT_EQ(report.data["anchors"][0]["file"], config_.audit_anchor_file);
-  EXPECT_EQ(report.data["anchors"][0]["seq"], 6);
-  EXPECT_TRUE(report.findings.empty()) << report.ToJson().dump();
+  EXPECT_TRUE(report->intact);
+  EXPECT_EQ(report->rows_checked, 6);
+  EXPECT_EQ(report->keyed_rows, 6);
+  EXPECT_EQ(report->unkeyed_rows, 0);
+  ASSERT_TRUE(report->head.has_value());
+  EXPECT_EQ(report->head->seq, 6);
+  ASSERT_EQ(report->anchors.size(), 1u);
+  EXPECT_EQ(report->anchors[0].source, config_.audit_anchor_file);
+  EXPECT_EQ(report->anchors[0].head.seq, 6);
+  EXPECT_TRUE(report.findings.empty()) << ops::ReportJson(report, report.result).dump();
 }
 
 TEST_F(AuditOpsTest, DeletingTheLastRowsIsDetectedThroughTheAnchor) {
   Events(5);
   Tamper("DELETE FROM audit_events WHERE seq > 4");
   auto report = Verify();
-  EXPECT_EQ(report.data["intact"], false);
+  EXPECT_FALSE(report->intact);
   EXPECT_EQ(Kinds(report), "truncated@-x2");
   EXPECT_EQ(report.findings.at(0).code, "audit.chain_broken");
   EXPECT_TRUE(report.has_errors());
   // Stated plainly: without an anchor the shorter log is valid in itself.
   std::filesystem::remove(config_.audit_anchor_file);
   auto unanchored = Verify();
-  EXPECT_EQ(unanchored.data["intact"], true);
+  EXPECT_TRUE(unanchored->intact);
   ASSERT_EQ(unanchored.findings.size(), 1u);
   EXPECT_EQ(unanchored.findings[0].code, "audit.no_anchor");
 }
@@ -168,7 +182,7 @@ TEST_F(AuditOpsTest, AnEditWithEveryLaterHashRecomputedIsDetected) {
   Tamper(RehashFrom(3));
   auto report = Verify();
   EXPECT_EQ(Kinds(report), "modified@3 modified@4 modified@5 modified@6 anchor@6");
-  EXPECT_EQ(report.data["first_broken_id"], 3);
+  EXPECT_EQ(report->first_broken_id, 3);
 }
 
 TEST_F(AuditOpsTest, ReplacingTheDigestFunctionChangesNothing) {
@@ -203,8 +217,7 @@ TEST_F(AuditOpsTest, InsertedRowsAreDetected) {
       "prev_hash, hash, 2, 1000, key_id FROM audit_events WHERE id = 6");
   auto report = Verify();
   EXPECT_EQ(Kinds(report), "modified@4 inserted@5");
-  EXPECT_NE(report.data["breaks"][1]["message"].get<std::string>().find("inserted"),
-            std::string::npos);
+  EXPECT_NE(report->breaks.at(1).message.find("inserted"), std::string::npos);
 }
 
 TEST_F(AuditOpsTest, ARowDeletedInTheMiddleIsDetected) {
@@ -214,7 +227,7 @@ TEST_F(AuditOpsTest, ARowDeletedInTheMiddleIsDetected) {
   // Re-linking what follows without the key only adds breaks.
   Tamper(RehashFrom(4));
   auto report = Verify();
-  EXPECT_EQ(report.data["intact"], false);
+  EXPECT_FALSE(report->intact);
   EXPECT_EQ(Kinds(report), "modified@4 modified@5 modified@6 anchor@6");
 }
 
@@ -226,7 +239,7 @@ TEST_F(AuditOpsTest, EveryBreakIsReportedNotOnlyTheFirst) {
   auto report = Verify();
   EXPECT_EQ(Kinds(report), "modified@2 missing@7x2 truncated@-");
   EXPECT_EQ(report.findings.size(), 3u);
-  EXPECT_EQ(report.data["first_broken_id"], 2);
+  EXPECT_EQ(report->first_broken_id, 2);
 }
 
 // ---- a missing or wrong key is said plainly, never as tampering
@@ -235,8 +248,8 @@ TEST_F(AuditOpsTest, AMissingKeyIsAConfigurationErrorAndChangesNothing) {
   Events(2);
   config_.audit_key = SecretString();
   auto report = Verify();
-  EXPECT_EQ(report.status.code(), StatusCode::kConfiguration);
-  EXPECT_NE(report.status.message().find("no audit key"), std::string::npos);
+  EXPECT_EQ(report.result.status().code(), StatusCode::kConfiguration);
+  EXPECT_NE(report.result.status().message().find("no audit key"), std::string::npos);
   EXPECT_TRUE(report.findings.empty());
   // Nothing that would write an event runs without it.
   int64_t rows = Count("audit_events"), certificates = Count("certificates");
@@ -256,12 +269,12 @@ TEST_F(AuditOpsTest, AWrongKeyIsAConfigurationErrorNotTampering) {
   Events(2);
   config_.audit_key = SecretString(std::string(64, 'w'));
   auto report = Verify();
-  EXPECT_EQ(report.status.code(), StatusCode::kConfiguration);
-  EXPECT_NE(report.status.message().find("not the key the audit log was written with"),
+  const Status& s = report.result.status();
+  EXPECT_EQ(s.code(), StatusCode::kConfiguration);
+  EXPECT_NE(s.message().find("not the key the audit log was written with"),
             std::string::npos)
-      << report.status.message();
-  EXPECT_NE(report.status.message().find("says nothing about tampering"),
-            std::string::npos);
+      << s.message();
+  EXPECT_NE(s.message().find("says nothing about tampering"), std::string::npos);
   auto ctx = Context();
   EXPECT_EQ(ops::CheckAuditSetup(ctx).code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(ops::WriteAuditEvent(ctx, "x", "y", "", true).code(),
@@ -285,7 +298,7 @@ TEST_F(AuditOpsTest, AcknowledgingRecordsASignedEventAndTheLogVerifiesAgain) {
   Tamper("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2");
   auto ctx = Context();
   ops::OpReport missing_reason;
-  EXPECT_EQ(ops::AcknowledgeAuditBreaks(ctx, {"", {}}, missing_reason).code(),
+  EXPECT_EQ(ops::AcknowledgeAuditBreaks(ctx, {"", {}}, missing_reason).status().code(),
             StatusCode::kInvalidArgument);
 
   // Another host's anchor, naming the same deleted row.
@@ -301,10 +314,12 @@ TEST_F(AuditOpsTest, AcknowledgingRecordsASignedEventAndTheLogVerifiesAgain) {
   EXPECT_EQ(*ReadFile(config_.audit_anchor_file), anchor);
 
   ops::OpReport done;
-  ASSERT_TRUE(ops::AcknowledgeAuditBreaks(ctx, {"restored, incident 7", {}}, done).ok())
-      << done.status.ToString();
+  auto acknowledged =
+      ops::AcknowledgeAuditBreaks(ctx, {"restored, incident 7", {}}, done);
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.status().ToString();
   EXPECT_EQ(Count("audit_events"), rows + 1);
-  int64_t event = done.data["event_id"];
+  ASSERT_TRUE(acknowledged->event_id.has_value());
+  int64_t event = *acknowledged->event_id;
   EXPECT_EQ(Sql(url_,
                 "SELECT action || ' ' || detail || ' ' || "
                 "jsonb_array_length(parameters->'acknowledged') FROM audit_events "
@@ -314,14 +329,14 @@ TEST_F(AuditOpsTest, AcknowledgingRecordsASignedEventAndTheLogVerifiesAgain) {
   EXPECT_EQ(audit::ReadAnchorFile(config_.audit_anchor_file)->id, event);
 
   auto report = Verify();
-  EXPECT_EQ(report.data["intact"], true) << report.ToJson().dump();
-  EXPECT_EQ(report.data["acknowledged"], 1);
+  EXPECT_TRUE(report->intact) << ops::ReportJson(report, report.result).dump();
+  EXPECT_EQ(report->acknowledged, 1);
   EXPECT_EQ(Kinds(report), "modified@2(ack)");  // the anchor names the event now
   EXPECT_FALSE(report.has_errors());
   EXPECT_EQ(report.findings.at(0).code, "audit.acknowledged_break");
   auto with_b = Verify({config_.audit_anchor_file, host_b});
   EXPECT_EQ(Kinds(with_b), "modified@2(ack) truncated@-(ack)");
-  EXPECT_EQ(with_b.data["intact"], true);
+  EXPECT_TRUE(with_b->intact);
   // Nothing was rewritten: the edited row is still the edited row.
   EXPECT_EQ(Sql(url_, "SELECT actor FROM audit_events WHERE seq = 2"), "mallory");
   // Appends go on and move the anchor; a new break is an error again.
@@ -334,9 +349,10 @@ TEST_F(AuditOpsTest, AcknowledgingRecordsASignedEventAndTheLogVerifiesAgain) {
   ASSERT_TRUE(ops::AcknowledgeAuditBreaks(ctx, {"row 3 reviewed", {}}, again).ok());
   ops::OpReport nothing;
   rows = Count("audit_events");
-  ASSERT_TRUE(ops::AcknowledgeAuditBreaks(ctx, {"again", {}}, nothing).ok());
+  auto unchanged = ops::AcknowledgeAuditBreaks(ctx, {"again", {}}, nothing);
+  ASSERT_TRUE(unchanged.ok());
   EXPECT_EQ(Count("audit_events"), rows);
-  EXPECT_TRUE(nothing.data["event_id"].is_null());
+  EXPECT_FALSE(unchanged->event_id.has_value());
 }
 
 // ---- what is NOT detected, stated as a test: someone with the audit key and
@@ -365,7 +381,7 @@ TEST_F(AuditOpsTest, AnAttackerWithTheKeyAndTheAnchorFileIsNotDetected) {
   ASSERT_TRUE(audit::ReplaceAnchorFile(config_.audit_anchor_file,
                                        {*head.seq, head.id, head.hash, {}})
                   .ok());
-  EXPECT_EQ(Verify().data["intact"], true);
+  EXPECT_TRUE(Verify()->intact);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <pqxx/pqxx>
 
+#include "certctl/ops/cache_json.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/store/invalidation.h"
 #include "certctl/store/operation_lock.h"
 #include "ops/ocsp_test_helpers.h"
@@ -54,10 +56,13 @@ TEST_F(CacheOpsTest, TruncateDryRunCountsAndChangesNothing) {
   auto ctx = Context(/*dry_run=*/true);
   ops::TruncateScope scope{.crl = true, .ocsp = true};
   ops::OpReport report;
-  ASSERT_TRUE(ops::TruncateCaches(ctx, scope, report).ok()) << report.status.ToString();
-  EXPECT_EQ(report.before["crl_rows"], 1);
-  EXPECT_EQ(report.before["ocsp_rows"], 3);
-  EXPECT_EQ(report.data["ocsp_rows_deleted"], 0);
+  auto result = ops::TruncateCaches(ctx, scope, report);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_TRUE(result->before.has_value());
+  EXPECT_EQ(result->before->crl_rows, 1);
+  EXPECT_EQ(result->before->ocsp_rows, 3);
+  EXPECT_EQ(result->ocsp_rows_deleted, 0);
+  EXPECT_FALSE(result->after.has_value());
   EXPECT_EQ(report.plan.size(), 3u);
   EXPECT_EQ(Count("ocsp_response_cache"), 3);
   EXPECT_EQ(Count("crl_cache"), 1);
@@ -75,19 +80,22 @@ TEST_F(CacheOpsTest, TruncateDeletesNotifiesAndAudits) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   ops::TruncateScope one{.ocsp = true, .issuer = kLocalIssuerId, .serial = "0x" + upper};
   ops::OpReport report;
-  ASSERT_TRUE(ops::TruncateCaches(ctx, one, report).ok()) << report.status.ToString();
-  EXPECT_EQ(report.data["ocsp_rows_deleted"], 1);
-  EXPECT_EQ(report.data["crl_rows_deleted"], 0);
-  EXPECT_EQ(report.before["ocsp_rows"], 1);
-  EXPECT_EQ(report.after["ocsp_rows"], 0);
+  auto result = ops::TruncateCaches(ctx, one, report);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->ocsp_rows_deleted, 1);
+  EXPECT_EQ(result->crl_rows_deleted, 0);
+  ASSERT_TRUE(result->before && result->after);
+  EXPECT_EQ(result->before->ocsp_rows, 1);
+  EXPECT_EQ(result->after->ocsp_rows, 0);
   EXPECT_EQ(Count("ocsp_response_cache"), 2);
   EXPECT_EQ(Count("crl_cache"), 1);
   // Everything else.
   ops::TruncateScope all{.crl = true, .ocsp = true};
   ops::OpReport everything;
-  ASSERT_TRUE(ops::TruncateCaches(ctx, all, everything).ok());
-  EXPECT_EQ(everything.data["ocsp_rows_deleted"], 2);
-  EXPECT_EQ(everything.data["crl_rows_deleted"], 1);
+  auto all_deleted = ops::TruncateCaches(ctx, all, everything);
+  ASSERT_TRUE(all_deleted.ok());
+  EXPECT_EQ(all_deleted->ocsp_rows_deleted, 2);
+  EXPECT_EQ(all_deleted->crl_rows_deleted, 1);
   EXPECT_EQ(Count("ocsp_response_cache") + Count("crl_cache"), 0);
 
   while (listener.payloads.size() < 2 && listen.await_notification(5, 0) > 0) {
@@ -110,24 +118,30 @@ TEST_F(CacheOpsTest, TruncateRefusesBadScopesAndHeldLocks) {
   auto ctx = Context();
   int64_t audit = Count("audit_events");
   ops::OpReport none;
-  EXPECT_EQ(ops::TruncateCaches(ctx, {}, none).code(), StatusCode::kInvalidArgument);
-  ops::OpReport crl_serial;
-  EXPECT_EQ(ops::TruncateCaches(ctx, {.crl = true, .serial = "ab"}, crl_serial).code(),
+  EXPECT_EQ(ops::TruncateCaches(ctx, {}, none).status().code(),
             StatusCode::kInvalidArgument);
+  ops::OpReport crl_serial;
+  EXPECT_EQ(
+      ops::TruncateCaches(ctx, {.crl = true, .serial = "ab"}, crl_serial).status().code(),
+      StatusCode::kInvalidArgument);
   ops::OpReport bad_serial;
-  EXPECT_EQ(ops::TruncateCaches(ctx, {.ocsp = true, .serial = "zz"}, bad_serial).code(),
+  EXPECT_EQ(ops::TruncateCaches(ctx, {.ocsp = true, .serial = "zz"}, bad_serial)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Count("audit_events"), audit);  // refused before anything started
   ops::OpReport unknown;
-  EXPECT_EQ(
-      ops::TruncateCaches(ctx, {.ocsp = true, .issuer = "iss-nowhere"}, unknown).code(),
-      StatusCode::kNotFound);
+  EXPECT_EQ(ops::TruncateCaches(ctx, {.ocsp = true, .issuer = "iss-nowhere"}, unknown)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 
   auto lock = OperationLock::Acquire(db(), ops::OcspCacheLockName(kLocalIssuerId),
                                      ThisProcess("another operator"));
   ASSERT_TRUE(lock.ok());
   ops::OpReport busy;
-  Status s = ops::TruncateCaches(ctx, {.ocsp = true, .issuer = kLocalIssuerId}, busy);
+  Status s =
+      ops::TruncateCaches(ctx, {.ocsp = true, .issuer = kLocalIssuerId}, busy).status();
   EXPECT_EQ(s.code(), StatusCode::kBusy);
   EXPECT_NE(s.message().find("another operator"), std::string::npos);
   EXPECT_EQ(Count("ocsp_response_cache"), 1);
@@ -140,9 +154,10 @@ TEST_F(CacheOpsTest, VerifyFindsEveryKindOfBadRowAndFixRemovesThem) {
   Sql(url_, "DELETE FROM crl_cache");
   auto ctx = Context();
   ops::OpReport clean;
-  ASSERT_TRUE(ops::VerifyOcspCache(ctx, false, clean).ok());
-  EXPECT_FALSE(clean.has_errors()) << clean.ToJson().dump(2);
-  EXPECT_EQ(clean.data["scanned"], 6);
+  auto clean_scan = ops::VerifyOcspCache(ctx, false, clean);
+  ASSERT_TRUE(clean_scan.ok());
+  EXPECT_FALSE(clean.has_errors()) << ops::ReportJson(clean, clean_scan).dump(2);
+  EXPECT_EQ(clean_scan->scanned, 6);
 
   // stale good: revoked behind the cache's back.
   std::string good = Sql(url_,
@@ -172,25 +187,28 @@ TEST_F(CacheOpsTest, VerifyFindsEveryKindOfBadRowAndFixRemovesThem) {
                 s[4] + "'");
 
   ops::OpReport found;
-  ASSERT_TRUE(ops::VerifyOcspCache(ctx, false, found).ok()) << found.status.ToString();
+  auto found_scan = ops::VerifyOcspCache(ctx, false, found);
+  ASSERT_TRUE(found_scan.ok()) << found_scan.status().ToString();
   EXPECT_EQ(Codes(found), (std::vector<std::string>{
                               "cache.corrupt", "cache.expired", "cache.old_responder",
                               "cache.stale_good", "cache.stale_revoked"}));
-  EXPECT_EQ(found.data["bad"], 5);
-  EXPECT_EQ(found.data["fixed"], 0);
+  EXPECT_EQ(found_scan->bad, 5);
+  EXPECT_EQ(found_scan->fixed, 0);
   EXPECT_EQ(Count("ocsp_response_cache"), 6);
 
   int64_t audit = Count("audit_events");
   auto dry = Context(/*dry_run=*/true);
   ops::OpReport planned;
-  ASSERT_TRUE(ops::VerifyOcspCache(dry, true, planned).ok());
-  EXPECT_EQ(planned.data["bad"], 5);
+  auto planned_scan = ops::VerifyOcspCache(dry, true, planned);
+  ASSERT_TRUE(planned_scan.ok());
+  EXPECT_EQ(planned_scan->bad, 5);
   EXPECT_EQ(Count("ocsp_response_cache"), 6);
   EXPECT_EQ(Count("audit_events"), audit);
 
   ops::OpReport fixed;
-  ASSERT_TRUE(ops::VerifyOcspCache(ctx, true, fixed).ok()) << fixed.status.ToString();
-  EXPECT_EQ(fixed.data["fixed"], 5);
+  auto fixed_scan = ops::VerifyOcspCache(ctx, true, fixed);
+  ASSERT_TRUE(fixed_scan.ok()) << fixed_scan.status().ToString();
+  EXPECT_EQ(fixed_scan->fixed, 5);
   EXPECT_EQ(Count("ocsp_response_cache"), 1);
   EXPECT_EQ(Sql(url_, "SELECT serial FROM ocsp_response_cache"), s[5]);
   EXPECT_EQ(Sql(url_,

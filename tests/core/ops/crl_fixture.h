@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "certctl/ops/crl_json.h"
 #include "certctl/ops/crl_ops.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/crl_builder.h"
@@ -22,13 +24,13 @@ namespace certctl::testing {
 
 class CrlOpsTest : public OpsTest {
  protected:
-  ops::OpReport Regenerate(ops::CrlTrigger trigger = ops::CrlTrigger::kAdmin,
-                           bool dry_run = false) {
+  OpRun<ops::CrlRegeneration> Regenerate(
+      ops::CrlTrigger trigger = ops::CrlTrigger::kAdmin, bool dry_run = false) {
     auto ctx = Context(dry_run);
-    ops::OpReport report;
-    Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, trigger, report);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return report;
+    OpRun<ops::CrlRegeneration> run;
+    run.result = ops::RegenerateCrl(ctx, kLocalIssuerId, trigger, run);
+    EXPECT_TRUE(run.result.ok()) << run.status().ToString();
+    return run;
   }
 
   std::optional<CrlCacheRecord> CachedRow(int generation = 1) {

@@ -30,19 +30,20 @@ TEST_F(CrlRegenerateTest, CrlVerifiesWithOpensslAndRejectsTheRevokedLeaf) {
   Revoke(revoked.serial, "keyCompromise");
   Revoke(unspecified.serial, "unspecified");
 
-  ops::OpReport report = Regenerate();
-  ASSERT_EQ(report.data["crls"].size(), 1u) << report.ToJson().dump(2);
-  const auto& crl = report.data["crls"][0];
-  EXPECT_EQ(report.data["issuer"], "iss-local");
-  EXPECT_EQ(crl["generation"], 1);
-  EXPECT_EQ(crl["crl_number"], 1);
-  EXPECT_EQ(crl["revoked_count"], 2);
-  EXPECT_EQ(crl["size"], CachedDer().size());
-  auto next = ParseRfc3339(crl["next_update"].get<std::string>());
-  auto this_update = ParseRfc3339(crl["this_update"].get<std::string>());
-  ASSERT_TRUE(next.ok() && this_update.ok());
-  EXPECT_EQ(*next - *this_update, config_.crl_validity);
-  EXPECT_TRUE(crl["duration_ms"].is_number());
+  auto report = Regenerate();
+  ASSERT_EQ(report->crls.size(), 1u) << ops::ReportJson(report, report.result).dump(2);
+  const auto& crl = report->crls[0];
+  EXPECT_EQ(report->issuer, "iss-local");
+  EXPECT_EQ(crl.issuer, "iss-local");
+  EXPECT_EQ(crl.generation, 1);
+  EXPECT_EQ(crl.number, 1);
+  EXPECT_EQ(crl.revoked, 2);
+  EXPECT_EQ(crl.der_size, static_cast<int64_t>(CachedDer().size()));
+  EXPECT_EQ(crl.next_update - crl.this_update, config_.crl_validity);
+  EXPECT_GE(crl.duration.count(), 0);
+  // The JSON keeps its RFC 3339 times.
+  auto json = ops::ToJson(crl);
+  EXPECT_EQ(*ParseRfc3339(json["next_update"].get<std::string>()), crl.next_update);
 
   std::string der = CachedDer();
   ASSERT_TRUE(WriteFileAtomic(*dir_ / "crl.der", der, {.mode = 0644}).ok());
@@ -128,8 +129,9 @@ TEST_F(CrlRegenerateTest, NumbersStrictlyIncreaseAndEveryRunIsRecorded) {
   Sql(url_,
       "INSERT INTO crl_numbers (issuer_id, generation, last_number) VALUES ('iss-local', "
       "1, 1)");
-  ops::OpReport report = Regenerate();
-  EXPECT_EQ(report.data["crls"][0]["crl_number"], 4) << report.ToJson().dump(2);
+  auto report = Regenerate();
+  ASSERT_EQ(report->crls.size(), 1u);
+  EXPECT_EQ(report->crls[0].number, 4) << ops::ReportJson(report, report.result).dump(2);
   EXPECT_EQ(CachedRow()->crl_number, 4);
   EXPECT_NE(report.steps.front().find("was behind the cached CRL 3"), std::string::npos);
   EXPECT_EQ(Sql(url_, "SELECT last_number FROM crl_numbers"), "4");
@@ -154,7 +156,8 @@ TEST_F(CrlRegenerateTest, FailureIsRecordedWhenTheCaKeyIsMissingOrUnreadable) {
   std::filesystem::rename(ca_key_path_, ca_key_path_ + ".moved");
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report);
+  Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report)
+                 .status();
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(report.findings.size(), 1u);
   EXPECT_EQ(report.findings[0].code, "crl.generation_failed");
@@ -171,7 +174,8 @@ TEST_F(CrlRegenerateTest, FailureIsRecordedWhenTheCaKeyIsMissingOrUnreadable) {
   // A key file others can read is refused the same way, also recorded.
   std::filesystem::rename(ca_key_path_ + ".moved", ca_key_path_);
   ASSERT_EQ(::chmod(ca_key_path_.c_str(), 0644), 0);
-  s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report);
+  s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, report)
+          .status();
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
   EXPECT_EQ(Events("NOT succeeded"), 2);
   // The last good CRL is untouched and the counter did not move.
@@ -191,15 +195,18 @@ TEST_F(CrlRegenerateTest, DryRunChangesNothing) {
         Sql(url_, "SELECT encode(sha256(crl_der), 'hex') FROM crl_cache")};
   };
   auto before = counts();
-  ops::OpReport report = Regenerate(ops::CrlTrigger::kAdmin, /*dry_run=*/true);
+  auto report = Regenerate(ops::CrlTrigger::kAdmin, /*dry_run=*/true);
   EXPECT_EQ(counts(), before);
   EXPECT_TRUE(report.dry_run);
   ASSERT_EQ(report.plan.size(), 1u);
   EXPECT_NE(report.plan[0].find("sign CRL number 2 for iss-local/g1 with 1 entries"),
             std::string::npos)
       << report.plan[0];
-  EXPECT_EQ(report.data["planned"][0]["crl_number"], 2);
-  EXPECT_EQ(report.data["crls"].size(), 0u);
+  ASSERT_TRUE(report->planned.has_value());
+  ASSERT_EQ(report->planned->size(), 1u);
+  EXPECT_EQ(report->planned->at(0).number, 2);
+  EXPECT_EQ(report->planned->at(0).revoked, 1);
+  EXPECT_EQ(report->crls.size(), 0u);
   EXPECT_TRUE(report.steps.empty());
 }
 
@@ -209,7 +216,8 @@ TEST_F(CrlRegenerateTest, HeldLockIsBusyAndNamesTheHolder) {
   ASSERT_TRUE(held.ok());
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kAdmin, report);
+  Status s =
+      ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kAdmin, report).status();
   EXPECT_EQ(s.code(), StatusCode::kBusy);
   EXPECT_NE(s.message().find("host-z"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("4711"), std::string::npos) << s.message();
@@ -242,11 +250,14 @@ TEST_F(CrlRegenerateTest, OnlyAdminRunsAreAudited) {
 TEST_F(CrlRegenerateTest, UnknownIssuerOrGenerationChangesNothing) {
   auto ctx = Context();
   ops::OpReport report;
-  EXPECT_EQ(ops::RegenerateCrl(ctx, "iss-nope", ops::CrlTrigger::kAdmin, report).code(),
+  EXPECT_EQ(ops::RegenerateCrl(ctx, "iss-nope", ops::CrlTrigger::kAdmin, report)
+                .status()
+                .code(),
             StatusCode::kNotFound);
   ops::RegenerateOptions only;
   only.generation = 9;
   EXPECT_EQ(ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kAdmin, only, report)
+                .status()
                 .code(),
             StatusCode::kNotFound);
   EXPECT_EQ(Count("audit_events"), 1);  // the registration's
@@ -277,12 +288,12 @@ TEST_F(CrlRegenerateTest, RetiredGenerationPublishesUntilItsCertificatesExpire) 
                   .ok());
   ASSERT_TRUE(WritePrivateKeyFile(rec.key_path, g2->key.get()).ok());
 
-  ops::OpReport report = Regenerate();
-  ASSERT_EQ(report.data["crls"].size(), 2u) << report.ToJson().dump(2);
-  EXPECT_EQ(report.data["crls"][0]["generation"], 1);
-  EXPECT_EQ(report.data["crls"][0]["revoked_count"], 1);
-  EXPECT_EQ(report.data["crls"][1]["generation"], 2);
-  EXPECT_EQ(report.data["crls"][1]["revoked_count"], 0);
+  auto report = Regenerate();
+  ASSERT_EQ(report->crls.size(), 2u) << ops::ReportJson(report, report.result).dump(2);
+  EXPECT_EQ(report->crls[0].generation, 1);
+  EXPECT_EQ(report->crls[0].revoked, 1);
+  EXPECT_EQ(report->crls[1].generation, 2);
+  EXPECT_EQ(report->crls[1].revoked, 0);
   // Each CRL is signed by its own generation.
   std::string g1_der = CachedDer(1);
   auto g1_view = CrlView::Parse(g1_der);
@@ -299,9 +310,9 @@ TEST_F(CrlRegenerateTest, RetiredGenerationPublishesUntilItsCertificatesExpire) 
   Sql(url_,
       "UPDATE certificates SET not_after = now() - interval '1 day' WHERE generation = "
       "1");
-  report = Regenerate();
-  ASSERT_EQ(report.data["crls"].size(), 1u);
-  EXPECT_EQ(report.data["crls"][0]["generation"], 2);
+  auto later = Regenerate();
+  ASSERT_EQ(later->crls.size(), 1u);
+  EXPECT_EQ(later->crls[0].generation, 2);
 }
 
 TEST_F(CrlRegenerateTest, LargeCrlsRoundTripThroughTheCacheInSlices) {

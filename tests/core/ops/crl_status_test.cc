@@ -9,6 +9,7 @@ namespace certctl {
 namespace {
 
 using std::chrono::hours;
+using testing::OpRun;
 using testing::Sql;
 
 TimePoint Now() {
@@ -17,32 +18,34 @@ TimePoint Now() {
 
 class CrlStatusTest : public testing::CrlOpsTest {
  protected:
-  // The one generation of iss-local in DescribeCrls' report.
-  nlohmann::json Describe(ops::OpReport& report, int events = 5) {
+  // The one generation of iss-local in DescribeCrls' result, as JSON.
+  nlohmann::json Describe(OpRun<ops::CrlStatus>& report, int events = 5) {
     auto ctx = Context();
-    Status s = ops::DescribeCrls(ctx, kLocalIssuerId, events, report);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    EXPECT_EQ(report.data["issuers"].size(), 1u);
-    return report.data["issuers"][0]["generations"][0];
+    report.result = ops::DescribeCrls(ctx, kLocalIssuerId, events, report);
+    EXPECT_TRUE(report.result.ok()) << report.status().ToString();
+    if (!report.result.ok()) return nullptr;
+    EXPECT_EQ(report->issuers.size(), 1u);
+    return ops::ToJson(*report.result)["issuers"][0]["generations"][0];
   }
 
   // Asserts the verdict and its finding.
   void ExpectVerdict(const std::string& verdict) {
-    ops::OpReport report;
+    OpRun<ops::CrlStatus> report;
     auto gen = Describe(report);
     EXPECT_EQ(gen["verdict"], verdict) << gen.dump(2);
-    ASSERT_EQ(report.findings.size(), 1u) << report.ToJson().dump(2);
+    ASSERT_EQ(report.findings.size(), 1u)
+        << ops::ReportJson(report, report.result).dump(2);
     EXPECT_EQ(report.findings[0].code, "crl." + verdict);
     EXPECT_EQ(report.findings[0].severity, "error");
     EXPECT_EQ(report.findings[0].subject, "iss-local/g1");
     EXPECT_TRUE(report.has_errors());
   }
 
-  ops::OpReport Verify(const std::string& der) {
+  OpRun<ops::FetchedCrlVerified> Verify(const std::string& der) {
     auto ctx = Context();
-    ops::OpReport report;
-    Status s = ops::VerifyFetchedCrl(ctx, kLocalIssuerId, der, report);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    OpRun<ops::FetchedCrlVerified> report;
+    report.result = ops::VerifyFetchedCrl(ctx, kLocalIssuerId, "", der, report);
+    EXPECT_TRUE(report.result.ok()) << report.status().ToString();
     return report;
   }
 
@@ -56,10 +59,11 @@ class CrlStatusTest : public testing::CrlOpsTest {
 TEST_F(CrlStatusTest, OkHasTheDocumentedLayout) {
   Revoke(Issue().serial);
   Regenerate(ops::CrlTrigger::kScheduled);
-  ops::OpReport report;
+  OpRun<ops::CrlStatus> report;
   auto gen = Describe(report);
   EXPECT_TRUE(report.findings.empty());
-  EXPECT_EQ(report.data["issuers"][0]["issuer"], "iss-local");
+  EXPECT_EQ(report->issuers[0].issuer, "iss-local");
+  EXPECT_EQ(ops::ToJson(*report.result)["issuers"][0]["issuer"], "iss-local");
   EXPECT_EQ(gen["generation"], 1);
   EXPECT_EQ(gen["verdict"], "ok");
   EXPECT_EQ(gen["database_revoked_count"], 1);
@@ -84,7 +88,7 @@ TEST_F(CrlStatusTest, OkHasTheDocumentedLayout) {
   EXPECT_FALSE(e["runner"].get<std::string>().empty());
   // The newest events first, limited.
   Regenerate(ops::CrlTrigger::kAdmin);
-  ops::OpReport limited;
+  OpRun<ops::CrlStatus> limited;
   gen = Describe(limited, 1);
   ASSERT_EQ(gen["events"].size(), 1u);
   EXPECT_EQ(gen["events"][0]["trigger"], "admin");
@@ -92,8 +96,9 @@ TEST_F(CrlStatusTest, OkHasTheDocumentedLayout) {
 
 TEST_F(CrlStatusTest, Missing) {
   ExpectVerdict("missing");
-  ops::OpReport report;
+  OpRun<ops::CrlStatus> report;
   EXPECT_TRUE(Describe(report)["cache"].is_null());
+  EXPECT_FALSE(report->issuers[0].generations[0].cache.has_value());
 }
 
 TEST_F(CrlStatusTest, CorruptGarbageBytes) {
@@ -118,20 +123,23 @@ TEST_F(CrlStatusTest, CountMismatchAfterARevocationNotYetPublished) {
   Regenerate();
   Revoke(Issue().serial);
   ExpectVerdict("count_mismatch");
-  ops::OpReport report;
+  OpRun<ops::CrlStatus> report;
   EXPECT_EQ(Describe(report)["database_revoked_count"], 1);
+  EXPECT_EQ(report->issuers[0].generations[0].verdict, ops::CrlVerdict::kCountMismatch);
 }
 
 TEST_F(CrlStatusTest, AllIssuersAndBadArguments) {
   auto ctx = Context();
   ops::OpReport report;
-  ASSERT_TRUE(ops::DescribeCrls(ctx, "", 0, report).ok());
-  EXPECT_EQ(report.data["issuers"].size(), 1u);
-  EXPECT_EQ(report.data["issuers"][0]["generations"][0]["events"].size(), 0u);
+  auto all = ops::DescribeCrls(ctx, "", 0, report);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->issuers.size(), 1u);
+  EXPECT_EQ(all->issuers[0].generations[0].events.size(), 0u);
   ops::OpReport unknown;
-  EXPECT_EQ(ops::DescribeCrls(ctx, "iss-nope", 5, unknown).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ops::DescribeCrls(ctx, "iss-nope", 5, unknown).status().code(),
+            StatusCode::kNotFound);
   ops::OpReport negative;
-  EXPECT_EQ(ops::DescribeCrls(ctx, kLocalIssuerId, -1, negative).code(),
+  EXPECT_EQ(ops::DescribeCrls(ctx, kLocalIssuerId, -1, negative).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -139,14 +147,15 @@ TEST_F(CrlStatusTest, VerifyAcceptsTheServedCrl) {
   auto leaf = Issue();
   Revoke(leaf.serial);
   Regenerate();
-  ops::OpReport report = Verify(CachedDer());
-  EXPECT_TRUE(report.findings.empty()) << report.ToJson().dump(2);
-  EXPECT_EQ(report.data["generation"], 1);
-  EXPECT_EQ(report.data["crl_number"], 1);
-  EXPECT_EQ(report.data["entries"], 1);
-  EXPECT_EQ(report.data["database_revoked_count"], 1);
-  EXPECT_EQ(report.data["missing_count"], 0);
-  EXPECT_EQ(report.data["extra_count"], 0);
+  auto report = Verify(CachedDer());
+  EXPECT_TRUE(report.findings.empty()) << ops::ReportJson(report, report.result).dump(2);
+  EXPECT_EQ(report->generation, 1);
+  ASSERT_TRUE(report->contents && report->serials);
+  EXPECT_EQ(report->contents->crl_number, 1);
+  EXPECT_EQ(report->contents->entries, 1);
+  EXPECT_EQ(report->serials->database_revoked_count, 1);
+  EXPECT_EQ(report->serials->missing_count, 0);
+  EXPECT_EQ(report->serials->extra_count, 0);
 }
 
 TEST_F(CrlStatusTest, VerifyFindsEachProblem) {
@@ -169,16 +178,18 @@ TEST_F(CrlStatusTest, VerifyFindsEachProblem) {
 
   auto missing = Verify(SignCrl(ca, 5, Now(), Now() + hours(24)));
   EXPECT_EQ(Codes(missing), std::vector<std::string>{"crl.missing_serials"});
-  EXPECT_EQ(missing.data["missing_serials"], nlohmann::json::array({leaf.serial}));
-  EXPECT_EQ(missing.data["missing_count"], 1);
+  ASSERT_TRUE(missing->serials.has_value());
+  EXPECT_EQ(missing->serials->missing_serials, std::vector<std::string>{leaf.serial});
+  EXPECT_EQ(missing->serials->missing_count, 1);
 
   auto extra = Verify(SignCrl(ca, 5, Now(), Now() + hours(24), {leaf.serial, "abc123"}));
   EXPECT_EQ(Codes(extra), std::vector<std::string>{"crl.extra_serials"});
-  EXPECT_EQ(extra.data["extra_serials"], nlohmann::json::array({"abc123"}));
+  ASSERT_TRUE(extra->serials.has_value());
+  EXPECT_EQ(extra->serials->extra_serials, std::vector<std::string>{"abc123"});
 
   auto ctx = Context();
   ops::OpReport unknown;
-  EXPECT_EQ(ops::VerifyFetchedCrl(ctx, "iss-nope", good, unknown).code(),
+  EXPECT_EQ(ops::VerifyFetchedCrl(ctx, "iss-nope", "", good, unknown).status().code(),
             StatusCode::kNotFound);
 }
 
@@ -189,22 +200,25 @@ TEST_F(CrlStatusTest, InvalidateDeletesTheRowAndSaysWhatTheNextFetchDoes) {
 
   auto dry = Context(/*dry_run=*/true);
   ops::OpReport plan;
-  ASSERT_TRUE(ops::InvalidateCrlCache(dry, kLocalIssuerId, plan).ok());
+  auto planned = ops::InvalidateCrlCache(dry, kLocalIssuerId, plan);
+  ASSERT_TRUE(planned.ok());
   EXPECT_EQ(Count("crl_cache"), 1);
   EXPECT_EQ(Count("audit_events"), audit);
-  EXPECT_EQ(plan.data["rows_to_delete"], 1);
-  EXPECT_EQ(plan.data["rows_deleted"], 0);
+  EXPECT_EQ(planned->rows_to_delete, 1);
+  EXPECT_EQ(planned->rows_deleted, 0);
   ASSERT_EQ(plan.plan.size(), 1u);
 
   auto ctx = Context();
   ops::OpReport report;
-  ASSERT_TRUE(ops::InvalidateCrlCache(ctx, kLocalIssuerId, report).ok());
+  auto invalidated = ops::InvalidateCrlCache(ctx, kLocalIssuerId, report);
+  ASSERT_TRUE(invalidated.ok());
   EXPECT_EQ(Count("crl_cache"), 0);
-  EXPECT_EQ(report.data["issuer"], "iss-local");
-  EXPECT_EQ(report.data["rows_deleted"], 1);
-  EXPECT_EQ(report.before["cached_crls"], 1);
-  EXPECT_EQ(report.after["cached_crls"], 0);
-  std::string next = report.data["next_fetch"];
+  EXPECT_EQ(invalidated->issuer, "iss-local");
+  EXPECT_EQ(invalidated->rows_deleted, 1);
+  ASSERT_TRUE(invalidated->before && invalidated->after);
+  EXPECT_EQ(invalidated->before->cached_crls, 1);
+  EXPECT_EQ(invalidated->after->cached_crls, 0);
+  std::string next = invalidated->next_fetch;
   EXPECT_NE(next.find("signs one live"), std::string::npos) << next;
   EXPECT_NE(next.find("CRL number 2"), std::string::npos) << next;
   EXPECT_NE(next.find("1 entries"), std::string::npos) << next;
@@ -230,13 +244,13 @@ TEST_F(CrlStatusTest, InvalidateIsLockedAndRefusesUnknownIssuers) {
   ASSERT_TRUE(held.ok());
   auto ctx = Context();
   ops::OpReport busy;
-  Status s = ops::InvalidateCrlCache(ctx, kLocalIssuerId, busy);
+  Status s = ops::InvalidateCrlCache(ctx, kLocalIssuerId, busy).status();
   EXPECT_EQ(s.code(), StatusCode::kBusy);
   EXPECT_NE(s.message().find("host-q"), std::string::npos);
   EXPECT_EQ(Count("crl_cache"), 1);
   int64_t audit = Count("audit_events");
   ops::OpReport unknown;
-  EXPECT_EQ(ops::InvalidateCrlCache(ctx, "iss-nope", unknown).code(),
+  EXPECT_EQ(ops::InvalidateCrlCache(ctx, "iss-nope", unknown).status().code(),
             StatusCode::kNotFound);
   EXPECT_EQ(Count("audit_events"), audit);
 }

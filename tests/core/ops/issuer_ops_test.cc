@@ -28,11 +28,11 @@ TEST_F(IssuerOpsTest, NewIssuerIsRegisteredAsGenerationOneAndAudited) {
 TEST_F(IssuerOpsTest, SameCaAgainIsANoOp) {
   auto ctx = Context();
   ops::OpReport report;
-  ASSERT_TRUE(
-      ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report)
-          .ok());
-  EXPECT_FALSE(report.data["registered"].get<bool>());
-  EXPECT_EQ(report.data["generation"].get<int>(), 1);
+  auto again =
+      ops::RegisterConfiguredCa(ctx, kLocalIssuerId, ca_cert_path_, ca_key_path_, report);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->registered);
+  EXPECT_EQ(again->generation, 1);
   EXPECT_EQ(Count("ca_generations"), 1);
 }
 
@@ -56,8 +56,9 @@ TEST_F(IssuerOpsTest, ConcurrentRegistrationsOfANewIssuerBothSucceed) {
       ++ready;
       while (ready.load() < 2) {
       }
-      results[i] = ops::RegisterConfiguredCa(ctx, issuer, cert, key, report);
-      registered[i] = report.data.value("registered", false);
+      auto result = ops::RegisterConfiguredCa(ctx, issuer, cert, key, report);
+      results[i] = result.status();
+      registered[i] = result.ok() && result->registered;
     };
     std::thread a(start, 0), b(start, 1);
     a.join();
@@ -77,7 +78,7 @@ TEST_F(IssuerOpsTest, FilesReplacedByHandAreRefusedNamingTheCommand) {
   ASSERT_TRUE(WriteCaFiles(*other, cert, key).ok());
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::RegisterConfiguredCa(ctx, kLocalIssuerId, cert, key, report);
+  Status s = ops::RegisterConfiguredCa(ctx, kLocalIssuerId, cert, key, report).status();
   ASSERT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("Put the original files back"), std::string::npos)
       << s.message();
@@ -92,7 +93,8 @@ TEST_F(IssuerOpsTest, InvalidCaIsRefusedWithTheReason) {
   auto ctx = Context();
   ops::OpReport report;
   Status s = ops::RegisterConfiguredCa(ctx, "iss-new", ca_cert_path_,
-                                       *dir_ / "missing.key", report);
+                                       *dir_ / "missing.key", report)
+                 .status();
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_NE(s.message().find("missing.key"), std::string::npos);
   EXPECT_EQ(Count("issuers"), 1);

@@ -14,21 +14,24 @@
 namespace certctl {
 namespace {
 
+using testing::OpRun;
 using testing::ReadBytes;
 using testing::Sql;
 
 class KeyFilesTest : public testing::OcspFixture {
  protected:
-  Status Ensure(ops::OpReport& report) {
+  Status Ensure(OpRun<ops::ResponderEnsured>& run) {
     auto ctx = Context();
-    return ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, report);
+    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, run);
+    return run.status();
   }
-  ops::OpReport Reset(bool keep_key = false) {
+  // The reset's result (default: empty, after the failure is reported).
+  ops::ResponderReset Reset(bool keep_key = false) {
     auto ctx = Context();
     ops::OpReport report;
-    Status s = ops::ResetOcspResponder(ctx, kLocalIssuerId, keep_key, report);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return report;
+    auto reset = ops::ResetOcspResponder(ctx, kLocalIssuerId, keep_key, report);
+    EXPECT_TRUE(reset.ok()) << reset.status().ToString();
+    return reset.ok() ? *reset : ops::ResponderReset{};
   }
   std::string Dir() const { return config_.ocsp_responder_key_dir; }
   // A file of `name` in `dir` last changed `age` ago.
@@ -43,19 +46,19 @@ class KeyFilesTest : public testing::OcspFixture {
 };
 
 TEST_F(KeyFilesTest, EveryResponderKeyGetsAFileOfItsOwn) {
-  ops::OpReport boot;
-  ASSERT_TRUE(Ensure(boot).ok()) << boot.status.ToString();
+  OpRun<ops::ResponderEnsured> boot;
+  ASSERT_TRUE(Ensure(boot).ok()) << boot.status().ToString();
   std::string serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
   std::string first = KeyPath();
   EXPECT_EQ(first, Dir() + "/iss-local-g1-" + serial + ".key");
   std::string first_key = ReadBytes(first);
 
-  ops::OpReport reset = Reset();
+  ops::ResponderReset reset = Reset();
   std::string second = KeyPath();
   EXPECT_NE(second, first);
-  EXPECT_EQ(reset.data["key_path"], second);
+  EXPECT_EQ(reset.key_path, second);
   // The replaced key is retired, not deleted: kept 0600 under a backup name.
-  std::string backup = reset.data["key_backup"];
+  std::string backup = reset.key_backup;
   EXPECT_EQ(backup.rfind(first + ".bak-", 0), 0u) << backup;
   EXPECT_FALSE(Exists(first));
   EXPECT_EQ(ReadBytes(backup), first_key);
@@ -69,7 +72,7 @@ TEST_F(KeyFilesTest, EveryResponderKeyGetsAFileOfItsOwn) {
 }
 
 TEST_F(KeyFilesTest, ARowOfTheSchemeBeforeKeepsWorkingAndIsRetiredAtTheNextReset) {
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(boot).ok());
   std::string legacy = Dir() + "/iss-local-g1.key";
   std::filesystem::rename(KeyPath(), legacy);
@@ -77,29 +80,29 @@ TEST_F(KeyFilesTest, ARowOfTheSchemeBeforeKeepsWorkingAndIsRetiredAtTheNextReset
   Sql(url_, "UPDATE ocsp_responder_cert_history SET key_path = '" + legacy + "'");
   std::string legacy_key = ReadBytes(legacy);
 
-  ops::OpReport usable;
+  OpRun<ops::ResponderEnsured> usable;
   ASSERT_TRUE(Ensure(usable).ok());
-  EXPECT_EQ(usable.data["action"], "none");
-  ops::OpReport reset = Reset();
+  EXPECT_EQ(usable->action, ops::ResponderAction::kNone);
+  ops::ResponderReset reset = Reset();
   EXPECT_NE(KeyPath(), legacy);
   EXPECT_FALSE(Exists(legacy));
-  EXPECT_EQ(ReadBytes(reset.data["key_backup"]), legacy_key);
+  EXPECT_EQ(ReadBytes(reset.key_backup), legacy_key);
 }
 
 TEST_F(KeyFilesTest, KeepKeyAfterTheRowWasDeletedKeepsTheNewestKeyInHistory) {
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(boot).ok());
   std::string path = KeyPath(), key = ReadBytes(path);
   Sql(url_, "DELETE FROM ocsp_responder_certs");
-  ops::OpReport reset = Reset(/*keep_key=*/true);
-  EXPECT_EQ(reset.data["verified"], true);
+  ops::ResponderReset reset = Reset(/*keep_key=*/true);
+  EXPECT_TRUE(reset.verified);
   EXPECT_EQ(KeyPath(), path);
   EXPECT_EQ(ReadBytes(path), key);
-  EXPECT_EQ(reset.data["key_backup"], "");
+  EXPECT_EQ(reset.key_backup, "");
 }
 
 TEST_F(KeyFilesTest, ResetRemovesInterruptedWritesOfItsOwnGenerationOnly) {
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(boot).ok());
   std::chrono::seconds young(5), old = std::chrono::hours(1);
   Plant(Dir(), ".iss-local-g1-0a1b.key.tmp-Ab12Cd", young);     // ours, any age
@@ -120,7 +123,7 @@ TEST_F(KeyFilesTest, ResetRemovesInterruptedWritesOfItsOwnGenerationOnly) {
 // A history row naming a file outside the responder key names (edited by
 // hand, or a restored copy's) never gets that file retired.
 TEST_F(KeyFilesTest, OnlyResponderKeyFilesAreEverRetired) {
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(boot).ok());
   std::string ca_key = ReadBytes(ca_key_path_);
   std::string elsewhere = Dir() + "/unrelated.key";

@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "certctl/ops/cache_ops.h"
+#include "certctl/ops/ocsp_json.h"
+#include "certctl/ops/op_json.h"
 #include "certctl/pki/ca.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp.h"
@@ -15,6 +17,7 @@
 namespace certctl {
 namespace {
 
+using testing::OpRun;
 using testing::RunOpenssl;
 using testing::Sql;
 
@@ -25,8 +28,14 @@ class OcspResponderOpsTest : public testing::OcspFixture {
     return ops::OpContext{c.db, c.config, clock, c.logger, c.keyring, c.actor};
   }
 
-  Status Ensure(ops::OpContext& ctx, ops::OpReport& report) {
-    return ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, report);
+  Status Ensure(ops::OpContext& ctx, OpRun<ops::ResponderEnsured>& run) {
+    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, run);
+    return run.status();
+  }
+
+  template <typename T>
+  static std::string Dump(const OpRun<T>& run) {
+    return ops::ReportJson(run, run.result).dump(2);
   }
 
   std::vector<std::string> FindingCodes(const ops::OpReport& report) {
@@ -53,9 +62,11 @@ bool Contains(const std::vector<std::string>& v, const std::string& x) {
 
 TEST_F(OcspResponderOpsTest, BootstrapIssuesTheResponderProfile) {
   auto ctx = Context();
-  ops::OpReport report;
-  ASSERT_TRUE(Ensure(ctx, report).ok()) << report.status.ToString();
-  EXPECT_EQ(report.data["action"], "bootstrapped");
+  OpRun<ops::ResponderEnsured> report;
+  ASSERT_TRUE(Ensure(ctx, report).ok()) << report.status().ToString();
+  EXPECT_EQ(report->action, ops::ResponderAction::kBootstrapped);
+  ASSERT_TRUE(report->responder.has_value());
+  EXPECT_EQ(report->responder->key_path, KeyPath());
   EXPECT_EQ(Count("ocsp_responder_certs"), 1);
   EXPECT_EQ(*FileMode(KeyPath()), 0600u);
   EXPECT_EQ(*FileMode(config_.ocsp_responder_key_dir), 0700u);
@@ -82,9 +93,9 @@ TEST_F(OcspResponderOpsTest, BootstrapIssuesTheResponderProfile) {
   EXPECT_EQ(DescribeKey(key->get()), "ecdsa-p256");
 
   // Nothing to do the second time.
-  ops::OpReport again;
+  OpRun<ops::ResponderEnsured> again;
   ASSERT_TRUE(Ensure(ctx, again).ok());
-  EXPECT_EQ(again.data["action"], "none");
+  EXPECT_EQ(again->action, ops::ResponderAction::kNone);
   EXPECT_EQ(Count("ocsp_responder_cert_history"), 1);
 }
 
@@ -92,21 +103,24 @@ TEST_F(OcspResponderOpsTest, SchedulerRotatesWhenLittleValidityIsLeft) {
   FakeClock clock(SystemClock::Instance().Now());
   auto ctx = Timed(clock);
   ops::OpReport first;
-  ASSERT_TRUE(ops::RotateDueOcspResponders(ctx, first).ok());
-  ASSERT_EQ(first.data["responders"].size(), 1u);
-  EXPECT_EQ(first.data["responders"][0]["action"], "bootstrapped");
+  auto first_pass = ops::RotateDueOcspResponders(ctx, first);
+  ASSERT_TRUE(first_pass.ok());
+  ASSERT_EQ(first_pass->responders.size(), 1u);
+  EXPECT_EQ(first_pass->responders[0].action, ops::ResponderAction::kBootstrapped);
   std::string old_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
 
   clock.Advance(config_.ocsp_responder_validity - config_.ocsp_responder_renew_before -
                 std::chrono::hours(1));
   ops::OpReport early;
-  ASSERT_TRUE(ops::RotateDueOcspResponders(ctx, early).ok());
-  EXPECT_EQ(early.data["responders"][0]["action"], "none");
+  auto early_pass = ops::RotateDueOcspResponders(ctx, early);
+  ASSERT_TRUE(early_pass.ok());
+  EXPECT_EQ(early_pass->responders.at(0).action, ops::ResponderAction::kNone);
 
   clock.Advance(std::chrono::hours(2));
   ops::OpReport due;
-  ASSERT_TRUE(ops::RotateDueOcspResponders(ctx, due).ok()) << due.status.ToString();
-  EXPECT_EQ(due.data["responders"][0]["action"], "rotated");
+  auto due_pass = ops::RotateDueOcspResponders(ctx, due);
+  ASSERT_TRUE(due_pass.ok()) << due_pass.status().ToString();
+  EXPECT_EQ(due_pass->responders.at(0).action, ops::ResponderAction::kRotated);
   std::string new_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
   EXPECT_NE(new_serial, old_serial);
   EXPECT_EQ(
@@ -139,11 +153,14 @@ TEST_F(OcspResponderOpsTest, ResetDryRunChangesNothing) {
   std::string key_before = testing::ReadBytes(KeyPath());
   auto ctx = Context(/*dry_run=*/true);
   ops::OpReport report;
-  ASSERT_TRUE(ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report).ok())
-      << report.status.ToString();
+  auto planned = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report);
+  ASSERT_TRUE(planned.ok()) << planned.status().ToString();
   EXPECT_TRUE(report.dry_run);
   EXPECT_EQ(report.plan.size(), 4u);
-  EXPECT_EQ(report.before["ocsp_rows"], 1);
+  ASSERT_TRUE(planned->before.has_value());
+  EXPECT_EQ(planned->before->ocsp_rows, 1);
+  EXPECT_FALSE(planned->after.has_value());
+  EXPECT_FALSE(planned->responder.has_value());
   EXPECT_EQ(Count("ocsp_responder_certs"), rows);
   EXPECT_EQ(Count("ocsp_responder_cert_history"), history);
   EXPECT_EQ(Count("ocsp_response_cache"), cached);
@@ -160,18 +177,20 @@ TEST_F(OcspResponderOpsTest, ResetReplacesKeyAndCertificateInvalidatesAndVerifie
   std::string old_key = testing::ReadBytes(KeyPath());
   auto ctx = Context();
   ops::OpReport report;
-  ASSERT_TRUE(ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report).ok())
-      << report.status.ToString();
-  EXPECT_EQ(report.data["verified"], true);
-  EXPECT_EQ(report.data["old_serial"], old_serial);
-  EXPECT_EQ(report.data["ocsp_rows_deleted"], 1);
-  std::string backup = report.data["key_backup"];
+  auto reset = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report);
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  EXPECT_TRUE(reset->verified);
+  EXPECT_EQ(reset->old_serial, old_serial);
+  EXPECT_EQ(reset->ocsp_rows_deleted, 1);
+  std::string backup = reset->key_backup;
   ASSERT_FALSE(backup.empty());
   EXPECT_EQ(testing::ReadBytes(backup), old_key);
   EXPECT_NE(testing::ReadBytes(KeyPath()), old_key);
   EXPECT_EQ(*FileMode(KeyPath()), 0600u);
   std::string new_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
-  EXPECT_EQ(report.data["responder"]["serial"], new_serial);
+  ASSERT_TRUE(reset->responder.has_value());
+  EXPECT_EQ(reset->responder->serial, new_serial);
+  EXPECT_EQ(reset->key_path, KeyPath());
   EXPECT_NE(new_serial, old_serial);
   EXPECT_EQ(Count("ocsp_response_cache"), 0);
   EXPECT_EQ(Sql(url_,
@@ -196,7 +215,7 @@ TEST_F(OcspResponderOpsTest, ResetReplacesKeyAndCertificateInvalidatesAndVerifie
 TEST_F(OcspResponderOpsTest, ResetKeepKeyReusesTheKey) {
   auto ctx = Context();
   ops::OpReport missing;
-  Status s = ops::ResetOcspResponder(ctx, kLocalIssuerId, true, missing);
+  Status s = ops::ResetOcspResponder(ctx, kLocalIssuerId, true, missing).status();
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
   EXPECT_EQ(Count("ocsp_responder_certs"), 0);
   EXPECT_EQ(Sql(url_,
@@ -204,17 +223,17 @@ TEST_F(OcspResponderOpsTest, ResetKeepKeyReusesTheKey) {
                 "action = 'ocsp.reset-responder'"),
             "started,failed");
 
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(ctx, boot).ok());
   std::string key = testing::ReadBytes(KeyPath());
   std::string old_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
   ops::OpReport report;
-  ASSERT_TRUE(ops::ResetOcspResponder(ctx, kLocalIssuerId, true, report).ok())
-      << report.status.ToString();
+  auto kept = ops::ResetOcspResponder(ctx, kLocalIssuerId, true, report);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
   EXPECT_EQ(testing::ReadBytes(KeyPath()), key);
-  EXPECT_EQ(report.data["key_backup"], "");
+  EXPECT_EQ(kept->key_backup, "");
   EXPECT_NE(Sql(url_, "SELECT serial_number FROM ocsp_responder_certs"), old_serial);
-  EXPECT_EQ(report.data["verified"], true);
+  EXPECT_TRUE(kept->verified);
 }
 
 TEST_F(OcspResponderOpsTest, ResetIsRefusedWhileTheLockIsHeld) {
@@ -223,28 +242,32 @@ TEST_F(OcspResponderOpsTest, ResetIsRefusedWhileTheLockIsHeld) {
   ASSERT_TRUE(lock.ok());
   auto ctx = Context();
   ops::OpReport report;
-  Status s = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report);
+  Status s = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report).status();
   EXPECT_EQ(s.code(), StatusCode::kBusy);
   EXPECT_NE(s.message().find("certctld rotation"), std::string::npos) << s.message();
   EXPECT_EQ(Count("ocsp_responder_certs"), 0);
   ops::OpReport unknown;
-  EXPECT_EQ(ops::ResetOcspResponder(ctx, "iss-nowhere", false, unknown).code(),
+  EXPECT_EQ(ops::ResetOcspResponder(ctx, "iss-nowhere", false, unknown).status().code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(OcspResponderOpsTest, StatusReportsEachProblem) {
   auto ctx = Context();
   ops::OpReport missing;
-  ASSERT_TRUE(ops::DescribeOcspResponder(ctx, kLocalIssuerId, missing).ok());
+  auto none = ops::DescribeOcspResponder(ctx, kLocalIssuerId, missing);
+  ASSERT_TRUE(none.ok());
   EXPECT_TRUE(Contains(FindingCodes(missing), "ocsp.responder_missing"));
-  EXPECT_TRUE(missing.data["generations"][0]["responder"].is_null());
+  EXPECT_FALSE(none->generations.at(0).responder.has_value());
 
-  ops::OpReport boot;
+  OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(ctx, boot).ok());
-  ops::OpReport healthy;
-  ASSERT_TRUE(ops::DescribeOcspResponder(ctx, kLocalIssuerId, healthy).ok());
-  EXPECT_TRUE(healthy.findings.empty()) << healthy.ToJson().dump(2);
-  const auto& g = healthy.data["generations"][0];
+  OpRun<ops::ResponderStatus> healthy;
+  healthy.result = ops::DescribeOcspResponder(ctx, kLocalIssuerId, healthy);
+  ASSERT_TRUE(healthy.result.ok());
+  EXPECT_TRUE(healthy.findings.empty()) << Dump(healthy);
+  EXPECT_EQ(healthy->generations.at(0).key_file.mode, 0600u);
+  // The documented JSON layout.
+  const auto g = ops::ToJson(*healthy.result)["generations"][0];
   EXPECT_EQ(g["state"], "active");
   EXPECT_EQ(g["responder"]["ocsp_signing"], true);
   EXPECT_EQ(g["responder"]["ocsp_nocheck"], true);
@@ -266,13 +289,14 @@ TEST_F(OcspResponderOpsTest, StatusReportsEachProblem) {
 
   std::filesystem::remove(KeyPath());
   ops::OpReport gone;
-  ASSERT_TRUE(ops::DescribeOcspResponder(ctx, kLocalIssuerId, gone).ok());
+  auto without_key = ops::DescribeOcspResponder(ctx, kLocalIssuerId, gone);
+  ASSERT_TRUE(without_key.ok());
   EXPECT_EQ(FindingCodes(gone), std::vector<std::string>{"ocsp.key_missing"});
-  EXPECT_EQ(gone.data["generations"][0]["key_file"]["exists"], false);
+  EXPECT_FALSE(without_key->generations.at(0).key_file.exists);
 
-  ops::OpReport fixed;
+  OpRun<ops::ResponderEnsured> fixed;
   ASSERT_TRUE(Ensure(ctx, fixed).ok());
-  EXPECT_EQ(fixed.data["action"], "replaced");
+  EXPECT_EQ(fixed->action, ops::ResponderAction::kReplaced);
   FakeClock later(SystemClock::Instance().Now() + config_.ocsp_responder_validity -
                   config_.ocsp_responder_renew_before + std::chrono::hours(1));
   auto late = Timed(later);
@@ -282,7 +306,7 @@ TEST_F(OcspResponderOpsTest, StatusReportsEachProblem) {
   EXPECT_EQ(expiring.findings[0].severity, "warning");
 
   ops::OpReport unknown;
-  EXPECT_EQ(ops::DescribeOcspResponder(ctx, "iss-nowhere", unknown).code(),
+  EXPECT_EQ(ops::DescribeOcspResponder(ctx, "iss-nowhere", unknown).status().code(),
             StatusCode::kNotFound);
 }
 
@@ -290,13 +314,14 @@ TEST_F(OcspResponderOpsTest, CheckFindsStaleGoodAfterRevokeUntilTheCacheIsTrunca
   auto service = NewService();
   auto leaf = Issue();
   auto ctx = Context();
-  ops::OpReport agree;
-  ASSERT_TRUE(
-      ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, agree).ok());
-  EXPECT_FALSE(agree.has_errors()) << agree.ToJson().dump(2);
-  EXPECT_EQ(agree.data["database"]["status"], "good");
-  EXPECT_EQ(agree.data["responder"]["status"], "good");
-  EXPECT_EQ(agree.data["responder"]["source"], "live");
+  OpRun<ops::OcspAnswerCheck> agree;
+  agree.result = ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, agree);
+  ASSERT_TRUE(agree.result.ok());
+  EXPECT_FALSE(agree.has_errors()) << Dump(agree);
+  EXPECT_EQ(agree->database.status, OcspCertStatus::kGood);
+  ASSERT_TRUE(agree->responder.has_value());
+  EXPECT_EQ(agree->responder->certificate.status, OcspCertStatus::kGood);
+  EXPECT_EQ(agree->responder->source, ops::OcspAnswerSource::kLive);
 
   // The runbook's symptom: a "good" answer left in the shared cache behind a
   // revocation (signed before it, put back after it).
@@ -315,31 +340,34 @@ TEST_F(OcspResponderOpsTest, CheckFindsStaleGoodAfterRevokeUntilTheCacheIsTrunca
           row +
           "', 'hex'), now(), now() + interval '4 days', serial_number, 0 "
           "FROM ocsp_responder_certs");
-  ops::OpReport stale;
-  ASSERT_TRUE(
-      ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, stale).ok());
+  OpRun<ops::OcspAnswerCheck> stale;
+  stale.result = ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, stale);
+  ASSERT_TRUE(stale.result.ok());
   ASSERT_TRUE(stale.has_errors());
   EXPECT_EQ(stale.findings[0].code, "ocsp.disagreement");
-  EXPECT_EQ(stale.data["database"]["status"], "revoked");
-  EXPECT_EQ(stale.data["database"]["reason"], "keyCompromise");
-  EXPECT_EQ(stale.data["responder"]["status"], "good");
-  EXPECT_EQ(stale.data["responder"]["source"], "cache");
+  EXPECT_EQ(stale->database.status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(stale->database.reason, "keyCompromise");
+  ASSERT_TRUE(stale->responder.has_value());
+  EXPECT_EQ(stale->responder->certificate.status, OcspCertStatus::kGood);
+  EXPECT_EQ(stale->responder->source, ops::OcspAnswerSource::kCache);
 
   ops::TruncateScope scope;
   scope.ocsp = true;
   scope.issuer = kLocalIssuerId;
   scope.serial = leaf.serial;
   ops::OpReport truncated;
-  ASSERT_TRUE(ops::TruncateCaches(ctx, scope, truncated).ok());
-  EXPECT_EQ(truncated.data["ocsp_rows_deleted"], 1);
-  ops::OpReport fixed;
-  ASSERT_TRUE(
-      ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, fixed).ok());
-  EXPECT_FALSE(fixed.has_errors()) << fixed.ToJson().dump(2);
-  EXPECT_EQ(fixed.data["responder"]["status"], "revoked");
-  EXPECT_EQ(fixed.data["responder"]["reason"], "keyCompromise");
-  // RFC 3339 timestamps.
-  std::string next = fixed.data["responder"]["next_update"];
+  auto truncated_rows = ops::TruncateCaches(ctx, scope, truncated);
+  ASSERT_TRUE(truncated_rows.ok());
+  EXPECT_EQ(truncated_rows->ocsp_rows_deleted, 1);
+  OpRun<ops::OcspAnswerCheck> fixed;
+  fixed.result = ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, nullptr, fixed);
+  ASSERT_TRUE(fixed.result.ok());
+  EXPECT_FALSE(fixed.has_errors()) << Dump(fixed);
+  ASSERT_TRUE(fixed->responder.has_value());
+  EXPECT_EQ(fixed->responder->certificate.status, OcspCertStatus::kRevoked);
+  EXPECT_EQ(fixed->responder->certificate.reason, "keyCompromise");
+  // RFC 3339 timestamps in the JSON.
+  std::string next = ops::ToJson(*fixed.result)["responder"]["next_update"];
   EXPECT_TRUE(ParseRfc3339(next).ok()) << next;
   EXPECT_EQ(next.back(), 'Z');
 }
@@ -351,11 +379,12 @@ TEST_F(OcspResponderOpsTest, CheckThroughAFetcherVerifiesTheAnswer) {
   ops::OcspFetcher fetcher = [&](const std::string& der) -> Result<std::string> {
     return service->Respond(kLocalIssuerId, der).der;
   };
-  ops::OpReport report;
-  ASSERT_TRUE(
-      ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, fetcher, report).ok());
-  EXPECT_FALSE(report.has_errors()) << report.ToJson().dump(2);
-  EXPECT_EQ(report.data["responder"]["source"], "fetcher");
+  OpRun<ops::OcspAnswerCheck> report;
+  report.result = ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, fetcher, report);
+  ASSERT_TRUE(report.result.ok());
+  EXPECT_FALSE(report.has_errors()) << Dump(report);
+  ASSERT_TRUE(report->responder.has_value());
+  EXPECT_EQ(report->responder->source, ops::OcspAnswerSource::kFetcher);
   // An answer signed by someone else does not verify.
   auto rogue_ca = CreateSelfSignedCa({}, SystemClock::Instance().Now());
   ops::OcspFetcher rogue = [&](const std::string& der) -> Result<std::string> {
@@ -370,7 +399,9 @@ TEST_F(OcspResponderOpsTest, CheckThroughAFetcherVerifiesTheAnswer) {
   ASSERT_TRUE(ops::CheckOcspAnswer(ctx, kLocalIssuerId, leaf.serial, rogue, bad).ok());
   EXPECT_EQ(FindingCodes(bad).at(0), "ocsp.unverifiable");
   ops::OpReport malformed;
-  EXPECT_EQ(ops::CheckOcspAnswer(ctx, kLocalIssuerId, "xyz", nullptr, malformed).code(),
+  EXPECT_EQ(ops::CheckOcspAnswer(ctx, kLocalIssuerId, "xyz", nullptr, malformed)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
   auto request = ops::MakeOcspRequest(ctx, kLocalIssuerId, "00" + leaf.serial);
   ASSERT_TRUE(request.ok());

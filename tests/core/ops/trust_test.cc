@@ -62,9 +62,16 @@ TEST_F(TrustTest, BadReloadKeepsTheOldPoolAndAudits) {
                   {.mode = 0644, .keep_backup = false})
                   .ok());
   ops::OpReport bad;
-  Status s = ops::ReloadTrustAnchors(ctx, registry, "est", bad);
-  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(bad.data["bundles"][0]["problem"], "garbage");
+  auto refused = ops::ReloadTrustAnchors(ctx, registry, "est", bad);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();  // the answer is the refusal
+  EXPECT_TRUE(refused->refused());
+  ASSERT_EQ(refused->bundles.size(), 1u);
+  EXPECT_EQ(refused->bundles[0].problem, ops::TrustProblem::kGarbage);
+  EXPECT_EQ(refused->bundles[0].fingerprint, before->fingerprint);
+  EXPECT_NE(refused->RefusalMessage().find("est: garbage"), std::string::npos)
+      << refused->RefusalMessage();
+  ASSERT_EQ(bad.findings.size(), 1u);
+  EXPECT_EQ(bad.findings[0].code, "trust.garbage");
   EXPECT_EQ(registry.Find("est")->Snapshot(), before);  // the old pool stays
   EXPECT_EQ(Sql(url_,
                 "SELECT string_agg(outcome, ',' ORDER BY id) FROM audit_events "
@@ -72,7 +79,7 @@ TEST_F(TrustTest, BadReloadKeepsTheOldPoolAndAudits) {
             "started,succeeded,started,failed");
 
   ops::OpReport unknown;
-  EXPECT_EQ(ops::ReloadTrustAnchors(ctx, registry, "nope", unknown).code(),
+  EXPECT_EQ(ops::ReloadTrustAnchors(ctx, registry, "nope", unknown).status().code(),
             StatusCode::kNotFound);
 }
 

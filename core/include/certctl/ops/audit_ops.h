@@ -12,7 +12,9 @@
 #include <string_view>
 #include <vector>
 
+#include "certctl/audit/chain_verifier.h"
 #include "certctl/ops/op.h"
+#include "certctl/store/records.h"
 
 namespace certctl::ops {
 
@@ -28,12 +30,15 @@ struct AuditQuery {
 // InvalidArgument naming both accepted forms.
 Result<TimePoint> ParseSince(std::string_view text, TimePoint now);
 
-// `audit list`: the matching events. report.data: {"events": [{id,
-// occurred_at, actor, host, action, target, outcome, command_line,
-// parameters (object), detail, duration_ms|null, correlation_id}], "count",
-// "limited" (true when `limit` cut older matches off)}.
-// InvalidArgument for a limit out of range.
-Status ListAuditEvents(OpContext& ctx, const AuditQuery& query, OpReport& report);
+struct AuditEventList {
+  std::vector<AuditEvent> events;  // oldest first
+  bool limited = false;            // `limit` cut older matches off
+};
+
+// `audit list`: the matching events. InvalidArgument for a limit out of
+// range.
+Result<AuditEventList> ListAuditEvents(OpContext& ctx, const AuditQuery& query,
+                                       OpReport& report);
 
 struct AuditVerifyOptions {
   // Anchor files to check the log against. Empty: the configured
@@ -41,23 +46,40 @@ struct AuditVerifyOptions {
   std::vector<std::string> anchor_files;
 };
 
+struct AuditLogVerified {
+  int64_t rows_checked = 0;
+  int64_t unkeyed_rows = 0;  // written before schema version 3
+  int64_t keyed_rows = 0;
+  std::string key_id;                       // of the audit key at hand
+  std::optional<audit::AnchorHead> head;    // the newest row (written_at unset)
+  std::vector<audit::NamedAnchor> anchors;  // checked against
+  std::vector<audit::ChainBreak> breaks;    // listed, in log order, anchors last
+  int64_t unlisted_breaks = 0;              // beyond audit::kMaxListedBreaks
+  int64_t acknowledged = 0;                // listed breaks acknowledged by `audit anchor`
+  bool intact = false;                     // no break that is not acknowledged
+  std::optional<int64_t> first_broken_id;  // row of the first such break
+  std::optional<std::string> problem;      // its message
+};
+
 // `audit verify`: walks the whole log in id order with the audit key from
-// ctx.config, and checks it against the anchors. report.data: {rows_checked,
-// unkeyed_rows, keyed_rows, key_id, head: {id, seq, hash}|null, anchors:
-// [{file, id, seq, written_at}], intact, breaks: [{kind, id, count, message,
-// key, acknowledged_by|null, reason|null}], unlisted_breaks, acknowledged,
-// first_broken_id|null, problem|null}. Each break not acknowledged is an
-// error finding "audit.chain_broken" (the operation itself succeeds).
+// ctx.config, and checks it against the anchors. Each break not acknowledged
+// is an error finding "audit.chain_broken" (the operation itself succeeds).
 // Configuration when no audit key is configured, or when the key is not the
 // one the log was written with (no keyed row names it): that is never
 // reported as tampering. NotFound / InvalidArgument for an anchor file that
 // is missing or is not an anchor.
-Status VerifyAuditLog(OpContext& ctx, OpReport& report,
-                      const AuditVerifyOptions& options = {});
+Result<AuditLogVerified> VerifyAuditLog(OpContext& ctx, OpReport& report,
+                                        const AuditVerifyOptions& options = {});
 
 struct AuditAcknowledgeParams {
   std::string reason;                     // required, at most 1000 characters
   std::vector<std::string> anchor_files;  // as AuditVerifyOptions
+};
+
+struct AuditBreaksAcknowledged {
+  std::vector<audit::ChainBreak> acknowledged;  // (a dry run: would be)
+  std::vector<std::string> anchors;             // anchor files now naming the event
+  std::optional<int64_t> event_id;              // the audit.anchor event written
 };
 
 // `audit anchor`: verifies as above, then records the breaks not yet
@@ -65,11 +87,10 @@ struct AuditAcknowledgeParams {
 // [break keys], breaks: [{kind, id, count}]}) and points the anchor files at
 // it. Nothing in the log is rewritten; later verifications report those
 // breaks as acknowledged. Nothing to acknowledge: no event, OK. Dry run:
-// the plan only. report.data: {acknowledged: [break], anchors: [file],
-// event_id|null}. InvalidArgument for a missing or over-long reason;
+// the plan only. InvalidArgument for a missing or over-long reason;
 // FailedPrecondition when breaks beyond the listed maximum exist.
-Status AcknowledgeAuditBreaks(OpContext& ctx, const AuditAcknowledgeParams& params,
-                              OpReport& report);
+Result<AuditBreaksAcknowledged> AcknowledgeAuditBreaks(
+    OpContext& ctx, const AuditAcknowledgeParams& params, OpReport& report);
 
 // certctld start-up: Configuration when no audit key is configured;
 // FailedPrecondition when the newest row was signed with another key. Warns

@@ -1,6 +1,6 @@
 // CRL procedures: generation, serving with a verified read-through cache, and
-// the operator's checks. certctld's crlGenerationLoop and
-// `certctl-admin crl regenerate` call the same RegenerateCrl.
+// the operator's checks. JSON of the results: certctl/ops/crl_json.h. certctld's
+// crlGenerationLoop and `certctl-admin crl regenerate` call the same RegenerateCrl.
 //
 // CONTRACT (implemented in core/src/ops/crl_ops.cc, crl_status.cc and
 // crl_service.cc; the encoder is certctl/pki/crl_builder.h, the reader
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "certctl/ops/op.h"
+#include "certctl/store/records.h"
 
 namespace certctl::ops {
 
@@ -46,16 +47,39 @@ struct CrlArtifact {
   std::string der_sha256;  // raw SHA-256 of der (e.g. for an ETag)
 };
 
+// A CRL RegenerateCrl signed, verified and cached.
+struct CrlRegenerated {
+  std::string issuer;
+  int generation = 0;
+  int64_t number = 0;  // its CRL number
+  TimePoint this_update;
+  TimePoint next_update;
+  int64_t revoked = 0;                    // entries
+  int64_t der_size = 0;                   // bytes
+  std::chrono::milliseconds duration{0};  // the whole generation attempt
+};
+
+// A CRL a dry run of RegenerateCrl would sign.
+struct PlannedCrl {
+  int generation = 0;
+  int64_t number = 0;
+  int64_t revoked = 0;
+};
+
+struct CrlRegeneration {
+  std::string issuer;
+  std::vector<CrlRegenerated> crls;                // signed by this run (not reused ones)
+  std::optional<std::vector<PlannedCrl>> planned;  // a dry run's plan
+};
+
 // Builds, signs, verifies and stores a fresh CRL for every CA generation of
 // `issuer` that is active or still has unexpired certificates. Runs under
 // RunMutation with lock CrlLockName(issuer); ctx.lock_wait applies (the
 // daemon's scheduler passes 0 and treats Busy as "another replica is on
 // it"). Audited unless trigger is kScheduled/kStartup/kRevocation/kFetch (the
-// event rows are their record). Dry run: report.plan says which generations
-// would get which CRL number and how many entries; nothing is written.
-// report.data: {"issuer", "crls": [{generation, crl_number, size, revoked_count,
-// this_update, next_update, duration_ms}]}; a dry run adds "planned":
-// [{generation, crl_number, revoked_count}] and leaves "crls" empty.
+// event rows are their record). Dry run: report.plan and `planned` say which
+// generations would get which CRL number and how many entries; nothing is
+// written.
 //
 // Each generation is built in one transaction: reserve the next CRL number
 // (if the counter is behind the cached CRL's number, e.g. after a partial
@@ -64,12 +88,13 @@ struct CrlArtifact {
 // above the cached one) and NOTIFY "crl"; then a crl_generation_events row
 // is written in its own transaction, also when any of that failed. A failed
 // generation does not stop the others; the first failure is returned and
-// each is an error finding "crl.generation_failed".
+// each is an error finding "crl.generation_failed" (the CRLs that were
+// written reach RegenerateOptions::artifacts all the same).
 // Errors: NotFound for an unknown issuer or generation (nothing written, not
 // audited), Busy naming the lock holder, Unavailable when the database is
 // down, and the signing error (e.g. CA key file missing) otherwise.
-Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
-                     OpReport& report);
+Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
+                                      CrlTrigger trigger, OpReport& report);
 
 struct RegenerateOptions {
   // Only this generation (any existing one, also retired); default: every
@@ -79,60 +104,134 @@ struct RegenerateOptions {
   // valid (parses, verifies, not expired) is used instead of signing again,
   // because another process has just generated it. No event is written then.
   bool reuse_valid_cache = false;
-  // Receives each CRL written (or reused); may be null.
+  // Receives each CRL written (or reused), with its bytes, also when another
+  // generation failed; may be null.
   std::vector<CrlArtifact>* artifacts = nullptr;
 };
-Status RegenerateCrl(OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
-                     const RegenerateOptions& options, OpReport& report);
+Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
+                                      CrlTrigger trigger,
+                                      const RegenerateOptions& options, OpReport& report);
+
+struct CachedCrlCount {
+  int64_t cached_crls = 0;
+};
+
+struct CrlCacheInvalidated {
+  std::string issuer;
+  int64_t rows_to_delete = 0;
+  int64_t rows_deleted = 0;  // 0 in a dry run
+  std::string next_fetch;    // what the next fetch will do, for people
+  std::optional<CachedCrlCount> before;
+  std::optional<CachedCrlCount> after;  // absent in a dry run
+};
 
 // `crl regenerate --invalidate-only`: deletes the issuer's crl_cache rows
-// (audited, locked, dry-run aware) and says in report.data["next_fetch"] what
-// the next fetch will do (sign live and write back).
-// report.data: {"issuer", "rows_deleted" (0 in a dry run), "rows_to_delete",
-// "next_fetch": "<sentence>"}; report.before/after: {"cached_crls": n}.
-// NotFound for an unknown issuer (nothing written, not audited).
-Status InvalidateCrlCache(OpContext& ctx, const std::string& issuer, OpReport& report);
+// (audited, locked, dry-run aware) and says what the next fetch will do
+// (sign live and write back). NotFound for an unknown issuer (nothing
+// written, not audited).
+Result<CrlCacheInvalidated> InvalidateCrlCache(OpContext& ctx, const std::string& issuer,
+                                               OpReport& report);
 
-// `crl status`: for `issuer` (or every issuer when empty) reports the cache
-// row (size, crl_number, this/next update, generated_at, duration,
-// revoked_count), the last `events` generation events, and a verdict per
-// generation: "ok", "missing", "stale", "corrupt", "bad_signature",
-// "count_mismatch" (cached revoked_count differs from the database). Each
-// non-ok verdict is an error finding "crl.<verdict>".
-// report.data: {"issuers": [{issuer, generations: [{generation, verdict,
-// cache: {...}|null, database_revoked_count, events: [...]}]}]}.
-//   cache: {size, crl_number, this_update, next_update, generated_at,
-//           duration_ms, revoked_count}
-//   events (newest first): {started_at, succeeded, error (string|null),
-//           duration_ms, revoked_count, crl_number, crl_size (each int|null),
-//           trigger, runner}
-//   Each generation also has "state" ("active"/"retired") and "detail" (why
-//   the verdict, "" when ok). Timestamps are RFC 3339 strings.
-// Verdicts are checked in this order: missing (no row), corrupt (does not
-// parse, or its CRL number differs from the row's), bad_signature (issuer or
-// signature is not the generation's CA), stale (nextUpdate passed),
-// count_mismatch (entries in the CRL or the row's revoked_count differ from
-// the database's revocations of that generation).
-// Generations listed: those RegenerateCrl would sign. NotFound for an unknown
-// issuer; InvalidArgument for events < 0. Read-only.
-Status DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
-                    OpReport& report);
+// What DescribeCrls concludes about a generation's cached CRL.
+enum class CrlVerdict { kOk, kMissing, kCorrupt, kBadSignature, kStale, kCountMismatch };
+// "ok", "missing", "corrupt", "bad_signature", "stale", "count_mismatch".
+std::string_view CrlVerdictName(CrlVerdict verdict);
+
+// A crl_cache row, without its bytes.
+struct CachedCrlSummary {
+  int64_t size = 0;  // bytes
+  int64_t crl_number = 0;
+  TimePoint this_update;
+  TimePoint next_update;
+  TimePoint generated_at;
+  std::chrono::milliseconds duration{0};  // how long generating it took
+  int64_t revoked_count = 0;
+};
+
+// A crl_generation_events row.
+struct CrlGenerationAttempt {
+  TimePoint started_at;
+  bool succeeded = false;
+  std::string error;  // empty when it succeeded
+  std::chrono::milliseconds duration{0};
+  std::optional<int64_t> revoked_count;  // unset: it did not get that far
+  std::optional<int64_t> crl_number;
+  std::optional<int64_t> crl_size;
+  std::string trigger;  // CrlTriggerName()
+  std::string runner;   // "host:pid"
+};
+
+struct CrlGenerationStatus {
+  int generation = 0;
+  GenerationState state = GenerationState::kActive;
+  CrlVerdict verdict = CrlVerdict::kOk;
+  std::string detail;                     // why the verdict; empty when ok
+  std::optional<CachedCrlSummary> cache;  // unset: no cached row
+  int64_t database_revoked_count = 0;
+  std::vector<CrlGenerationAttempt> events;  // newest first
+};
+
+struct IssuerCrlStatus {
+  std::string issuer;
+  std::vector<CrlGenerationStatus> generations;  // those RegenerateCrl would sign
+};
+
+struct CrlStatus {
+  std::vector<IssuerCrlStatus> issuers;
+};
+
+// `crl status`: for `issuer` (or every issuer when empty) the cache row, the
+// last `events` generation events, and a verdict per generation. Each
+// non-ok verdict is an error finding "crl.<verdict>". Verdicts are checked
+// in this order: missing (no row), corrupt (does not parse, or its CRL
+// number differs from the row's), bad_signature (issuer or signature is not
+// the generation's CA), stale (nextUpdate passed), count_mismatch (entries
+// in the CRL or the row's revoked_count differ from the database's
+// revocations of that generation).
+// NotFound for an unknown issuer; InvalidArgument for events < 0. Read-only.
+Result<CrlStatus> DescribeCrls(OpContext& ctx, const std::string& issuer, int events,
+                               OpReport& report);
+
+// What a fetched CRL says about itself.
+struct CrlContents {
+  std::optional<int64_t> crl_number;
+  TimePoint this_update;
+  std::optional<TimePoint> next_update;
+  int64_t entries = 0;
+};
+
+// A fetched CRL's serials against the database's revocations of the
+// generation that signed it.
+struct CrlSerialComparison {
+  int64_t database_revoked_count = 0;
+  std::vector<std::string> missing_serials;  // revoked, not listed (at most 100)
+  int64_t missing_count = 0;
+  std::vector<std::string> extra_serials;  // listed, not revoked (at most 100)
+  int64_t extra_count = 0;
+};
+
+struct FetchedCrlVerified {
+  std::string issuer;
+  std::string url;  // where it was fetched (as the caller said)
+  int64_t size = 0;
+  std::optional<CrlContents> contents;         // once it parsed
+  std::optional<int> generation;               // the generation whose key signed it
+  std::optional<CrlSerialComparison> serials;  // once its signature verified
+};
 
 // `crl verify`: checks a CRL fetched from a running certctld (DER bytes
-// given by the caller): parses, signature against the issuer's generation
-// (found by the CRL's AKI), nextUpdate in the future, and its serials equal
-// the database's revocations of that generation. Findings: crl.unparseable,
-// crl.bad_signature, crl.expired, crl.missing_serials, crl.extra_serials.
-// (A CRL whose AKI matches no generation of the issuer is crl.bad_signature.)
-// Serials are compared only when the signature verified.
-// report.data: {"issuer", "size", and once parsed: "crl_number",
-// "this_update", "next_update" (null when absent), "entries"; once matched:
-// "generation", "database_revoked_count", "missing_serials", "extra_serials"
-// (at most 100 each), "missing_count", "extra_count"}.
-// Returns OK when the check ran (problems are findings); NotFound for an
-// unknown issuer; Unavailable when the database is down. Read-only.
-Status VerifyFetchedCrl(OpContext& ctx, const std::string& issuer, const std::string& der,
-                        OpReport& report);
+// given by the caller, with the URL they came from): parses, signature
+// against the issuer's generation (found by the CRL's AKI), nextUpdate in the
+// future, and its serials equal the database's revocations of that
+// generation. Findings: crl.unparseable, crl.bad_signature, crl.expired,
+// crl.missing_serials, crl.extra_serials. (A CRL whose AKI matches no
+// generation of the issuer is crl.bad_signature.) Serials are compared only
+// when the signature verified. Succeeds when the check ran (problems are
+// findings); NotFound for an unknown issuer; Unavailable when the database is
+// down. Read-only.
+Result<FetchedCrlVerified> VerifyFetchedCrl(OpContext& ctx, const std::string& issuer,
+                                            const std::string& url,
+                                            const std::string& der, OpReport& report);
 
 struct CrlServiceOptions {
   // A CRL verified less than this long ago is served from memory without a

@@ -47,14 +47,45 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "certctl/ops/op.h"
+#include "certctl/pki/ocsp.h"
 #include "certctl/store/invalidation.h"
+#include "certctl/store/records.h"
 
 namespace certctl::ops {
 
-// A responder certificate as it appears in report.data (timestamps RFC 3339):
-// {"serial", "subject", "not_before", "not_after", "created_at", "key_path"}.
+// A delegated responder certificate of a CA generation.
+struct ResponderCertificate {
+  std::string serial;  // canonical hex
+  std::string subject;
+  TimePoint not_before;
+  TimePoint not_after;
+  TimePoint created_at;  // when it became current
+  std::string key_path;  // its key file
+};
+
+// What was done about a generation's responder.
+enum class ResponderAction {
+  kNone,          // it is usable
+  kBootstrapped,  // there was none
+  kRotated,       // it was close to expiry
+  kReplaced,      // it was unusable (key file missing, mismatch, ...)
+  kSkipped,       // (rotation pass) the generation needs no responder
+  kBusy,          // (rotation pass) another process holds the lock
+  kFailed,        // (rotation pass) see the error
+};
+// "none", "bootstrapped", "rotated", "replaced", "skipped", "busy", "failed".
+std::string_view ResponderActionName(ResponderAction action);
+
+struct ResponderEnsured {
+  std::string issuer;
+  int generation = 0;
+  ResponderAction action = ResponderAction::kNone;  // (a dry run: would be)
+  std::string reason;                               // why; "" for none
+  std::optional<ResponderCertificate> responder;    // unset in a dry run that acts
+};
 
 // Makes sure `issuer`'s generation has a usable responder (row present, key
 // file present, loadable and matching, certificate issued by the generation's
@@ -63,21 +94,72 @@ namespace certctl::ops {
 // lock OcspResponderLockName(issuer) (waiting up to ctx.lock_wait). Not
 // audited when called by certctld's lazy bootstrap or scheduler (report.steps
 // says what happened). Dry run: report.plan says what would be done.
-// report.data: {"issuer", "generation", "action": "none" | "bootstrapped" |
-// "rotated" | "replaced", "reason", "responder": {...} | null}.
 // NotFound for an unknown issuer or generation.
-Status EnsureOcspResponder(OpContext& ctx, const std::string& issuer, int generation,
-                           bool audit, OpReport& report);
+Result<ResponderEnsured> EnsureOcspResponder(OpContext& ctx, const std::string& issuer,
+                                             int generation, bool audit,
+                                             OpReport& report);
+
+// One generation in the scheduler's rotation pass.
+struct ResponderRotation {
+  std::string issuer;
+  int generation = 0;
+  ResponderAction action = ResponderAction::kSkipped;
+  std::string reason;  // why (or, busy, who holds the lock)
+  Status error;        // with kFailed
+};
+
+struct ResponderRotations {
+  std::vector<ResponderRotation> responders;
+};
 
 // Scheduler: EnsureOcspResponder (not audited) for every generation of every
 // issuer. A retired generation is only kept up when it still has a responder
 // row and unexpired certificates, and never past its CA certificate's
-// notAfter. Busy for one issuer (another replica is on it) is not an error.
-// Returns the first failure after trying every generation.
-// report.data: {"responders": [{"issuer", "generation", "action": "none" |
-// "bootstrapped" | "rotated" | "replaced" | "skipped" | "busy" | "failed",
-// "reason", "error"}]}.
-Status RotateDueOcspResponders(OpContext& ctx, OpReport& report);
+// notAfter. Busy for one issuer (another replica is on it) is not an error;
+// a generation that fails is kFailed with its error and an error finding
+// "ocsp.rotation_failed", and the pass goes on. Fails only when the issuers
+// or generations cannot be read.
+Result<ResponderRotations> RotateDueOcspResponders(OpContext& ctx, OpReport& report);
+
+// A responder certificate as `ocsp status` inspects it.
+struct InspectedResponder {
+  ResponderCertificate certificate;
+  bool ocsp_signing = false;          // EKU OCSPSigning
+  bool ocsp_nocheck = false;          // id-pkix-ocsp-nocheck
+  bool digital_signature = false;     // keyUsage
+  bool issued_by_generation = false;  // signed by the generation's CA
+  std::string key_algorithm;          // e.g. "ECDSA P-256"
+};
+
+// A responder key file as `ocsp status` inspects it.
+struct ResponderKeyFile {
+  std::string path;
+  bool exists = false;
+  std::optional<uint32_t> mode;  // permission bits, e.g. 0600
+  std::optional<std::string> owner;
+  bool matches_certificate = false;
+  std::optional<std::string> algorithm;  // once the key parsed
+};
+
+// A responder certificate that was replaced (ocsp_responder_cert_history).
+struct ReplacedResponder {
+  ResponderCertificate certificate;
+  std::optional<TimePoint> replaced_at;
+  std::string reason;
+};
+
+struct GenerationResponders {
+  int generation = 0;
+  GenerationState state = GenerationState::kActive;
+  std::optional<InspectedResponder> responder;  // unset: none (or it does not parse)
+  ResponderKeyFile key_file;                    // the row's, or where a new one would go
+  std::vector<ReplacedResponder> history;       // newest first, at most 10
+};
+
+struct ResponderStatus {
+  std::string issuer;
+  std::vector<GenerationResponders> generations;
+};
 
 // `ocsp status`: responder certificate (subject, serial, validity, nocheck
 // and OCSPSigning present, issued by the current CA generation), its key file
@@ -89,13 +171,87 @@ Status RotateDueOcspResponders(OpContext& ctx, OpReport& report);
 // than config.ocsp_responder_renew_before left: the rotation did not fire) is
 // a warning, every other finding an error ("ocsp.key_unreadable",
 // "ocsp.responder_expired", "ocsp.profile" too). Read-only.
-// report.data: {"issuer", "generations": [{"generation", "state",
-// "responder": {serial, subject, not_before, not_after, created_at, key_path,
-// ocsp_signing, ocsp_nocheck, digital_signature, issued_by_generation,
-// key_algorithm} | null, "key_file": {"path", "exists", "mode" ("0600"),
-// "owner", "matches_certificate"}, "history": [{serial, subject, not_before,
-// not_after, created_at, replaced_at, reason}] (newest first, at most 10)}]}.
-Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer, OpReport& report);
+Result<ResponderStatus> DescribeOcspResponder(OpContext& ctx, const std::string& issuer,
+                                              OpReport& report);
+
+// Sends a DER OCSPRequest somewhere and returns the DER response (the CLI's
+// HTTP client; tests may answer in-process).
+using OcspFetcher = std::function<Result<std::string>(const std::string& request_der)>;
+
+// A certificate's status, as the database or an OCSP answer says it.
+struct CertificateStatus {
+  OcspCertStatus status = OcspCertStatus::kUnknown;
+  std::optional<std::string> reason;  // RFC 5280 name, when revoked with one
+  std::optional<TimePoint> revoked_at;
+};
+
+enum class OcspAnswerSource {
+  kCache,    // the row in ocsp_response_cache, as any replica would serve it
+  kLive,     // signed now, not written back
+  kFetcher,  // from the responder the fetcher asked
+};
+std::string_view OcspAnswerSourceName(OcspAnswerSource source);  // "cache", ...
+
+// The answer a responder gave for one CertID.
+struct OcspAnswerSeen {
+  CertificateStatus certificate;
+  TimePoint this_update;
+  std::optional<TimePoint> next_update;
+  TimePoint produced_at;
+  std::string responder;         // the signing certificate's subject ("" none)
+  std::string responder_serial;  // and its serial
+  OcspAnswerSource source = OcspAnswerSource::kLive;
+};
+
+struct OcspAnswerCheck {
+  std::string issuer;
+  std::string serial;  // canonical
+  CertificateStatus database;
+  // Unset when the response does not parse, is not successful or has no
+  // answer for the CertID asked (each a finding).
+  std::optional<OcspAnswerSeen> responder;
+};
+
+// `ocsp check`: what the responder answers for the serial against what the
+// database says. Without a fetcher the answer comes from this process's own
+// answering path (database cache, else live signing); with one, from the live
+// responder. The answer's signature is verified with the CA certificate. An
+// error finding "ocsp.disagreement" when the status differs (e.g. "good" for
+// a revoked certificate), "ocsp.unverifiable" when the response does not
+// verify. Other error findings: "ocsp.error_response" (not successful),
+// "ocsp.no_answer" (the response has no answer for the CertID asked),
+// "ocsp.expired" (nextUpdate passed).
+// InvalidArgument for a malformed serial; NotFound for an unknown issuer.
+Result<OcspAnswerCheck> CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
+                                        const std::string& serial,
+                                        const OcspFetcher& fetcher, OpReport& report);
+
+// A running responder to ask after a reset.
+struct LiveResponder {
+  std::string url;  // for messages
+  OcspFetcher fetch;
+};
+
+// The responder and the cached answers, before and after a reset.
+struct ResponderState {
+  std::optional<ResponderCertificate> responder;
+  int64_t ocsp_rows = 0;
+};
+
+struct ResponderReset {
+  std::string issuer;
+  int generation = 0;
+  bool keep_key = false;
+  std::string key_path;    // the new responder's key file (the kept one with keep_key)
+  std::string key_backup;  // where the replaced key file was retired, or ""
+  std::string old_serial;  // the replaced certificate's serial, or ""
+  std::optional<ResponderCertificate> responder;  // the new one (unset in a dry run)
+  int64_t ocsp_rows_deleted = 0;
+  bool verified = false;  // its test answer verified with the CA certificate
+  std::optional<OcspAnswerCheck> live_check;  // what the live responder answered
+  std::optional<ResponderState> before;
+  std::optional<ResponderState> after;  // unset in a dry run
+};
 
 // `ocsp reset-responder`: a new key (unless keep_key) and responder
 // certificate, replaced as described at the top (the issuer's cached OCSP
@@ -106,38 +262,14 @@ Status DescribeOcspResponder(OpContext& ctx, const std::string& issuer, OpReport
 // Acts on the active generation; locks OcspResponderLockName(issuer) and
 // OcspCacheLockName(issuer). keep_key keeps the key file the row names (or,
 // the row deleted, the newest one in history); without a loadable one it is
-// FailedPrecondition. Dry run: report.plan and report.before only; no file or
-// row changes. report.data: {"issuer", "generation", "keep_key", "key_path",
-// "key_backup" (where the replaced key file was retired, or ""), "old_serial"
-// (or ""), "responder": {...},
-// "ocsp_rows_deleted", "verified"}.
-Status ResetOcspResponder(OpContext& ctx, const std::string& issuer, bool keep_key,
-                          OpReport& report);
-
-// Sends a DER OCSPRequest somewhere and returns the DER response (the CLI's
-// HTTP client; tests may answer in-process).
-using OcspFetcher = std::function<Result<std::string>(const std::string& request_der)>;
-
-// `ocsp check`: what the responder answers for the serial against what the
-// database says. Without a fetcher the answer comes from this process's own
-// answering path (database cache, else live signing); with one, from the live
-// responder. The answer's signature is verified with the CA certificate. An
-// error finding "ocsp.disagreement" when the status differs (e.g. "good" for
-// a revoked certificate), "ocsp.unverifiable" when the response does not
-// verify. report.data: {issuer, serial, database: {status, reason,
-// revoked_at}, responder: {status, reason, revoked_at, this_update,
-// next_update, produced_at, responder}}.
-// Statuses are "good", "revoked", "unknown"; reason is the RFC 5280 name or
-// null; times RFC 3339 or null. responder.responder is the signing
-// certificate's subject; responder also has "responder_serial" and "source"
-// ("cache": the row in ocsp_response_cache, as any replica would serve it;
-// "live": signed now, not written back; "fetcher"). Other error findings:
-// "ocsp.error_response" (not successful), "ocsp.no_answer" (the response has
-// no answer for the CertID asked), "ocsp.expired" (nextUpdate passed).
-// InvalidArgument for a malformed serial; NotFound for an unknown issuer.
-Status CheckOcspAnswer(OpContext& ctx, const std::string& issuer,
-                       const std::string& serial, const OcspFetcher& fetcher,
-                       OpReport& report);
+// FailedPrecondition. Dry run: report.plan and `before` only; no file or row
+// changes. With `live`, afterwards (outside the lock) asks that responder
+// about serial 1 and checks that the answer is signed by the new certificate:
+// an error finding "ocsp.live_responder_stale" when not; when it cannot be
+// asked, that is the error (with context).
+Result<ResponderReset> ResetOcspResponder(OpContext& ctx, const std::string& issuer,
+                                          bool keep_key, OpReport& report,
+                                          const std::optional<LiveResponder>& live = {});
 
 // Builds a DER OCSPRequest (SHA-1 CertID, no nonce) for a serial of the
 // issuer's generation (the active one when unset). InvalidArgument for a

@@ -13,8 +13,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json.hpp>  // MutationSpec::parameters (the audit event's)
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "certctl/config/config.h"
@@ -59,27 +62,22 @@ struct Finding {
   std::string message;   // for people
 };
 
-// The structured result of an operation. `data` holds operation-specific
-// fields; its keys are part of the documented JSON output.
+// What every operation reports beside its typed result (Result<T>, the one
+// error channel): what it is, what it planned and did, what it found wrong,
+// and how long it took. Operations fill it; the CLI renders it with the
+// result (certctl/ops/op_json.h), the daemon logs its steps.
 struct OpReport {
   std::string operation;  // "crl.regenerate"
   std::string target;     // "iss-local"
   bool dry_run = false;
   std::vector<std::string> plan;   // what will (or, dry run, would) change
   std::vector<std::string> steps;  // what was done, in order
-  nlohmann::json before = nlohmann::json::object();
-  nlohmann::json after = nlohmann::json::object();
-  nlohmann::json data = nlohmann::json::object();
-  std::vector<Finding> findings;  // problems a check found
-  Status status;                  // non-OK when the operation failed
-  int64_t duration_ms = 0;
+  std::vector<Finding> findings;   // problems a check found
+  std::chrono::milliseconds duration{0};
 
   bool has_errors() const;  // any finding with severity "error"
   void AddFinding(std::string severity, std::string code, std::string subject,
                   std::string message);
-  // {"operation", "target", "dry_run", "ok", "error": {code, message}|null,
-  //  "plan", "steps", "before", "after", "data", "findings", "duration_ms"}
-  nlohmann::json ToJson() const;
 };
 
 // What a mutating operation touches.
@@ -100,9 +98,30 @@ struct MutationSpec {
 //  4. calls `body`;
 //  5. writes a "succeeded" or "failed" audit event with the duration and the
 //     error, also when a lock was busy or the body failed.
-// Fills report.status and report.duration_ms and returns report.status.
+// Fills report.operation, target, dry_run and duration and returns the
+// body's status (or the lock's, or the audit's).
 Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
                    const std::function<Status()>& body);
+
+template <typename T>
+struct IsResult : std::false_type {};
+template <typename T>
+struct IsResult<Result<T>> : std::true_type {};
+
+// The same frame for a body that returns a typed result: the audit outcome
+// follows the body's Result, and that Result is returned, unless taking a
+// lock or writing the end event failed (then that error).
+template <typename Body>
+requires IsResult<std::invoke_result_t<Body&>>::value std::invoke_result_t<Body&>
+RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report, Body&& body) {
+  std::optional<std::invoke_result_t<Body&>> result;
+  Status s = RunMutation(ctx, spec, report, std::function<Status()>([&]() -> Status {
+                           result.emplace(body());
+                           return result->status();
+                         }));
+  if (!s.ok()) return s;
+  return std::move(*result);
+}
 
 // Writes one audit event outside RunMutation (e.g. inside a revocation's own
 // transaction the caller uses AuditRepo directly instead).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "certctl/config/config.h"
+#include "certctl/net/http_client.h"
 #include "certctl/ops/op.h"
 #include "certctl/pki/ossl.h"
 #include "certctl/util/clock.h"
@@ -83,17 +84,61 @@ class TrustAnchorRegistry {
   std::map<std::string, std::unique_ptr<TrustAnchorHolder>> holders_;
 };
 
-// The one reload procedure, used by SIGHUP, the admin API endpoint and (via
-// that endpoint) `certctl-admin trust reload`. `name` empty: every bundle.
-// NotFound for an unknown name. For each bundle report.data["bundles"] gets
-// {name, path, reloaded, problem, message, certificates, fingerprint}; the
-// status is FailedPrecondition when any bundle was refused (its old pool
-// stays). Writes one audit event per run ("trust.reload").
-Status ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
-                          const std::string& name, OpReport& report);
+// One bundle's reload.
+struct TrustBundleReloaded {
+  std::string name;
+  std::string path;
+  std::optional<TrustProblem> problem;  // set: refused, the previous pool stays
+  std::string message;                  // why it was refused ("" when reloaded)
+  int64_t certificates = 0;             // parsed from the file
+  std::string fingerprint;              // SHA-256 of the file now loaded ("": none)
+  std::string previous_fingerprint;     // of the one loaded before ("": none)
+  bool reloaded() const { return !problem.has_value(); }
+};
 
-// `certctl-admin trust check FILE`: report.data {path, certificates[],
-// problem, message}; an error finding "trust.<problem>" when refused.
-Status CheckTrustBundleReport(const std::string& path, TimePoint now, OpReport& report);
+struct TrustReload {
+  std::vector<TrustBundleReloaded> bundles;  // empty in a dry run and after SIGHUP
+  bool refused() const;                      // some bundle was refused
+  // "refused to reload; <name>: <problem>: <message>..." or "" when none was.
+  std::string RefusalMessage() const;
+};
+
+// The one reload procedure, used by SIGHUP and the admin API endpoint (which
+// `certctl-admin trust reload` calls). `name` empty: every bundle. NotFound
+// for an unknown name. A refused bundle (its old pool stays) is not an error
+// of the call: the result lists it, it is an error finding
+// "trust.<problem>", and the run's audit event ("trust.reload") says failed.
+Result<TrustReload> ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
+                                       const std::string& name, OpReport& report);
+
+// `certctl-admin trust reload`: asks the running certctld to reload, through
+// its admin API (POST /api/v1/admin/trust-anchors/{name}/reload with
+// config.api_key) or, with `signal`, by SIGHUP to the pid in
+// config.pid_file. Audited as "trust.reload.request"; not locked. Dry run:
+// checks each named bundle's configured file and plans, sends nothing.
+// A bundle certctld refused is in the result and an error finding (the audit
+// event says failed), as with ReloadTrustAnchors; the other answers are
+// errors: Unauthenticated (401), PermissionDenied (403), NotFound (404),
+// Unavailable (5xx, unreachable), Configuration (no API key or pid_file).
+// A dry run with no name checks every configured bundle (Configuration when
+// none is configured); a real one asks certctld for every bundle it has.
+struct TrustReloadRequest {
+  std::string name;     // the bundle; empty: every bundle
+  std::string api_url;  // e.g. "https://127.0.0.1:8443"
+  bool signal = false;
+  const net::HttpClient* client = nullptr;  // for the API; not used with `signal`
+};
+Result<TrustReload> RequestTrustReload(OpContext& ctx, const TrustReloadRequest& request,
+                                       OpReport& report);
+
+struct TrustBundleChecked {
+  std::string path;
+  TrustBundleCheck check;
+};
+
+// `certctl-admin trust check FILE`: an error finding "trust.<problem>" when
+// the bundle would be refused. Never fails.
+Result<TrustBundleChecked> CheckTrustBundleReport(const std::string& path, TimePoint now,
+                                                  OpReport& report);
 
 }  // namespace certctl::ops

@@ -13,14 +13,16 @@ CREATE TABLE ca_backups (
     id              bigserial PRIMARY KEY,
     issuer_id       text NOT NULL REFERENCES issuers (id),
     directory       text NOT NULL,
-    -- SHA-256 of manifest.json as written: identifies this backup's content.
-    manifest_sha256 text NOT NULL UNIQUE CHECK (manifest_sha256 ~ '^[0-9a-f]{64}$'),
+    -- SHA-256 of manifest.json as written: identifies this backup's content
+    -- (not unique: two backups of one state within a second have the same).
+    manifest_sha256 text NOT NULL CHECK (manifest_sha256 ~ '^[0-9a-f]{64}$'),
     file_count      integer NOT NULL CHECK (file_count >= 0),
     created_at      timestamptz NOT NULL DEFAULT now(),
     created_by      text NOT NULL,
     host            text NOT NULL
 );
 CREATE INDEX ca_backups_issuer ON ca_backups (issuer_id, created_at DESC);
+CREATE INDEX ca_backups_manifest ON ca_backups (manifest_sha256);
 
 -- The CA generations a backup holds (certificate and key), one row each.
 CREATE TABLE ca_backup_generations (

@@ -189,6 +189,18 @@ Result<bool> CertificateRepo::GenerationHasUnexpired(Transaction& tx,
   });
 }
 
+Result<CertificateRepo::UnexpiredCount> CertificateRepo::CountUnexpired(
+    Transaction& tx, const std::string& issuer, int generation, TimePoint now) {
+  return GuardValue<UnexpiredCount>("count unexpired certificates", [&] {
+    auto r = tx.Exec("certificate_generation_count_unexpired",
+                     "SELECT count(*), extract(epoch from max(not_after)) FROM "
+                     "certificates WHERE issuer_id = $1 AND generation = $2 AND "
+                     "not_after > to_timestamp($3)",
+                     issuer, generation, EpochParam(now));
+    return UnexpiredCount{r[0][0].as<int64_t>(), OptionalTimeFrom(r[0][1])};
+  });
+}
+
 Result<CertificatePage> CertificateRepo::List(Transaction& tx,
                                               const CertificateListFilter& filter,
                                               TimePoint now) {

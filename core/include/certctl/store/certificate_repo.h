@@ -46,6 +46,15 @@ class CertificateRepo {
   // retired generation keeps publishing CRLs and needs a responder until then.
   static Result<bool> GenerationHasUnexpired(Transaction& tx, const std::string& issuer,
                                              int generation, TimePoint now);
+  // How many certificates `generation` signed are unexpired at `now` (revoked
+  // or not: each still needs its CRL and OCSP answers), and the last notAfter
+  // among them (unset when none).
+  struct UnexpiredCount {
+    int64_t count = 0;
+    std::optional<TimePoint> last_not_after;
+  };
+  static Result<UnexpiredCount> CountUnexpired(Transaction& tx, const std::string& issuer,
+                                               int generation, TimePoint now);
 };
 
 class RevocationRepo {

@@ -74,17 +74,6 @@ RunningDaemon::~RunningDaemon() {
   }
 }
 
-std::string Keys(const nlohmann::json& object) {
-  std::vector<std::string> keys;
-  if (object.is_object()) {
-    for (const auto& [k, v] : object.items()) keys.push_back(k);
-  }
-  std::sort(keys.begin(), keys.end());
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "" : ",") + k;
-  return out;
-}
-
 void AdminTest::SetUp() {
   ClearCertctlEnvironment();
   OpsTest::SetUp();

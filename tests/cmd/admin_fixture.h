@@ -69,7 +69,4 @@ class AdminTest : public OpsTest {
 bool Eventually(const std::function<bool()>& check,
                 std::chrono::milliseconds limit = std::chrono::seconds(20));
 
-// Keys of a JSON object, sorted, comma-separated ("a,b,c").
-std::string Keys(const nlohmann::json& object);
-
 }  // namespace certctl::testing

@@ -1,10 +1,23 @@
 #include "support/ops_fixture.h"
 
+#include <algorithm>
+
 #include "certctl/log/logging.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/pki/ca.h"
 
 namespace certctl::testing {
+
+std::string Keys(const nlohmann::json& object) {
+  std::vector<std::string> keys;
+  if (object.is_object()) {
+    for (const auto& [k, v] : object.items()) keys.push_back(k);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::string out;
+  for (const auto& k : keys) out += (out.empty() ? "" : ",") + k;
+  return out;
+}
 
 void OpsTest::SetUp() {
   DatabaseTest::SetUp();

@@ -22,6 +22,10 @@ struct OpRun : ops::OpReport {
   const Status& status() const { return result.status(); }
 };
 
+// Keys of a JSON object, sorted, comma-separated ("a,b,c"); "" for anything
+// but an object.
+std::string Keys(const nlohmann::json& object);
+
 class OpsTest : public DatabaseTest {
  protected:
   void SetUp() override;

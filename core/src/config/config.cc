@@ -130,6 +130,10 @@ const std::vector<KeySpec>& KeyTable() {
        Duration("ocsp_responder_renew_before", &Config::ocsp_responder_renew_before)},
       {"ocsp_response_validity", false,
        Duration("ocsp_response_validity", &Config::ocsp_response_validity)},
+      {"ca_expiry_warning", false,
+       Duration("ca_expiry_warning", &Config::ca_expiry_warning)},
+      {"ca_expiry_critical", false,
+       Duration("ca_expiry_critical", &Config::ca_expiry_critical)},
       {"certificate_default_validity_days", false,
        Int("certificate_default_validity_days",
            &Config::certificate_default_validity_days, 1, 3650)},
@@ -355,6 +359,11 @@ Status Validate(Config& c) {
     return Invalid("ocsp_responder_renew_before",
                    FormatDuration(c.ocsp_responder_renew_before),
                    "must be shorter than ocsp_responder_validity");
+  }
+  if (c.ca_expiry_critical > c.ca_expiry_warning) {
+    return Invalid("ca_expiry_critical", FormatDuration(c.ca_expiry_critical),
+                   "must not be longer than ca_expiry_warning (" +
+                       FormatDuration(c.ca_expiry_warning) + ")");
   }
   if (c.certificate_default_validity_days > c.certificate_max_validity_days) {
     return Invalid("certificate_default_validity_days",

@@ -60,6 +60,11 @@ struct Config {
   std::chrono::seconds ocsp_responder_renew_before = std::chrono::hours(24 * 7);
   std::chrono::seconds ocsp_response_validity = std::chrono::hours(24 * 4);  // 8h..10d
 
+  // `ca status`: less time left on the active CA certificate than this is a
+  // warning, less than critical an error (critical <= warning).
+  std::chrono::seconds ca_expiry_warning = std::chrono::hours(24 * 365);
+  std::chrono::seconds ca_expiry_critical = std::chrono::hours(24 * 90);
+
   int certificate_default_validity_days = 90;  // when a request names none
   int certificate_max_validity_days = 398;     // CA/B Forum ceiling for TLS
   // subjectAltName entries an issued certificate may carry, 1..1000.

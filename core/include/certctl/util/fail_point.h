@@ -73,6 +73,13 @@ inline constexpr FailPointInfo kFailPoints[] = {
      "the CRL and its number are committed; the generation event is not written"},
     {"crl.event-recorded", "crl regenerate",
      "the generation event is written; the audit end event is not"},
+    // CA backup: `ca backup` and the first step of `ca rotate` (BackupCa).
+    {"ca-backup.directory-created", "ca backup",
+     "the backup directory exists (0700), empty; nothing recorded"},
+    {"ca-backup.file-written", "ca backup",
+     "one more file of the backup is in place (0600); no manifest yet"},
+    {"ca-backup.manifest-written", "ca backup",
+     "every file and the manifest are in place; not read back, not recorded"},
 };
 
 consteval bool IsFailPoint(std::string_view name) {

@@ -3,7 +3,6 @@
 // status` (DescribeCrls, DescribeOcspResponder), whose findings it carries.
 #include "certctl/ops/ca_status.h"
 
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,6 +18,7 @@
 #include "certctl/store/certificate_repo.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/files.h"
+#include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ca_rotation_state.h"
 #include "store/ca_backup_repo.h"
@@ -65,15 +65,6 @@ Result<IssuerRows> ReadIssuer(OpContext& ctx, const std::string& issuer, TimePoi
   return rows;
 }
 
-std::string OwnerName(uid_t uid) {
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
-    return found->pw_name;
-  return "uid:" + std::to_string(uid);
-}
-
 std::string ModeText(uint32_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
@@ -94,7 +85,7 @@ CaKeyFile InspectKeyFile(const std::string& path, X509* cert) {
   }
   k.exists = true;
   k.mode = static_cast<uint32_t>(st.st_mode & 07777);
-  k.owner = OwnerName(st.st_uid);
+  k.owner = UserName(st.st_uid);
   auto raw = ReadFile(path);
   auto key = raw.ok() ? ParsePrivateKeyPem(SecretString(std::move(raw).value()).view())
                       : Result<UniquePtr<EVP_PKEY>>(raw.status());

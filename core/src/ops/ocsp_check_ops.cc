@@ -1,6 +1,5 @@
 // The operator's OCSP checks: `ocsp status` (the responder certificate and
 // its key file) and `ocsp check` (an answer against the database).
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/ocsp_repo.h"
 #include "certctl/util/files.h"
+#include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
 #include "ops/responder_keys.h"
@@ -22,15 +22,6 @@ namespace certctl::ops {
 namespace {
 
 constexpr int kHistoryShown = 10;
-
-std::string OwnerName(uid_t uid) {
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[1024];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
-    return found->pw_name;
-  return "uid:" + std::to_string(uid);
-}
 
 // The key file as `ocsp status` shows it, with findings for the active generation.
 ResponderKeyFile DescribeKeyFile(const std::string& path, X509* cert,
@@ -48,7 +39,7 @@ ResponderKeyFile DescribeKeyFile(const std::string& path, X509* cert,
   }
   k.exists = true;
   k.mode = static_cast<uint32_t>(st.st_mode & 07777);
-  k.owner = OwnerName(st.st_uid);
+  k.owner = UserName(st.st_uid);
   if (findings && (st.st_mode & 0077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(*k.mode));

@@ -99,10 +99,13 @@ std::string HostName() {
 
 std::string InvokingUser() {
   if (const char* sudo = std::getenv("SUDO_USER"); sudo && *sudo) return sudo;
+  return UserName(::geteuid());
+}
+
+std::string UserName(uid_t uid) {
   struct passwd pw {};
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
-  uid_t uid = ::geteuid();
   if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
     return pw.pw_name;
   return "uid:" + std::to_string(uid);

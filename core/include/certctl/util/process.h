@@ -49,4 +49,7 @@ std::string HostName();
 // the effective uid, else "uid:<n>".
 std::string InvokingUser();
 
+// The login name of `uid`, or "uid:<n>" when it has none (for file owners).
+std::string UserName(uid_t uid);
+
 }  // namespace certctl

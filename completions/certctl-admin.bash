@@ -7,7 +7,7 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status) path="$path/$w" ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status) path="$path/$w" ;;
     esac
   done
   case "$path:$prev" in
@@ -28,6 +28,11 @@ _certctl_admin() {
     /cache/truncate:--serial) return ;;
     /cache/truncate:--wait) return ;;
     /cache/verify:--wait) return ;;
+    /ca/status:--warning-within) return ;;
+    /ca/status:--critical-within) return ;;
+    /ca/backup:--to) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /ca/backup:--wait) return ;;
+    /ca/backup:--verify) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     /trust/reload:--url) return ;;
     /audit/list:--since) return ;;
     /audit/list:--action) return ;;
@@ -40,7 +45,7 @@ _certctl_admin() {
   esac
   local words="" files=0
   case "$path" in
-    "") words="crl ocsp cache trust audit db" ;;
+    "") words="crl ocsp cache ca trust audit db" ;;
     /crl) words="status regenerate verify" ;;
     /crl/status) words="--all --events" ;;
     /crl/regenerate) words="--all --invalidate-only --dry-run -y --yes --wait" ;;
@@ -52,6 +57,9 @@ _certctl_admin() {
     /cache) words="truncate verify" ;;
     /cache/truncate) words="--crl --ocsp --all --issuer --serial --dry-run -y --yes --wait" ;;
     /cache/verify) words="--fix --dry-run -y --yes --wait" ;;
+    /ca) words="status backup" ;;
+    /ca/status) words="--all --warning-within --critical-within" ;;
+    /ca/backup) words="--to --dry-run -y --yes --wait --verify" ;;
     /trust) words="check reload" ;;
     /trust/check) words=""; files=1 ;;
     /trust/reload) words="--all --url --signal --dry-run -y --yes" ;;

@@ -10,6 +10,7 @@ namespace certctl::admin {
 void RegisterCrlCommands(AdminApp& app);
 void RegisterOcspCommands(AdminApp& app);
 void RegisterCacheCommands(AdminApp& app);
+void RegisterCaCommands(AdminApp& app);
 void RegisterTrustCommands(AdminApp& app);
 void RegisterAuditCommands(AdminApp& app);
 void RegisterDbCommands(AdminApp& app);

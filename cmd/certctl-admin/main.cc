@@ -11,8 +11,9 @@ using Register = void (*)(certctl::admin::AdminApp&);
 
 constexpr Register kCommandGroups[] = {
     certctl::admin::RegisterCrlCommands,   certctl::admin::RegisterOcspCommands,
-    certctl::admin::RegisterCacheCommands, certctl::admin::RegisterTrustCommands,
-    certctl::admin::RegisterAuditCommands, certctl::admin::RegisterDbCommands,
+    certctl::admin::RegisterCacheCommands, certctl::admin::RegisterCaCommands,
+    certctl::admin::RegisterTrustCommands, certctl::admin::RegisterAuditCommands,
+    certctl::admin::RegisterDbCommands,
     certctl::admin::RegisterDocsCommand,  // hidden
 };
 

@@ -51,12 +51,23 @@ class ConventionsTest : public testing::AdminTest {
 
 // Every command of issue 4 (and db) exists and has --help.
 TEST_F(ConventionsTest, EveryCommandHasHelp) {
-  const std::vector<std::vector<std::string>> commands = {
-      {"crl", "status"},     {"crl", "regenerate"},       {"crl", "verify"},
-      {"ocsp", "status"},    {"ocsp", "reset-responder"}, {"ocsp", "check"},
-      {"cache", "truncate"}, {"cache", "verify"},         {"trust", "check"},
-      {"trust", "reload"},   {"audit", "list"},           {"audit", "verify"},
-      {"audit", "anchor"},   {"db", "migrate"},           {"db", "status"}};
+  const std::vector<std::vector<std::string>> commands = {{"crl", "status"},
+                                                          {"crl", "regenerate"},
+                                                          {"crl", "verify"},
+                                                          {"ocsp", "status"},
+                                                          {"ocsp", "reset-responder"},
+                                                          {"ocsp", "check"},
+                                                          {"cache", "truncate"},
+                                                          {"cache", "verify"},
+                                                          {"trust", "check"},
+                                                          {"trust", "reload"},
+                                                          {"audit", "list"},
+                                                          {"audit", "verify"},
+                                                          {"audit", "anchor"},
+                                                          {"db", "migrate"},
+                                                          {"db", "status"},
+                                                          {"ca", "status"},
+                                                          {"ca", "backup"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");
@@ -151,6 +162,9 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
       {{"audit", "anchor", "--reason", "test", "--dry-run"},
        "acknowledged,anchors,event_id"},
       {{"db", "status"}, "applied,current_version,latest_version,pending"},
+      {{"ca", "status", "iss-local"}, "issuers,thresholds"},
+      {{"ca", "backup", "iss-local", "--to", *dir_ / "json-backup"},
+       "backup_id,directory,issuer,manifest,manifest_sha256"},
   };
   for (const auto& c : cases) {
     auto args = c.args;
@@ -198,6 +212,7 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
       {"--config", with_trust_, "trust", "reload", "--signal"},
       {"db", "migrate"},
       {"audit", "anchor", "--reason", "test"},
+      {"ca", "backup", "iss-local", "--to", *dir_ / "dry-backup"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -262,6 +277,7 @@ TEST_F(ConventionsTest, HeldLockExits75NamingTheHolder) {
        {"cache", "truncate", "--ocsp", "--issuer", "iss-local", "--yes"},
        "cache.truncate"},
       {"cache:*", {"cache", "verify", "--fix", "--yes"}, "cache.verify"},
+      {"ca:iss-local", {"ca", "backup", "iss-local", "--to", *dir_ / "b"}, "ca.backup"},
   };
   for (const auto& c : cases) {
     auto lock = HoldLock(c.lock);
@@ -315,6 +331,7 @@ TEST_F(ConventionsTest, MutatingCommandsAuditStartAndEnd) {
       {{"cache", "truncate", "--all", "--yes"}, "cache.truncate"},
       {{"cache", "verify", "--fix", "--yes"}, "cache.verify"},
       {{"db", "migrate"}, "db.migrate"},
+      {{"ca", "backup", "iss-local", "--to", *dir_ / "audited-backup"}, "ca.backup"},
   };
   for (const auto& c : ok) {
     auto args = c.args;

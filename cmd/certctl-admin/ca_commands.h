@@ -1,0 +1,12 @@
+// The sub-commands of `certctl-admin ca`, one registration function each;
+// RegisterCaCommands (ca.cc) creates the group and calls them in order.
+#pragma once
+
+#include "app.h"
+
+namespace certctl::admin {
+
+void RegisterCaStatus(AdminApp& app, CLI::App* ca);  // ca.cc
+void RegisterCaBackup(AdminApp& app, CLI::App* ca);  // ca_backup.cc
+
+}  // namespace certctl::admin

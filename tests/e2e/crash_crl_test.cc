@@ -102,7 +102,8 @@ TEST_F(CrashCrlTest, DaemonKilledAtEveryStepOfTheWriteBack) {
             "0");
 }
 
-// Every fail point belongs to a scenario above or in crash_responder_test.cc,
+// Every fail point belongs to a scenario above, in crash_responder_test.cc or
+// in crash_backup_test.cc,
 // and docs/reliability.md lists it: a new one (CA rotation, restore) fails
 // here until it gets its crash test and its line in the docs.
 TEST(FailPointsTest, EveryFailPointHasACrashScenarioAndIsDocumented) {
@@ -110,7 +111,8 @@ TEST(FailPointsTest, EveryFailPointHasACrashScenarioAndIsDocumented) {
   auto doc = ReadFile(std::string(CERTCTL_SOURCE_DIR) + "/docs/reliability.md");
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   for (const auto& p : kFailPoints) {
-    bool covered = p.name.rfind("responder.", 0) == 0 || p.name.rfind("crl.", 0) == 0;
+    bool covered = p.name.rfind("responder.", 0) == 0 || p.name.rfind("crl.", 0) == 0 ||
+                   p.name.rfind("ca-backup.", 0) == 0;
     EXPECT_TRUE(covered) << p.name << " has no crash scenario";
     EXPECT_NE(doc->find("`" + std::string(p.name) + "`"), std::string::npos)
         << p.name << " is not listed in docs/reliability.md";

@@ -76,12 +76,9 @@ std::string Patch(std::string tbs, const CsrSpec& spec) {
 
 std::string SignRequest(X509_REQ* req, EVP_PKEY* key, const CsrSpec& spec) {
   if (X509_REQ_sign(req, key, SigningDigest(key)) <= 0) Fail("CSR signature");
-  unsigned char* buf = nullptr;
-  int len = i2d_re_X509_REQ_tbs(req, &buf);
-  if (len <= 0) Fail("encode CSR info");
-  std::string tbs =
-      Patch(std::string(reinterpret_cast<char*>(buf), static_cast<size_t>(len)), spec);
-  OPENSSL_free(buf);
+  auto tbs_der = EncodeDer(i2d_re_X509_REQ_tbs, req, "CSR info");
+  if (!tbs_der.ok()) Fail("encode CSR info");
+  std::string tbs = Patch(*tbs_der, spec);
   UniquePtr<EVP_MD_CTX> md(EVP_MD_CTX_new());
   size_t sig_len = 0;
   const auto* data = reinterpret_cast<const unsigned char*>(tbs.data());
@@ -98,12 +95,10 @@ std::string SignRequest(X509_REQ* req, EVP_PKEY* key, const CsrSpec& spec) {
   const ASN1_BIT_STRING* old_sig = nullptr;
   const X509_ALGOR* alg = nullptr;
   X509_REQ_get0_signature(req, &old_sig, &alg);
-  buf = nullptr;
-  len = i2d_X509_ALGOR(alg, &buf);
-  std::string alg_der(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
+  auto alg_der = EncodeDer(i2d_X509_ALGOR, alg, "CSR signature algorithm");
+  if (!alg_der.ok()) Fail("encode CSR signature algorithm");
   return Tlv(V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED,
-             tbs + alg_der + Tlv(V_ASN1_BIT_STRING, std::string(1, '\0') + sig));
+             tbs + *alg_der + Tlv(V_ASN1_BIT_STRING, std::string(1, '\0') + sig));
 }
 
 void AddSans(X509_REQ* req, const CsrSpec& spec) {
@@ -119,13 +114,12 @@ void AddSans(X509_REQ* req, const CsrSpec& spec) {
     GENERAL_NAME_set0_value(gn, san.type, s);
     sk_GENERAL_NAME_push(names.get(), gn);
   }
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
   for (int i = 0; i < spec.san_extensions; ++i) {
-    sk_X509_EXTENSION_push(exts, X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+    sk_X509_EXTENSION_push(exts.get(),
+                           X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
   }
-  int ok = X509_REQ_add_extensions(req, exts);
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  if (ok != 1) Fail("CSR extensions");
+  if (X509_REQ_add_extensions(req, exts.get()) != 1) Fail("CSR extensions");
 }
 
 }  // namespace
@@ -206,12 +200,9 @@ std::string OcspRequestWithExtension(const std::string& der, const char* oid,
       single ? OCSP_ONEREQ_add_ext(OCSP_request_onereq_get0(req.get(), 0), ext.get(), -1)
              : OCSP_REQUEST_add_ext(req.get(), ext.get(), -1);
   if (!ext || added != 1) Fail("OcspRequestWithExtension");
-  unsigned char* buf = nullptr;
-  int len = i2d_OCSP_REQUEST(req.get(), &buf);
-  if (len <= 0) Fail("i2d_OCSP_REQUEST");
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
+  auto out = EncodeDer(i2d_OCSP_REQUEST, req.get(), "OCSP request");
+  if (!out.ok()) Fail("i2d_OCSP_REQUEST");
+  return *out;
 }
 
 std::string OcspRequestWithNonce(const std::string& der, size_t size) {

@@ -233,12 +233,8 @@ std::string CertificateToPem(X509* cert) {
 }
 
 std::string CertificateToDer(X509* cert) {
-  unsigned char* buf = nullptr;
-  int len = i2d_X509(cert, &buf);
-  if (len <= 0) return {};
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
+  auto der = EncodeDer(i2d_X509, cert, "certificate");
+  return der.ok() ? std::move(der).value() : std::string();
 }
 
 std::string NameToString(const X509_NAME* name) {

@@ -36,18 +36,6 @@ namespace {
 constexpr int kMaxHeader = 8;           // tag + length octets of one TLV, generously
 constexpr int64_t kBytesPerEntry = 60;  // 20-octet serial, UTCTime, reasonCode
 
-// The DER of an OpenSSL object through its i2d function.
-template <typename T>
-Result<std::string> ToDer(int (*i2d)(const T*, unsigned char**), const T* object,
-                          std::string_view what) {
-  int len = i2d(object, nullptr);
-  if (len <= 0) return OpenSslError("encode " + std::string(what));
-  std::string out(static_cast<size_t>(len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(out.data());
-  if (i2d(object, &p) != len) return OpenSslError("encode " + std::string(what));
-  return out;
-}
-
 // Appends a tag and length header for `length` content octets.
 void AppendHeader(std::string& out, int constructed, int length, int tag,
                   int xclass = V_ASN1_UNIVERSAL) {
@@ -80,19 +68,18 @@ Status AppendTime(std::string& out, ASN1_TIME* scratch, TimePoint t) {
 
 // DER of a SEQUENCE OF Extension holding the given extensions (taken over).
 Result<std::string> ExtensionsDer(std::initializer_list<X509_EXTENSION*> list) {
-  STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+  UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
   bool ok = exts != nullptr;
   for (X509_EXTENSION* e : list) {
-    if (!ok || !e || !sk_X509_EXTENSION_push(exts, e)) {
-      X509_EXTENSION_free(e);
+    UniquePtr<X509_EXTENSION> ext(e);
+    if (ok && ext && sk_X509_EXTENSION_push(exts.get(), ext.get())) {
+      ext.release();  // the stack owns it now
+    } else {
       ok = false;
     }
   }
-  Result<std::string> der =
-      ok ? ToDer(i2d_X509_EXTENSIONS, exts, "CRL extensions")
-         : Result<std::string>(OpenSslError("build CRL extensions"));
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-  return der;
+  if (!ok) return OpenSslError("build CRL extensions");
+  return EncodeDer(i2d_X509_EXTENSIONS, exts.get(), "CRL extensions");
 }
 
 bool IsCanonicalSerial(std::string_view s) {
@@ -153,7 +140,7 @@ Status PrepareSigner(EVP_PKEY* key, UniquePtr<EVP_MD_CTX>& ctx, std::string& sig
 
 Result<std::string> CrlExtensions(X509* ca_cert, int64_t crl_number) {
   ASSIGN_OR_RETURN(std::string keyid, CrlAuthorityKeyId(ca_cert));
-  AUTHORITY_KEYID* akid = AUTHORITY_KEYID_new();
+  UniquePtr<AUTHORITY_KEYID> akid(AUTHORITY_KEYID_new());
   if (!akid) return OpenSslError("build Authority Key Identifier");
   akid->keyid = ASN1_OCTET_STRING_new();
   X509_EXTENSION* aki_ext = nullptr;
@@ -161,9 +148,8 @@ Result<std::string> CrlExtensions(X509* ca_cert, int64_t crl_number) {
       ASN1_OCTET_STRING_set(akid->keyid,
                             reinterpret_cast<const unsigned char*>(keyid.data()),
                             static_cast<int>(keyid.size()))) {
-    aki_ext = X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid);
+    aki_ext = X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid.get());
   }
-  AUTHORITY_KEYID_free(akid);
   UniquePtr<ASN1_STRING> number(ASN1_INTEGER_new());
   X509_EXTENSION* number_ext = nullptr;
   if (number && ASN1_INTEGER_set_int64(number.get(), crl_number)) {
@@ -212,11 +198,12 @@ Result<std::unique_ptr<CrlBuilder>> CrlBuilder::Start(const CrlParams& params,
 
   UniquePtr<ASN1_STRING> version(ASN1_INTEGER_new());
   if (!version || !ASN1_INTEGER_set(version.get(), 1)) return OpenSslError("CRL version");
-  ASSIGN_OR_RETURN(prep->prefix, ToDer(i2d_ASN1_INTEGER, version.get(), "CRL version"));
+  ASSIGN_OR_RETURN(prep->prefix,
+                   EncodeDer(i2d_ASN1_INTEGER, version.get(), "CRL version"));
   prep->prefix += prep->sig_alg;
   ASSIGN_OR_RETURN(
       std::string issuer,
-      ToDer(i2d_X509_NAME, X509_get_subject_name(params.ca_cert), "CRL issuer name"));
+      EncodeDer(i2d_X509_NAME, X509_get_subject_name(params.ca_cert), "CRL issuer name"));
   prep->prefix += issuer;
   RETURN_IF_ERROR(AppendTime(prep->prefix, prep->time_scratch.get(), params.this_update));
   RETURN_IF_ERROR(AppendTime(prep->prefix, prep->time_scratch.get(), params.next_update));

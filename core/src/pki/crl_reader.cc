@@ -114,24 +114,19 @@ Status DecodeExtensions(const Tlv& t, std::optional<int64_t>& number,
     return Bad("unexpected field in the TBSCertList");
   }
   Bytes x = t.content;
-  STACK_OF(X509_EXTENSION)* exts = d2i_X509_EXTENSIONS(nullptr, &x, t.end - t.content);
-  if (!exts || x != t.end) {
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    return Bad("crlExtensions do not decode");
-  }
-  auto* n =
-      static_cast<ASN1_INTEGER*>(X509V3_get_d2i(exts, NID_crl_number, nullptr, nullptr));
-  auto* akid = static_cast<AUTHORITY_KEYID*>(
-      X509V3_get_d2i(exts, NID_authority_key_identifier, nullptr, nullptr));
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  UniquePtr<STACK_OF(X509_EXTENSION)> exts(
+      d2i_X509_EXTENSIONS(nullptr, &x, t.end - t.content));
+  if (!exts || x != t.end) return Bad("crlExtensions do not decode");
+  UniquePtr<ASN1_STRING> n(static_cast<ASN1_INTEGER*>(
+      X509V3_get_d2i(exts.get(), NID_crl_number, nullptr, nullptr)));
+  UniquePtr<AUTHORITY_KEYID> akid(static_cast<AUTHORITY_KEYID*>(
+      X509V3_get_d2i(exts.get(), NID_authority_key_identifier, nullptr, nullptr)));
   int64_t value = 0;
-  if (n && ASN1_INTEGER_get_int64(&value, n) == 1) number = value;
-  ASN1_INTEGER_free(n);
+  if (n && ASN1_INTEGER_get_int64(&value, n.get()) == 1) number = value;
   if (akid && akid->keyid) {
     keyid.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(akid->keyid)),
                  static_cast<size_t>(ASN1_STRING_length(akid->keyid)));
   }
-  AUTHORITY_KEYID_free(akid);
   return Status::Ok();
 }
 
@@ -237,10 +232,9 @@ Status CrlView::ForEachEntry(const std::function<Status(const CrlEntry&)>& fn) c
     out.serial = serial->hex();
     ASSIGN_OR_RETURN(out.revoked_at,
                      Asn1TimeToTimePoint(X509_REVOKED_get0_revocationDate(entry.get())));
-    auto* reason = static_cast<ASN1_ENUMERATED*>(
-        X509_REVOKED_get_ext_d2i(entry.get(), NID_crl_reason, nullptr, nullptr));
-    out.reason = reason ? static_cast<int>(ASN1_ENUMERATED_get(reason)) : 0;
-    ASN1_ENUMERATED_free(reason);
+    UniquePtr<ASN1_STRING> reason(static_cast<ASN1_ENUMERATED*>(
+        X509_REVOKED_get_ext_d2i(entry.get(), NID_crl_reason, nullptr, nullptr)));
+    out.reason = reason ? static_cast<int>(ASN1_ENUMERATED_get(reason.get())) : 0;
     RETURN_IF_ERROR(fn(out));
   }
   return Status::Ok();

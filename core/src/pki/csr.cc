@@ -119,18 +119,14 @@ Status ReadName(const GENERAL_NAME* gn, Csr& out) {
 }
 
 Status ReadSubjectAltNames(X509_REQ* req, const CsrLimits& limits, Csr& out) {
-  STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
+  UniquePtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(req));
   if (!exts) return Status::Ok();
-  struct Free {
-    STACK_OF(X509_EXTENSION) * p;
-    ~Free() { sk_X509_EXTENSION_pop_free(p, X509_EXTENSION_free); }
-  } free_exts{exts};
-  int idx = X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1);
+  int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
   if (idx < 0) return Status::Ok();
-  if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, idx) >= 0) {
+  if (X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) {
     return Status::InvalidArgument("CSR has more than one subjectAltName extension");
   }
-  X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, idx);
+  X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), idx);
   UniquePtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
   if (!names) {
     ERR_clear_error();
@@ -194,12 +190,13 @@ Result<std::string> MakeCsrPem(EVP_PKEY* key, const std::string& common_name,
       GENERAL_NAME_set0_value(gn, GEN_DNS, s);
       sk_GENERAL_NAME_push(names.get(), gn);
     }
-    STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-    X509_EXTENSION* ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get());
-    sk_X509_EXTENSION_push(exts, ext);
-    int ok = X509_REQ_add_extensions(req.get(), exts);
-    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-    if (ok != 1) return OpenSslError("CSR extensions");
+    UniquePtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
+    UniquePtr<X509_EXTENSION> ext(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.get()));
+    if (!exts || !ext || !sk_X509_EXTENSION_push(exts.get(), ext.get()))
+      return OpenSslError("CSR subjectAltName");
+    ext.release();  // the stack owns it now
+    if (X509_REQ_add_extensions(req.get(), exts.get()) != 1)
+      return OpenSslError("CSR extensions");
   }
   if (X509_REQ_sign(req.get(), key, SigningDigest(key)) <= 0)
     return OpenSslError("sign CSR");

@@ -7,15 +7,6 @@
 namespace certctl {
 namespace {
 
-std::string CertIdDer(OCSP_CERTID* id) {
-  unsigned char* buf = nullptr;
-  int len = i2d_OCSP_CERTID(id, &buf);
-  if (len <= 0) return {};
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
-}
-
 // The nonce extension's extnValue holds the DER of an OCTET STRING (RFC 6960
 // §4.4.1); its content is the nonce.
 Result<std::optional<std::string>> RequestNonce(OCSP_REQUEST* req) {
@@ -82,7 +73,7 @@ Result<OcspCertId> ReadCertId(OCSP_CERTID* borrowed) {
   OcspCertId out;
   out.id.reset(OCSP_CERTID_dup(borrowed));
   if (!out.id) return OpenSslError("copy OCSP CertID");
-  out.der = CertIdDer(out.id.get());
+  ASSIGN_OR_RETURN(out.der, EncodeDer(i2d_OCSP_CERTID, out.id.get(), "OCSP CertID"));
   ASN1_OBJECT* md_oid = nullptr;
   ASN1_INTEGER* serial = nullptr;
   OCSP_id_get0_info(nullptr, &md_oid, nullptr, &serial, out.id.get());
@@ -173,10 +164,9 @@ Result<std::string> MakeOcspRequestDer(X509* ca_cert, const std::vector<Serial>&
         OCSP_cert_id_new(md ? md : EVP_sha1(), X509_get_subject_name(ca_cert),
                          X509_get0_pubkey_bitstr(ca_cert), serial.get());
     if (!id) return OpenSslError("build OCSP CertID");
-    if (!OCSP_request_add0_id(req.get(), id)) {
-      OCSP_CERTID_free(id);
-      return OpenSslError("add OCSP CertID");
-    }
+    UniquePtr<OCSP_CERTID> owned(id);
+    if (!OCSP_request_add0_id(req.get(), id)) return OpenSslError("add OCSP CertID");
+    owned.release();  // the request owns it now
   }
   if (nonce) {
     std::string n = *nonce;
@@ -185,12 +175,7 @@ Result<std::string> MakeOcspRequestDer(X509* ca_cert, const std::vector<Serial>&
       return OpenSslError("add OCSP nonce");
     }
   }
-  unsigned char* buf = nullptr;
-  int len = i2d_OCSP_REQUEST(req.get(), &buf);
-  if (len <= 0) return OpenSslError("encode OCSP request");
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
+  return EncodeDer(i2d_OCSP_REQUEST, req.get(), "OCSP request");
 }
 
 }  // namespace certctl

@@ -9,16 +9,6 @@
 namespace certctl {
 namespace {
 
-template <typename T, typename F>
-std::string ToDer(T* object, F i2d) {
-  unsigned char* buf = nullptr;
-  int len = i2d(object, &buf);
-  if (len <= 0) return {};
-  std::string out(reinterpret_cast<char*>(buf), static_cast<size_t>(len));
-  OPENSSL_free(buf);
-  return out;
-}
-
 Result<UniquePtr<ASN1_STRING>> GeneralizedTime(TimePoint t) {
   UniquePtr<ASN1_STRING> out(ASN1_GENERALIZEDTIME_set(nullptr, ToUnixSeconds(t)));
   if (!out) return OpenSslError("encode GeneralizedTime");
@@ -73,7 +63,8 @@ std::optional<std::string> ResponseNonce(OCSP_BASICRESP* bs) {
 OcspSingleStatus ReadSingle(OCSP_SINGLERESP* single) {
   OcspSingleStatus out;
   const OCSP_CERTID* id = OCSP_SINGLERESP_get0_id(single);
-  out.cert_id_der = ToDer(const_cast<OCSP_CERTID*>(id), i2d_OCSP_CERTID);
+  auto id_der = EncodeDer(i2d_OCSP_CERTID, id, "OCSP CertID");
+  if (id_der.ok()) out.cert_id_der = std::move(id_der).value();  // else matches nothing
   ASN1_INTEGER* serial = nullptr;
   OCSP_id_get0_info(nullptr, nullptr, nullptr, &serial, const_cast<OCSP_CERTID*>(id));
   if (serial) {
@@ -122,14 +113,14 @@ Result<std::string> SignOcspResponse(const std::vector<OcspSingleAnswer>& answer
   UniquePtr<OCSP_RESPONSE> resp(
       OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
   if (!resp) return OpenSslError("OCSP_response_create");
-  std::string der = ToDer(resp.get(), i2d_OCSP_RESPONSE);
-  if (der.empty()) return OpenSslError("encode OCSP response");
-  return der;
+  return EncodeDer(i2d_OCSP_RESPONSE, resp.get(), "OCSP response");
 }
 
 std::string OcspErrorResponseDer(OcspResponseStatus status) {
   UniquePtr<OCSP_RESPONSE> resp(OCSP_response_create(static_cast<int>(status), nullptr));
-  return resp ? ToDer(resp.get(), i2d_OCSP_RESPONSE) : std::string();
+  if (!resp) return {};
+  auto der = EncodeDer(i2d_OCSP_RESPONSE, resp.get(), "OCSP error response");
+  return der.ok() ? std::move(der).value() : std::string();
 }
 
 Result<ParsedOcspResponse> ParseOcspResponse(std::string_view der) {
@@ -175,17 +166,16 @@ Status VerifyOcspResponse(const ParsedOcspResponse& response, X509* ca_cert) {
 bool OcspResponseSignedBy(const ParsedOcspResponse& response, X509* responder) {
   if (!response.basic || !responder) return false;
   UniquePtr<X509_STORE> store(X509_STORE_new());
-  STACK_OF(X509)* certs = sk_X509_new_null();
-  if (!certs || !store) {
-    sk_X509_free(certs);
+  UniquePtr<STACK_OF(X509)> certs(sk_X509_new_null());
+  if (!certs || !store || X509_up_ref(responder) != 1) return false;
+  if (!sk_X509_push(certs.get(), responder)) {
+    X509_free(responder);  // the reference taken for the stack
     return false;
   }
-  sk_X509_push(certs, responder);
   // NOINTERN: the signer must be `responder` (matched by responder ID);
   // NOVERIFY: the signature alone is checked, the chain is the caller's matter.
-  int ok = OCSP_basic_verify(response.basic.get(), certs, store.get(),
+  int ok = OCSP_basic_verify(response.basic.get(), certs.get(), store.get(),
                              OCSP_NOINTERN | OCSP_NOVERIFY);
-  sk_X509_free(certs);
   ERR_clear_error();
   return ok == 1;
 }

@@ -21,4 +21,18 @@ Status OpenSslError(StatusCode code, std::string_view context) {
   return Status(code, std::move(message));
 }
 
+namespace ossl_internal {
+
+Result<std::string> TakeDer(int length, unsigned char* der, std::string_view what) {
+  if (length <= 0 || der == nullptr) {
+    OPENSSL_free(der);
+    return OpenSslError("encode " + std::string(what));
+  }
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  return out;
+}
+
+}  // namespace ossl_internal
+
 }  // namespace certctl

@@ -61,14 +61,12 @@ TEST(CertificateTest, IssuesLeafFromCsrWithPointers) {
   ASSERT_TRUE(pem.ok());
   EXPECT_EQ(CertificateToDer(pem->get()), CertificateToDer(cert->get()));
   // The pointers relying parties follow.
-  auto* aia = static_cast<AUTHORITY_INFO_ACCESS*>(
-      X509_get_ext_d2i(cert->get(), NID_info_access, nullptr, nullptr));
+  UniquePtr<AUTHORITY_INFO_ACCESS> aia(static_cast<AUTHORITY_INFO_ACCESS*>(
+      X509_get_ext_d2i(cert->get(), NID_info_access, nullptr, nullptr)));
   ASSERT_NE(aia, nullptr);
-  AUTHORITY_INFO_ACCESS_free(aia);
-  auto* cdp = static_cast<CRL_DIST_POINTS*>(
-      X509_get_ext_d2i(cert->get(), NID_crl_distribution_points, nullptr, nullptr));
+  UniquePtr<CRL_DIST_POINTS> cdp(static_cast<CRL_DIST_POINTS*>(
+      X509_get_ext_d2i(cert->get(), NID_crl_distribution_points, nullptr, nullptr)));
   ASSERT_NE(cdp, nullptr);
-  CRL_DIST_POINTS_free(cdp);
 }
 
 TEST(CertificateTest, RefusesUrlsThatCouldInjectExtensionSyntax) {

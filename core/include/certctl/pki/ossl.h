@@ -53,13 +53,46 @@ CERTCTL_OSSL_DELETER(ASN1_STRING, ASN1_STRING_free);
 CERTCTL_OSSL_DELETER(ASN1_OBJECT, ASN1_OBJECT_free);
 CERTCTL_OSSL_DELETER(GENERAL_NAMES, GENERAL_NAMES_free);
 CERTCTL_OSSL_DELETER(GENERAL_NAME, GENERAL_NAME_free);
+CERTCTL_OSSL_DELETER(AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free);
+CERTCTL_OSSL_DELETER(CRL_DIST_POINTS, CRL_DIST_POINTS_free);
 CERTCTL_OSSL_DELETER(AUTHORITY_KEYID, AUTHORITY_KEYID_free);
 CERTCTL_OSSL_DELETER(SSL_CTX, SSL_CTX_free);
 
+// Stacks own their elements, as OpenSSL's *_pop_free does: freeing the stack
+// frees what it holds. Push only what the stack may own (X509_up_ref a
+// borrowed certificate first). GENERAL_NAMES, AUTHORITY_INFO_ACCESS and
+// CRL_DIST_POINTS above are stacks too, with free functions of their own.
+#define CERTCTL_OSSL_STACK_DELETER(type)                 \
+  template <>                                            \
+  struct OsslDeleter<STACK_OF(type)> {                   \
+    void operator()(STACK_OF(type) * p) const noexcept { \
+      sk_##type##_pop_free(p, type##_free);              \
+    }                                                    \
+  }
+
+CERTCTL_OSSL_STACK_DELETER(X509);
+CERTCTL_OSSL_STACK_DELETER(X509_EXTENSION);
+
 #undef CERTCTL_OSSL_DELETER
+#undef CERTCTL_OSSL_STACK_DELETER
 
 template <typename T>
 using UniquePtr = std::unique_ptr<T, OsslDeleter<T>>;
+
+namespace ossl_internal {
+// Takes over the buffer an i2d function allocated (`length` its result).
+Result<std::string> TakeDer(int length, unsigned char* der, std::string_view what);
+}  // namespace ossl_internal
+
+// The DER encoding of `object` through its OpenSSL i2d function, e.g.
+// `EncodeDer(i2d_X509, cert, "certificate")`. Internal ("encode <what>: ...")
+// when OpenSSL fails, which for a well-formed object means out of memory.
+template <typename I2d, typename T>
+Result<std::string> EncodeDer(I2d i2d, T* object, std::string_view what) {
+  unsigned char* der = nullptr;  // OpenSSL allocates it; TakeDer frees it
+  int length = i2d(object, &der);
+  return ossl_internal::TakeDer(length, der, what);
+}
 
 // Drains the thread's OpenSSL error queue into a Status:
 // "<context>: <first reason>; <second reason>". Always returns a non-OK status

@@ -4,6 +4,7 @@
 #include "certctl/util/encoding.h"
 #include "daemon/daemon_fixture.h"
 #include "daemon/schedulers/crl_scheduler.h"
+#include "ops/ocsp_service_testing.h"
 
 namespace certctl::testing {
 namespace {
@@ -330,8 +331,8 @@ TEST_F(PkiTest, OcspGetWithBase64AndBySerial) {
 TEST_F(PkiTest, RevocationRacingALiveSigningNeverLeavesGoodCached) {
   auto c = Issue("race.example");
   int calls = 0;
-  app_->ocsp().SetBeforeWriteBackHookForTesting(
-      [&](const std::string&, const std::string&) {
+  ops::OcspServiceTestPeer::SetBeforeWriteBackHook(
+      app_->ocsp(), [&](const std::string&, const std::string&) {
         if (++calls > 1) return;
         // The API revocation lands after "good" was signed, before it is cached.
         auto r = Post("/api/v1/certificates/" + c.serial + "/revoke",

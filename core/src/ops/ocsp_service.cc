@@ -10,6 +10,7 @@
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/identifiers.h"
 #include "ops/ocsp_engine.h"
+#include "ops/ocsp_service_testing.h"
 
 namespace certctl::ops {
 namespace {
@@ -112,9 +113,9 @@ OcspService::OcspService(OpContext ctx, size_t memory_entries)
 
 OcspService::~OcspService() = default;
 
-void OcspService::SetBeforeWriteBackHookForTesting(
-    std::function<void(const std::string& issuer, const std::string& serial)> hook) {
-  impl_->hook = std::move(hook);
+void OcspServiceTestPeer::SetBeforeWriteBackHook(OcspService& service,
+                                                 WriteBackHook hook) {
+  service.impl_->hook = std::move(hook);
 }
 
 OcspService::Answer OcspService::Respond(const std::string& issuer,

@@ -13,6 +13,7 @@
 #include "certctl/store/ocsp_repo.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
+#include "ops/ocsp_service_testing.h"
 #include "ops/ocsp_test_helpers.h"
 
 namespace certctl {
@@ -419,8 +420,9 @@ TEST_F(OcspServiceTest, RevocationRacingALiveSigningNeverLeavesGoodCached) {
   auto service = NewService();
   auto leaf = Issue();
   int calls = 0;
-  service->SetBeforeWriteBackHookForTesting([&](const std::string&,
-                                                const std::string& serial) {
+  ops::OcspServiceTestPeer::SetBeforeWriteBackHook(*service, [&](const std::string&,
+                                                                 const std::string&
+                                                                     serial) {
     if (++calls > 1) return;
     ASSERT_EQ(serial, leaf.serial);
     // The revocation lands after the "good" answer was signed and before it

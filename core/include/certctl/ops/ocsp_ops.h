@@ -333,13 +333,8 @@ class OcspService {
   // Loaded issuer/responder/CA entries dropped because their maps were full.
   uint64_t MaterialEvictions() const;
 
-  // Test seam: called on a live signing after the answer is signed and before
-  // it is written back to ocsp_response_cache (issuer, canonical serial).
-  // Set before the service is shared between threads.
-  void SetBeforeWriteBackHookForTesting(
-      std::function<void(const std::string& issuer, const std::string& serial)> hook);
-
  private:
+  friend class OcspServiceTestPeer;  // core/src/ops/ocsp_service_testing.h
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

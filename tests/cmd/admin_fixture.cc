@@ -14,6 +14,7 @@
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
+#include "support/test_pki.h"
 
 extern char** environ;
 
@@ -35,37 +36,14 @@ void ClearCertctlEnvironment() {
 // certctld's TLS certificate for 127.0.0.1, from the test CA.
 void WriteServerCertificate(const std::string& ca_cert, const std::string& ca_key,
                             const std::string& cert_path, const std::string& key_path) {
-  auto now = std::chrono::system_clock::now();
-  auto ca = LoadCa(ca_cert, ca_key, now);
+  auto ca = LoadCa(ca_cert, ca_key, std::chrono::system_clock::now());
   ASSERT_TRUE(ca.ok()) << ca.status().ToString();
-  auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-  ASSERT_TRUE(key.ok());
-  IssueRequest r;
-  r.common_name = "localhost";
-  r.public_key = key->get();
-  r.not_before = now - std::chrono::minutes(1);
-  r.not_after = now + std::chrono::hours(24);
-  r.key_usage = "digitalSignature";
-  r.extended_key_usage = "serverAuth";
-  r.dns_names = {"localhost"};
-  r.ip_addresses = {"127.0.0.1"};
-  auto cert = IssueCertificate(r, *Serial::Random(), ca->cert.get(), ca->key.get());
-  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
-  ASSERT_TRUE(WritePrivateKeyFile(key_path, key->get()).ok());
-  ASSERT_TRUE(
-      WriteFileAtomic(cert_path, CertificateToPem(cert->get()), {.mode = 0644}).ok());
+  ServerCertificate server = LocalhostServerCertificate(ca->cert.get(), ca->key.get());
+  ASSERT_TRUE(WritePrivateKeyFile(key_path, server.key.get()).ok());
+  ASSERT_TRUE(WriteFileAtomic(cert_path, server.cert_pem, {.mode = 0644}).ok());
 }
 
 }  // namespace
-
-bool Eventually(const std::function<bool()>& check, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return check();
-}
 
 RunningDaemon::~RunningDaemon() {
   if (process && process->Running()) {

@@ -14,6 +14,7 @@
 
 #include "certctl/store/operation_lock.h"
 #include "e2e/e2e_support.h"
+#include "support/eventually.h"
 #include "support/ops_fixture.h"
 
 namespace certctl::testing {
@@ -64,9 +65,5 @@ class AdminTest : public OpsTest {
   std::string empty_config_;
   std::string api_key_;
 };
-
-// Polls `check` every 100 ms until it is true or `limit` passed.
-bool Eventually(const std::function<bool()>& check,
-                std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 }  // namespace certctl::testing

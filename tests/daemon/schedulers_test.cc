@@ -11,23 +11,12 @@
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
 #include "daemon/schedulers/maintenance.h"
+#include "support/eventually.h"
 
 namespace certctl::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Polls `done` every 20 ms for up to `limit` (not a timing assertion: the
-// limit only bounds a hang).
-template <class F>
-bool Eventually(F done, std::chrono::milliseconds limit = 10s) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 class SchedulersTest : public DaemonTest {
  protected:

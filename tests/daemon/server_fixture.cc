@@ -17,6 +17,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/util/files.h"
+#include "support/test_pki.h"
 
 namespace certctl::testing {
 
@@ -170,23 +171,10 @@ void ServerTest::SetUp() {
   if (HasFatalFailure()) return;
   auto ca = LoadCa(ca_cert_path_, ca_key_path_, std::chrono::system_clock::now());
   ASSERT_TRUE(ca.ok()) << ca.status().ToString();
-  auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-  ASSERT_TRUE(key.ok());
-  IssueRequest r;
-  r.common_name = "localhost";
-  r.public_key = key->get();
-  r.not_before = std::chrono::system_clock::now() - std::chrono::minutes(1);
-  r.not_after = r.not_before + std::chrono::hours(24);
-  r.key_usage = "digitalSignature";
-  r.extended_key_usage = "serverAuth";
-  r.ip_addresses = {"127.0.0.1"};
-  auto serial = Serial::Random();
-  ASSERT_TRUE(serial.ok());
-  auto cert = IssueCertificate(r, *serial, ca->cert.get(), ca->key.get());
-  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
-  tls_cert_ = WriteFile("server.crt", CertificateToPem(cert->get()));
+  ServerCertificate server = LocalhostServerCertificate(ca->cert.get(), ca->key.get());
+  tls_cert_ = WriteFile("server.crt", server.cert_pem);
   tls_key_ = *dir_ / "server.key";
-  ASSERT_TRUE(WritePrivateKeyFile(tls_key_, key->get()).ok());
+  ASSERT_TRUE(WritePrivateKeyFile(tls_key_, server.key.get()).ok());
   tls_ = std::make_unique<daemon::TlsContextHolder>(tls_cert_, tls_key_);
   ASSERT_TRUE(tls_->Reload().ok());
   Restart(DefaultOptions());
@@ -226,16 +214,6 @@ std::string ServerTest::HttpCode(std::vector<std::string> args) {
 
 double ServerTest::Metric(const std::string& name, const daemon::Labels& labels) {
   return app_->metrics().Value(name, labels);
-}
-
-bool ServerTest::Eventually(const std::function<bool()>& check,
-                            std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!check()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
 }
 
 }  // namespace certctl::testing

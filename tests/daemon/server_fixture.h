@@ -14,6 +14,7 @@
 #include "daemon/daemon_fixture.h"
 #include "daemon/server.h"
 #include "daemon/tls_context.h"
+#include "support/eventually.h"
 
 namespace certctl::testing {
 
@@ -76,9 +77,6 @@ class ServerTest : public DaemonTest {
   std::string HttpCode(std::vector<std::string> args);
   // A sample of /metrics, straight from the App (0 when absent).
   double Metric(const std::string& name, const daemon::Labels& labels);
-  // Polls `check` every 10 ms until it holds or `limit` passes.
-  static bool Eventually(const std::function<bool()>& check,
-                         std::chrono::milliseconds limit = std::chrono::seconds(10));
 
   std::string tls_cert_, tls_key_, api_, pki_;
   std::unique_ptr<daemon::TlsContextHolder> tls_;

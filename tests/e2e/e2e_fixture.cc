@@ -204,16 +204,6 @@ Output E2eTest::FetchCrl(const std::string& base, const std::string& name) {
                "-noout", "-text"});
 }
 
-bool E2eTest::Eventually(const std::function<bool()>& check,
-                         std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return check();
-}
-
 std::string E2eTest::UpperHex(std::string serial) {
   for (auto& c : serial)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -12,9 +12,12 @@
 #include <vector>
 
 #include "e2e/e2e_support.h"
+#include "support/eventually.h"
 #include "support/pg_harness.h"
 
 namespace certctl::e2e {
+
+using testing::Eventually;
 
 struct Instance {
   std::unique_ptr<BackgroundProcess> process;
@@ -62,9 +65,6 @@ class E2eTest : public ::testing::Test {
   // The CRL of iss-local from a base URL, written to <name>.der; `openssl crl
   // -CAfile` output with -text.
   Output FetchCrl(const std::string& base, const std::string& name);
-  // Polls `check` every 100 ms until it is true or `limit` passed.
-  static bool Eventually(const std::function<bool()>& check,
-                         std::chrono::milliseconds limit = std::chrono::seconds(15));
   std::string Sql(const std::string& statement) const {
     return testing::Sql(url_, statement);
   }

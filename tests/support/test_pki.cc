@@ -8,6 +8,7 @@
 
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
+#include "certctl/pki/serial.h"
 
 namespace certctl::testing {
 namespace {
@@ -139,6 +140,26 @@ std::string SelfSignedCaPem(const std::string& cn, TimePoint not_before,
   auto cert = IssueCertificate(r, *serial, nullptr, key->get());
   if (!cert.ok()) std::abort();
   return CertificateToPem(cert->get());
+}
+
+ServerCertificate LocalhostServerCertificate(X509* ca_cert, EVP_PKEY* ca_key,
+                                             bool without_ip) {
+  auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
+  if (!key.ok()) Fail("server key");
+  auto serial = Serial::Random();
+  if (!serial.ok()) Fail("server certificate serial");
+  IssueRequest r;
+  r.common_name = "localhost";
+  r.public_key = key->get();
+  r.not_before = std::chrono::system_clock::now() - std::chrono::minutes(1);
+  r.not_after = r.not_before + std::chrono::hours(24);
+  r.key_usage = "digitalSignature";
+  r.extended_key_usage = "serverAuth";
+  r.dns_names = {"localhost"};
+  if (!without_ip) r.ip_addresses = {"127.0.0.1"};
+  auto cert = IssueCertificate(r, *serial, ca_cert, ca_key);
+  if (!cert.ok()) Fail("server certificate");
+  return {CertificateToPem(cert->get()), std::move(key).value()};
 }
 
 std::string CsrPem(const CsrSpec& spec) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "certctl/pki/ossl.h"
 #include "certctl/util/clock.h"
 
 namespace certctl::testing {
@@ -15,6 +16,18 @@ namespace certctl::testing {
 // bundle tests only need certificates).
 std::string SelfSignedCaPem(const std::string& cn, TimePoint not_before,
                             TimePoint not_after);
+
+// A TLS server certificate for this machine, issued by `ca_cert`/`ca_key`
+// with a fresh P-256 key: CN "localhost", serverAuth, valid from a minute
+// ago for a day; subjectAltName DNS:localhost and, unless `without_ip`,
+// IP:127.0.0.1 (so that a client connecting to 127.0.0.1 can also be shown
+// to refuse it). Aborts the test binary when OpenSSL fails.
+struct ServerCertificate {
+  std::string cert_pem;
+  UniquePtr<EVP_PKEY> key;
+};
+ServerCertificate LocalhostServerCertificate(X509* ca_cert, EVP_PKEY* ca_key,
+                                             bool without_ip = false);
 
 // A CSR built field by field with the raw bytes given, so that tests can say
 // exactly what a hostile client would send (a NUL in a BMPString CN, 0xFF in

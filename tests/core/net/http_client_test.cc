@@ -15,6 +15,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/util/files.h"
 #include "support/pg_harness.h"
+#include "support/test_pki.h"
 
 namespace certctl::net {
 namespace {
@@ -191,19 +192,11 @@ class HttpsTest : public ::testing::Test {
     ca_file_ = tmp_ / "ca.crt";
     ASSERT_TRUE(
         WriteFileAtomic(ca_file_, CertificateToPem(ca->cert.get()), {.mode = 0644}).ok());
-    auto key = GenerateKey(KeyAlgorithm::kEcdsaP256);
-    IssueRequest r;
-    r.common_name = "localhost";
-    r.public_key = key->get();
-    r.not_before = now - std::chrono::minutes(1);
-    r.not_after = now + std::chrono::hours(1);
-    r.key_usage = "digitalSignature";
-    r.extended_key_usage = "serverAuth";
-    r.dns_names = {"localhost"};  // no IP address: 127.0.0.1 must not match
-    auto cert = IssueCertificate(r, *Serial::Random(), ca->cert.get(), ca->key.get());
-    ASSERT_TRUE(cert.ok());
-    auto key_pem = PrivateKeyToPem(key->get());
-    std::string cert_pem = CertificateToPem(cert->get());
+    // No IP address: a client asking for 127.0.0.1 must not match it.
+    testing::ServerCertificate server = testing::LocalhostServerCertificate(
+        ca->cert.get(), ca->key.get(), /*without_ip=*/true);
+    auto key_pem = PrivateKeyToPem(server.key.get());
+    const std::string& cert_pem = server.cert_pem;
     tls_.use_certificate_chain(asio::buffer(cert_pem.data(), cert_pem.size()));
     tls_.use_private_key(asio::buffer(key_pem->view().data(), key_pem->view().size()),
                          asio::ssl::context::pem);

@@ -6,8 +6,6 @@
 namespace certctl::daemon {
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
 // A run is due again when its nextUpdate is less than half its validity away.
 bool PastHalfLife(const ops::CachedCrlSummary& cache, TimePoint now) {
   return now >= cache.this_update + (cache.next_update - cache.this_update) / 2;
@@ -21,12 +19,13 @@ CrlScheduler::CrlScheduler(App& app, CrlSchedulerOptions options)
 CrlScheduler::~CrlScheduler() { Stop(); }
 
 void CrlScheduler::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  next_leadership_check_ = Steady::now();
+  next_scheduled_ = Steady::now() + options_.interval;
+  thread_.Start([this] { return Tick(); });
 }
 
 void CrlScheduler::Stop() {
-  stop_.Stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.Stop();
   leadership_.reset();
 }
 
@@ -44,7 +43,7 @@ void CrlScheduler::Changed(const std::string& issuer) {
     it->second.due =
         std::min(now + options_.debounce, it->second.first + options_.max_delay);
   }
-  stop_.Wake();
+  thread_.Wake();
 }
 
 void CrlScheduler::ForEachIssuer(const std::function<void(const std::string&)>& fn) {
@@ -173,39 +172,32 @@ void CrlScheduler::RunDue() {
   }
 }
 
-void CrlScheduler::Loop() {
-  auto next_leadership_check = Steady::now();
-  auto next_scheduled = Steady::now() + options_.interval;
-  bool was_leader = false;
-  while (!stop_.stopped()) {
-    auto now = Steady::now();
-    if (now >= next_leadership_check) {
-      KeepLeadership();
-      next_leadership_check = Steady::now() + options_.leader_retry;
-    }
-    bool is_leader = leader();
-    if (is_leader && !was_leader) next_scheduled = Steady::now() + options_.interval;
-    was_leader = is_leader;
-    if (is_leader) {
-      RunDue();
-      if (Steady::now() >= next_scheduled) {
-        ForEachIssuer([&](const std::string& issuer) {
-          (void)Regenerate(issuer, ops::CrlTrigger::kScheduled);
-        });
-        next_scheduled = Steady::now() + options_.interval;
-      }
-    }
-    // Sleep until the next due change, leadership check or tick.
-    auto wake = std::min(next_leadership_check,
-                         is_leader ? next_scheduled : next_leadership_check);
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [issuer, p] : pending_) wake = std::min(wake, p.due);
-    }
-    auto sleep =
-        std::max(wake - Steady::now(), Steady::duration(std::chrono::milliseconds(10)));
-    if (!stop_.SleepFor(sleep)) break;
+std::chrono::milliseconds CrlScheduler::Tick() {
+  if (Steady::now() >= next_leadership_check_) {
+    KeepLeadership();
+    next_leadership_check_ = Steady::now() + options_.leader_retry;
   }
+  bool is_leader = leader();
+  if (is_leader && !was_leader_) next_scheduled_ = Steady::now() + options_.interval;
+  was_leader_ = is_leader;
+  if (is_leader) {
+    RunDue();
+    if (Steady::now() >= next_scheduled_) {
+      ForEachIssuer([&](const std::string& issuer) {
+        (void)Regenerate(issuer, ops::CrlTrigger::kScheduled);
+      });
+      next_scheduled_ = Steady::now() + options_.interval;
+    }
+  }
+  // Sleep until the next due change, leadership check or tick.
+  auto wake = is_leader ? std::min(next_leadership_check_, next_scheduled_)
+                        : next_leadership_check_;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [issuer, p] : pending_) wake = std::min(wake, p.due);
+  }
+  auto sleep = std::chrono::ceil<std::chrono::milliseconds>(wake - Steady::now());
+  return std::max(sleep, std::chrono::milliseconds(10));
 }
 
 }  // namespace certctl::daemon

@@ -22,12 +22,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "certctl/ops/crl_ops.h"
 #include "certctl/store/operation_lock.h"
 #include "daemon/app.h"
-#include "daemon/schedulers/stop_signal.h"
+#include "daemon/schedulers/scheduler_thread.h"
 
 namespace certctl::daemon {
 
@@ -62,7 +61,9 @@ class CrlScheduler {
     std::chrono::steady_clock::time_point first;
     std::chrono::steady_clock::time_point due;
   };
-  void Loop();
+  using Steady = std::chrono::steady_clock;
+  // One pass of the loop; returns how long to sleep.
+  std::chrono::milliseconds Tick();
   void KeepLeadership();
   void RunDue();
   void ForEachIssuer(const std::function<void(const std::string&)>& fn);
@@ -70,8 +71,11 @@ class CrlScheduler {
 
   App& app_;
   CrlSchedulerOptions options_;
-  StopSignal stop_;
-  std::thread thread_;
+  SchedulerThread thread_;
+  // Loop thread only:
+  Steady::time_point next_leadership_check_{};
+  Steady::time_point next_scheduled_{};
+  bool was_leader_ = false;
   mutable std::mutex mu_;
   std::map<std::string, Pending> pending_;     // "" = every issuer
   std::unique_ptr<OperationLock> leadership_;  // loop thread only

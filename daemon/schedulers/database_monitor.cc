@@ -8,13 +8,13 @@ DatabaseMonitor::DatabaseMonitor(App& app, std::chrono::milliseconds interval)
 DatabaseMonitor::~DatabaseMonitor() { Stop(); }
 
 void DatabaseMonitor::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start([this] {
+    CheckOnce();
+    return interval_;
+  });
 }
 
-void DatabaseMonitor::Stop() {
-  stop_.Stop();
-  if (thread_.joinable()) thread_.join();
-}
+void DatabaseMonitor::Stop() { thread_.Stop(); }
 
 bool DatabaseMonitor::CheckOnce() {
   Status s = app_.db().Ping();
@@ -32,10 +32,6 @@ bool DatabaseMonitor::CheckOnce() {
     }
   }
   return up;
-}
-
-void DatabaseMonitor::Loop() {
-  while (stop_.SleepFor(interval_)) CheckOnce();
 }
 
 }  // namespace certctl::daemon

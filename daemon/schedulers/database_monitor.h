@@ -4,10 +4,9 @@
 #pragma once
 
 #include <chrono>
-#include <thread>
 
 #include "daemon/app.h"
-#include "daemon/schedulers/stop_signal.h"
+#include "daemon/schedulers/scheduler_thread.h"
 
 namespace certctl::daemon {
 
@@ -17,17 +16,16 @@ class DatabaseMonitor {
                            std::chrono::milliseconds interval = std::chrono::seconds(1));
   ~DatabaseMonitor();  // stops
 
+  // Checks at once, then every interval.
   void Start();
   void Stop();
   // One check now (also used by the loop); returns whether the database answered.
   bool CheckOnce();
 
  private:
-  void Loop();
   App& app_;
   std::chrono::milliseconds interval_;
-  StopSignal stop_;
-  std::thread thread_;
+  SchedulerThread thread_;
 };
 
 }  // namespace certctl::daemon

@@ -16,12 +16,12 @@ InvalidationWatcher::InvalidationWatcher(
 InvalidationWatcher::~InvalidationWatcher() { Stop(); }
 
 void InvalidationWatcher::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start([this] { return Tick(); });
 }
 
 void InvalidationWatcher::Stop() {
-  stop_.Stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.Stop();
+  listener_.reset();
 }
 
 void InvalidationWatcher::Apply(const Invalidation& what) {
@@ -35,43 +35,38 @@ void InvalidationWatcher::Apply(const Invalidation& what) {
   }
 }
 
-void InvalidationWatcher::Loop() {
-  std::unique_ptr<InvalidationListener> listener;
-  bool ever_connected = false;
-  bool lost_logged = false;
-  while (!stop_.stopped()) {
-    if (!listener) {
-      DatabaseOptions options = app_.db().options();
-      auto connected = InvalidationListener::Connect(options);
-      if (!connected.ok()) {
-        if (!lost_logged) {
-          app_.logger()->warn(
-              "cannot listen for cache invalidations ({}); retrying every {} ms",
-              connected.status().ToString(), retry_.count());
-          lost_logged = true;
-        }
-        stop_.SleepFor(retry_);
-        continue;
+std::chrono::milliseconds InvalidationWatcher::Tick() {
+  if (!listener_) {
+    DatabaseOptions options = app_.db().options();
+    auto connected = InvalidationListener::Connect(options);
+    if (!connected.ok()) {
+      if (!lost_logged_) {
+        app_.logger()->warn(
+            "cannot listen for cache invalidations ({}); retrying every {} ms",
+            connected.status().ToString(), retry_.count());
+        lost_logged_ = true;
       }
-      listener = std::move(connected).value();
-      listening_ = true;
-      if (ever_connected) {
-        app_.logger()->info(
-            "listening for cache invalidations again; dropping in-memory "
-            "answers that may have missed some");
-        Apply({"all", "", ""});
-      }
-      ever_connected = true;
-      lost_logged = false;
+      return retry_;
     }
-    Status s = listener->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
-    if (!s.ok()) {
-      listening_ = false;
-      listener.reset();
-      app_.logger()->warn("lost the cache invalidation listener: {}", s.ToString());
-      lost_logged = true;
+    listener_ = std::move(connected).value();
+    listening_ = true;
+    if (ever_connected_) {
+      app_.logger()->info(
+          "listening for cache invalidations again; dropping in-memory "
+          "answers that may have missed some");
+      Apply({"all", "", ""});
     }
+    ever_connected_ = true;
+    lost_logged_ = false;
   }
+  Status s = listener_->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
+  if (!s.ok()) {
+    listening_ = false;
+    listener_.reset();
+    app_.logger()->warn("lost the cache invalidation listener: {}", s.ToString());
+    lost_logged_ = true;
+  }
+  return std::chrono::milliseconds(0);
 }
 
 }  // namespace certctl::daemon

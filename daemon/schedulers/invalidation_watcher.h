@@ -11,11 +11,15 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <thread>
+#include <memory>
 
 #include "certctl/store/invalidation.h"
 #include "daemon/app.h"
-#include "daemon/schedulers/stop_signal.h"
+#include "daemon/schedulers/scheduler_thread.h"
+
+namespace certctl {
+class InvalidationListener;
+}  // namespace certctl
 
 namespace certctl::daemon {
 
@@ -36,12 +40,16 @@ class InvalidationWatcher {
   int64_t received() const { return received_; }
 
  private:
-  void Loop();
+  // One pass: connects when needed, then waits a slice for notifications.
+  std::chrono::milliseconds Tick();
   App& app_;
   std::function<void(const std::string&)> crl_changed_;
   std::chrono::milliseconds retry_;
-  StopSignal stop_;
-  std::thread thread_;
+  SchedulerThread thread_;
+  // Loop thread only:
+  std::unique_ptr<InvalidationListener> listener_;
+  bool ever_connected_ = false;
+  bool lost_logged_ = false;
   std::atomic<bool> listening_{false};
   std::atomic<int64_t> received_{0};
 };

@@ -5,9 +5,6 @@
 #include "certctl/ops/ocsp_ops.h"
 
 namespace certctl::daemon {
-namespace {
-using Steady = std::chrono::steady_clock;
-}  // namespace
 
 Maintenance::Maintenance(App& app, std::function<bool()> is_leader,
                          MaintenanceOptions options)
@@ -16,13 +13,13 @@ Maintenance::Maintenance(App& app, std::function<bool()> is_leader,
 Maintenance::~Maintenance() { Stop(); }
 
 void Maintenance::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  next_rotation_ = Steady::now();
+  next_upkeep_ = Steady::now() + options_.upkeep_interval;
+  next_expiry_ = Steady::now();
+  thread_.Start([this] { return Tick(); });
 }
 
-void Maintenance::Stop() {
-  stop_.Stop();
-  if (thread_.joinable()) thread_.join();
-}
+void Maintenance::Stop() { thread_.Stop(); }
 
 Status Maintenance::RotateResponders() {
   ops::OpContext ctx = app_.Context(app_.DaemonActor());
@@ -76,30 +73,25 @@ void Maintenance::RefreshResponderExpiry() {
   }
 }
 
-void Maintenance::Loop() {
-  auto next_rotation = Steady::now();
-  auto next_upkeep = Steady::now() + options_.upkeep_interval;
-  auto next_expiry = Steady::now();
-  while (!stop_.stopped()) {
-    auto now = Steady::now();
-    if (is_leader_ && is_leader_()) {
-      if (now >= next_rotation) {
-        (void)RotateResponders();
-        next_rotation = Steady::now() + options_.rotation_interval;
-        next_expiry = Steady::now() + options_.expiry_refresh;
-      }
-      if (now >= next_upkeep) {
-        (void)CacheUpkeep();
-        next_upkeep = Steady::now() + options_.upkeep_interval;
-      }
+std::chrono::milliseconds Maintenance::Tick() {
+  auto now = Steady::now();
+  if (is_leader_ && is_leader_()) {
+    if (now >= next_rotation_) {
+      (void)RotateResponders();
+      next_rotation_ = Steady::now() + options_.rotation_interval;
+      next_expiry_ = Steady::now() + options_.expiry_refresh;
     }
-    if (now >= next_expiry) {
-      RefreshResponderExpiry();
-      next_expiry = Steady::now() + options_.expiry_refresh;
+    if (now >= next_upkeep_) {
+      (void)CacheUpkeep();
+      next_upkeep_ = Steady::now() + options_.upkeep_interval;
     }
-    // Leadership may arrive any time: look again every second (cheap).
-    if (!stop_.SleepFor(std::chrono::seconds(1))) break;
   }
+  if (now >= next_expiry_) {
+    RefreshResponderExpiry();
+    next_expiry_ = Steady::now() + options_.expiry_refresh;
+  }
+  // Leadership may arrive any time: look again every second (cheap).
+  return std::chrono::seconds(1);
 }
 
 }  // namespace certctl::daemon

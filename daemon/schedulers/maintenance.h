@@ -9,10 +9,9 @@
 
 #include <chrono>
 #include <functional>
-#include <thread>
 
 #include "daemon/app.h"
-#include "daemon/schedulers/stop_signal.h"
+#include "daemon/schedulers/scheduler_thread.h"
 
 namespace certctl::daemon {
 
@@ -36,12 +35,17 @@ class Maintenance {
   void RefreshResponderExpiry();
 
  private:
-  void Loop();
+  using Steady = std::chrono::steady_clock;
+  // One pass: whatever duty is due; returns how long to sleep.
+  std::chrono::milliseconds Tick();
   App& app_;
   std::function<bool()> is_leader_;
   MaintenanceOptions options_;
-  StopSignal stop_;
-  std::thread thread_;
+  SchedulerThread thread_;
+  // Loop thread only:
+  Steady::time_point next_rotation_{};
+  Steady::time_point next_upkeep_{};
+  Steady::time_point next_expiry_{};
 };
 
 }  // namespace certctl::daemon

@@ -11,12 +11,31 @@
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
 #include "daemon/schedulers/maintenance.h"
+#include "daemon/schedulers/scheduler_thread.h"
 #include "support/eventually.h"
 
 namespace certctl::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// The thread every scheduler runs on: the first step at once, a sleep cut
+// short by Wake(), and a Stop() that does not wait out the sleep.
+TEST(SchedulerThreadTest, RunsAtOnceWakesEarlyAndStopsWithoutSleepingOut) {
+  daemon::SchedulerThread thread;
+  std::atomic<int> steps{0};
+  thread.Start([&] {
+    ++steps;
+    return std::chrono::milliseconds(std::chrono::hours(1));
+  });
+  EXPECT_TRUE(Eventually([&] { return steps == 1; }));
+  thread.Wake();
+  EXPECT_TRUE(Eventually([&] { return steps == 2; }));
+  thread.Stop();
+  EXPECT_TRUE(thread.stopping());
+  EXPECT_EQ(steps, 2);
+  thread.Stop();  // again: nothing to do
+}
 
 class SchedulersTest : public DaemonTest {
  protected:

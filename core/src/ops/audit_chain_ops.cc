@@ -150,17 +150,9 @@ Status CheckReason(const std::string& reason) {
 
 AuditEvent Acknowledgement(const OpContext& ctx, const nlohmann::json& parameters,
                            const std::string& reason) {
-  AuditEvent e;
-  e.actor = ctx.actor.name;
-  e.host = ctx.actor.host;
-  e.action = audit::kAcknowledgeAction;
-  e.target = "audit_events";
-  e.outcome = AuditOutcome::kSucceeded;
-  e.command_line = ctx.actor.command_line;
-  e.parameters_json = parameters.dump();
-  e.detail = reason;
-  auto id = RandomBytes(8);
-  e.correlation_id = id.ok() ? HexEncode(*id) : "0";
+  AuditEvent e =
+      ActorEvent(ctx, audit::kAcknowledgeAction, "audit_events", parameters, reason);
+  e.correlation_id = NewCorrelationId();
   return e;
 }
 

@@ -72,6 +72,24 @@ Result<std::vector<std::string>> AuditTrail::ReplaceAnchors(
   return targets;
 }
 
+AuditEvent ActorEvent(const OpContext& ctx, std::string action, std::string target,
+                      const nlohmann::json& parameters, std::string detail) {
+  AuditEvent e;
+  e.actor = ctx.actor.name;
+  e.host = ctx.actor.host;
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.command_line = ctx.actor.command_line;
+  e.parameters_json = parameters.dump();
+  e.detail = std::move(detail);
+  return e;
+}
+
+std::string NewCorrelationId() {
+  auto bytes = RandomBytes(8);
+  return bytes.ok() ? HexEncode(*bytes) : std::string("0");
+}
+
 Status AppendAuditEvent(const OpContext& ctx, const AuditEvent& event) {
   ASSIGN_OR_RETURN(AuditTrail trail, AuditTrail::Open(ctx));
   RETURN_IF_ERROR(

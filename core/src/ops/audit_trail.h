@@ -52,4 +52,14 @@ class AuditTrail {
 // Appends one event in its own transaction, then moves the anchor file.
 Status AppendAuditEvent(const OpContext& ctx, const AuditEvent& event);
 
+// The one place an audit event is put together: actor, host and command line
+// from ctx.actor, the parameters as JSON, outcome succeeded and no
+// correlation id until the caller sets them.
+AuditEvent ActorEvent(const OpContext& ctx, std::string action, std::string target,
+                      const nlohmann::json& parameters, std::string detail = {});
+
+// A fresh random correlation id (16 hex digits), tying a start event to its
+// end event.
+std::string NewCorrelationId();
+
 }  // namespace certctl::ops

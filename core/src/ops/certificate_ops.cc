@@ -156,19 +156,12 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   rec.issued_by = ctx.actor.name;
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     RETURN_IF_ERROR(CertificateRepo::Insert(tx, rec));
-    AuditEvent e;
-    e.actor = ctx.actor.name;
-    e.host = ctx.actor.host;
-    e.action = "certificate.issue";
-    e.target = p.issuer + "/" + rec.serial;
-    e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{
-        {"subject", rec.subject},
-        {"sans", rec.sans},
-        {"validity_days", days},
-        {"generation",
-         gen.generation}}.dump();
-    e.detail = "issued " + rec.subject;
+    AuditEvent e = ActorEvent(ctx, "certificate.issue", p.issuer + "/" + rec.serial,
+                              {{"subject", rec.subject},
+                               {"sans", rec.sans},
+                               {"validity_days", days},
+                               {"generation", gen.generation}},
+                              "issued " + rec.subject);
     return trail.Append(tx, e).status();
   }));
   trail.Committed(ctx);
@@ -221,17 +214,10 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
                      InvalidationRepo::DropOcspAnswers(tx, c.issuer_id, c.serial));
     RETURN_IF_ERROR(InvalidationRepo::Notify(tx, {"ocsp", c.issuer_id, c.serial}));
     RETURN_IF_ERROR(InvalidationRepo::Notify(tx, {"crl", c.issuer_id, ""}));
-    AuditEvent e;
-    e.actor = ctx.actor.name;
-    e.host = ctx.actor.host;
-    e.action = "certificate.revoke";
-    e.target = c.issuer_id + "/" + c.serial;
-    e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{
-        {"reason", std::string(RevocationReasonName(reason))},
-        {"generation",
-         c.generation}}.dump();
-    e.detail = "revoked " + c.subject;
+    AuditEvent e = ActorEvent(ctx, "certificate.revoke", c.issuer_id + "/" + c.serial,
+                              {{"reason", std::string(RevocationReasonName(reason))},
+                               {"generation", c.generation}},
+                              "revoked " + c.subject);
     return trail.Append(tx, e).status();
   });
   if (!s.ok()) return s;

@@ -78,18 +78,10 @@ Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& iss
     g.not_before = NotBefore(ca.cert.get());
     g.not_after = NotAfter(ca.cert.get());
     RETURN_IF_ERROR(IssuerRepo::InsertGeneration(tx, g));
-    AuditEvent e;
-    e.actor = ctx.actor.name;
-    e.host = ctx.actor.host;
-    e.action = "issuer.register";
-    e.target = issuer;
-    e.command_line = ctx.actor.command_line;
-    e.parameters_json = nlohmann::json{
-        {"generation", 1},
-        {"fingerprint", fingerprint},
-        {"cert_path",
-         cert_path}}.dump();
-    e.detail = "registered CA " + g.subject + " as generation 1";
+    AuditEvent e = ActorEvent(
+        ctx, "issuer.register", issuer,
+        {{"generation", 1}, {"fingerprint", fingerprint}, {"cert_path", cert_path}},
+        "registered CA " + g.subject + " as generation 1");
     RETURN_IF_ERROR(trail.Append(tx, e).status());
     registered = true;
     return Status::Ok();

@@ -9,21 +9,10 @@
 namespace certctl::ops {
 namespace {
 
-std::string NewCorrelationId() {
-  auto bytes = RandomBytes(8);
-  return bytes.ok() ? HexEncode(*bytes) : std::string("0");
-}
-
 AuditEvent MakeEvent(const OpContext& ctx, const MutationSpec& spec, AuditOutcome outcome,
                      const std::string& correlation) {
-  AuditEvent e;
-  e.actor = ctx.actor.name;
-  e.host = ctx.actor.host;
-  e.action = spec.action;
-  e.target = spec.target;
+  AuditEvent e = ActorEvent(ctx, spec.action, spec.target, spec.parameters);
   e.outcome = outcome;
-  e.command_line = ctx.actor.command_line;
-  e.parameters_json = spec.parameters.dump();
   e.correlation_id = correlation;
   return e;
 }

@@ -8,7 +8,7 @@ namespace {
 
 // A run is due again when its nextUpdate is less than half its validity away.
 bool PastHalfLife(const ops::CachedCrlSummary& cache, TimePoint now) {
-  return now >= cache.this_update + (cache.next_update - cache.this_update) / 2;
+  return certctl::PastHalfLife(cache.this_update, cache.next_update, now);
 }
 
 }  // namespace

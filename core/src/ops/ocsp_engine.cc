@@ -19,10 +19,6 @@ constexpr auto kEnsureRetryInterval = std::chrono::seconds(30);
 // How long a request waits for another process's responder bootstrap.
 constexpr auto kBootstrapLockWait = std::chrono::seconds(15);
 
-TimePoint HalfLife(TimePoint this_update, TimePoint next_update) {
-  return this_update + (next_update - this_update) / 2;
-}
-
 std::string StatusWord(const std::vector<OcspSingleAnswer>& answers) {
   std::string out;
   for (const auto& a : answers) {
@@ -282,7 +278,7 @@ bool OcspEngine::CachedAnswerUsable(const OcspCachedAnswer& cached, const OcspCe
       cached.responder_serial != responder.serial) {
     return false;  // signed by an earlier responder: re-sign
   }
-  if (now >= HalfLife(cached.this_update, cached.next_update)) return false;
+  if (PastHalfLife(cached.this_update, cached.next_update, now)) return false;
   if (expected_status && cached.cert_status != *expected_status) {
     ctx_.logger->warn(
         "cached OCSP answer for {}/{} says {} but the database says {}; "

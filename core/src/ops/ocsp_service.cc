@@ -133,7 +133,7 @@ OcspService::Answer OcspService::Respond(const std::string& issuer,
   std::string key = single ? MemoryKey(issuer, request->ids[0]) : std::string();
   std::optional<MemoryEntry> held = single ? impl_->Lookup(key) : std::nullopt;
   TimePoint now = impl_->engine.context().clock.Now();
-  if (held && now < held->this_update + (held->next_update - held->this_update) / 2) {
+  if (held && !PastHalfLife(held->this_update, held->next_update, now)) {
     return Impl::FromEntry(*held);
   }
 

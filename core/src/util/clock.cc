@@ -7,4 +7,8 @@ const SystemClock& SystemClock::Instance() {
   return clock;
 }
 
+bool PastHalfLife(TimePoint this_update, TimePoint next_update, TimePoint now) {
+  return now >= this_update + (next_update - this_update) / 2;
+}
+
 }  // namespace certctl

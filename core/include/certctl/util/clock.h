@@ -9,6 +9,11 @@ namespace certctl {
 using TimePoint = std::chrono::system_clock::time_point;
 using Seconds = std::chrono::seconds;
 
+// Whether `now` has reached the middle of [this_update, next_update]: the
+// moment a cached CRL or OCSP answer is due to be signed again (it is still
+// correct, and served, until next_update).
+bool PastHalfLife(TimePoint this_update, TimePoint next_update, TimePoint now);
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -307,13 +307,9 @@ Result<OcspAnswerCheck> CheckOcspAnswer(OpContext& ctx, const std::string& issue
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
     if (!found) return Status::NotFound("unknown issuer " + issuer);
-    ASSIGN_OR_RETURN(cert, CertificateRepo::Find(tx, issuer, hex));
-    if (cert) {
-      ASSIGN_OR_RETURN(
-          gen, IssuerRepo::FindGeneration(tx, issuer, cert->certificate.generation));
-    } else {
-      ASSIGN_OR_RETURN(gen, IssuerRepo::ActiveGeneration(tx, issuer));
-    }
+    ASSIGN_OR_RETURN(auto asked, internal::FindSerialAndGeneration(tx, issuer, hex));
+    cert = std::move(asked.certificate);
+    gen = std::move(asked.generation);
     if (!gen) return Status::NotFound("issuer " + issuer + " has no CA generation");
     return Status::Ok();
   }));

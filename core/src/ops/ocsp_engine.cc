@@ -48,6 +48,21 @@ EngineAnswer ErrorAnswer(OcspResponseStatus status) {
 
 }  // namespace
 
+Result<SerialAndGeneration> FindSerialAndGeneration(Transaction& tx,
+                                                    const std::string& issuer,
+                                                    const std::string& serial) {
+  SerialAndGeneration out;
+  ASSIGN_OR_RETURN(out.certificate, CertificateRepo::Find(tx, issuer, serial));
+  if (out.certificate) {
+    ASSIGN_OR_RETURN(
+        out.generation,
+        IssuerRepo::FindGeneration(tx, issuer, out.certificate->certificate.generation));
+  } else {
+    ASSIGN_OR_RETURN(out.generation, IssuerRepo::ActiveGeneration(tx, issuer));
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
     const OcspResponderRecord& row, X509* ca_cert) {
   auto r = std::make_shared<LoadedResponder>();

@@ -49,6 +49,18 @@ ResponderCertificate CertificateOf(const OcspResponderRecord& row);
 Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_cert,
                                      TimePoint now, std::chrono::seconds validity);
 
+// A serial of an issuer and the CA generation that answers for it: the one
+// that issued the certificate, else (a serial this issuer never issued, to be
+// answered "unknown") the active generation.
+struct SerialAndGeneration {
+  std::optional<CertificateStatusRecord> certificate;  // unset: never issued
+  std::optional<CaGenerationRecord> generation;        // unset: no such issuer
+};
+// Reads both in the caller's transaction; `serial` is canonical hex.
+Result<SerialAndGeneration> FindSerialAndGeneration(Transaction& tx,
+                                                    const std::string& issuer,
+                                                    const std::string& serial);
+
 // A parsed CA certificate of one generation, shared.
 struct GenerationCa {
   int generation = 0;

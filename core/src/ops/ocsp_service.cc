@@ -178,15 +178,9 @@ Result<OcspService::Answer> OcspService::RespondForSerial(const std::string& iss
   auto& ctx = impl_->engine.context();
   // The CertID of the generation that issued the serial (else the active one).
   auto ca_pem = ctx.db.Query<std::string>([&](Transaction& tx) -> Result<std::string> {
-    ASSIGN_OR_RETURN(auto cert, CertificateRepo::Find(tx, issuer, serial.hex()));
-    std::optional<CaGenerationRecord> gen;
-    if (cert) {
-      ASSIGN_OR_RETURN(
-          gen, IssuerRepo::FindGeneration(tx, issuer, cert->certificate.generation));
-    } else {
-      ASSIGN_OR_RETURN(gen, IssuerRepo::ActiveGeneration(tx, issuer));
-    }
-    return gen ? gen->cert_pem : std::string();
+    ASSIGN_OR_RETURN(auto found,
+                     internal::FindSerialAndGeneration(tx, issuer, serial.hex()));
+    return found.generation ? found.generation->cert_pem : std::string();
   });
   if (ca_pem.ok()) {
     if (ca_pem->empty()) return Impl::Error(OcspResponseStatus::kUnauthorized);

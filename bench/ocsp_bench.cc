@@ -82,8 +82,8 @@ Environment& Env() {
 
 // Fails the benchmark unless `answer` is a signed good/revoked answer from
 // the expected source.
-bool Check(benchmark::State& state, const ops::OcspService::Answer& answer, bool cached,
-           bool from_memory) {
+bool Check(benchmark::State& state, const ops::OcspService::ServedResponse& answer,
+           bool cached, bool from_memory) {
   if (answer.response_status != 0 ||
       (answer.cert_status != "good" && answer.cert_status != "revoked") ||
       answer.cache_hit != cached || answer.from_memory != from_memory) {

@@ -25,7 +25,8 @@ std::string_view ResponseStatusName(int status) {
   return "other";
 }
 
-HttpResponse Answer(App& app, const ops::OcspService::Answer& a, bool cacheable_get) {
+HttpResponse OcspHttpResponse(App& app, const ops::OcspService::ServedResponse& a,
+                              bool cacheable_get) {
   app.metrics().CountOcspResponse(a.response_status == 0 && !a.cert_status.empty()
                                       ? std::string_view(a.cert_status)
                                       : ResponseStatusName(a.response_status),
@@ -57,7 +58,7 @@ HttpResponse OcspPost(const HttpRequest& req, App& app) {
     return ErrorResponse(415, "unsupported_media_type",
                          "OCSP requests are sent as application/ocsp-request");
   }
-  return Answer(app, app.ocsp().Respond(req.Param("issuer"), req.body), false);
+  return OcspHttpResponse(app, app.ocsp().Respond(req.Param("issuer"), req.body), false);
 }
 
 HttpResponse OcspGet(const HttpRequest& req, App& app) {
@@ -67,13 +68,13 @@ HttpResponse OcspGet(const HttpRequest& req, App& app) {
   if (auto decoded = PercentDecode(req.Param("request")); decoded.ok()) {
     if (auto raw = Base64Decode(*decoded); raw.ok()) der = std::move(raw).value();
   }
-  return Answer(app, app.ocsp().Respond(req.Param("issuer"), der), true);
+  return OcspHttpResponse(app, app.ocsp().Respond(req.Param("issuer"), der), true);
 }
 
 HttpResponse OcspGetBySerial(const HttpRequest& req, App& app) {
   auto answer = app.ocsp().RespondForSerial(req.Param("issuer"), req.Param("serial"));
   if (!answer.ok()) return ErrorResponse(answer.status());
-  return Answer(app, *answer, true);
+  return OcspHttpResponse(app, *answer, true);
 }
 
 }  // namespace certctl::daemon::handlers

@@ -48,14 +48,14 @@ Invalidation NotificationFor(const TruncateScope& s) {
 }
 
 struct BadRow {
-  OcspCachedAnswer answer;
+  OcspCacheRecord answer;
   std::string code;
   std::string message;
 };
 
 // What is wrong with one cached answer, or nothing.
 std::optional<BadRow> Judge(const OcspCacheScanRow& row, TimePoint now) {
-  const OcspCachedAnswer& a = row.answer;
+  const OcspCacheRecord& a = row.answer;
   auto bad = [&](std::string code, std::string message) {
     return std::optional<BadRow>(BadRow{a, std::move(code), std::move(message)});
   };

@@ -238,9 +238,9 @@ Result<std::string> Ask(OpContext& ctx, const std::string& issuer,
   internal::EngineOptions options;
   options.verify_cached_status = false;
   options.write_back = false;
-  ASSIGN_OR_RETURN(auto answer, engine.Answer(issuer, request, options));
-  source = answer.cache_hit ? OcspAnswerSource::kCache : OcspAnswerSource::kLive;
-  return std::move(answer.der);
+  ASSIGN_OR_RETURN(auto response, engine.Respond(issuer, request, options));
+  source = response.cache_hit ? OcspAnswerSource::kCache : OcspAnswerSource::kLive;
+  return std::move(response.der);
 }
 
 // What the response says about the CertID of `request_der`, with findings

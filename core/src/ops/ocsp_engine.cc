@@ -19,7 +19,7 @@ constexpr auto kEnsureRetryInterval = std::chrono::seconds(30);
 // How long a request waits for another process's responder bootstrap.
 constexpr auto kBootstrapLockWait = std::chrono::seconds(15);
 
-std::string StatusWord(const std::vector<OcspSingleAnswer>& answers) {
+std::string StatusWord(const std::vector<OcspSingleResponse>& answers) {
   std::string out;
   for (const auto& a : answers) {
     std::string s(OcspCertStatusName(a.status));
@@ -39,8 +39,8 @@ void MakeRoom(Map& map, const typename Map::key_type& key,
   ++evictions;
 }
 
-EngineAnswer ErrorAnswer(OcspResponseStatus status) {
-  EngineAnswer a;
+EngineResponse ErrorResponse(OcspResponseStatus status) {
+  EngineResponse a;
   a.response_status = status;
   a.der = OcspErrorResponseDer(status);
   return a;
@@ -100,7 +100,7 @@ Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(responder.serial));
   ASSIGN_OR_RETURN(std::string request_der, MakeOcspRequestDer(ca_cert, {serial}));
   ASSIGN_OR_RETURN(OcspRequestInfo request, ParseOcspRequest(request_der));
-  OcspSingleAnswer answer{&request.ids[0], OcspCertStatus::kGood};
+  OcspSingleResponse answer{&request.ids[0], OcspCertStatus::kGood};
   ASSIGN_OR_RETURN(std::string der,
                    SignOcspResponse({answer}, {responder.cert.get(), responder.key.get(),
                                                now, now + validity, nullptr}));
@@ -115,7 +115,7 @@ struct OcspEngine::ReadState {
   std::vector<int> matched;  // per CertID: the generation it names, 0 for none
   std::vector<std::optional<CertificateStatusRecord>> certificates;  // per CertID
   int signing_generation = 0;
-  std::optional<OcspCachedAnswer> cached;
+  std::optional<OcspCacheRecord> cached;
   std::optional<OcspResponderRecord> responder_row;
 };
 
@@ -286,9 +286,9 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
   return loaded.status();
 }
 
-bool OcspEngine::CachedAnswerUsable(const OcspCachedAnswer& cached, const OcspCertId& id,
-                                    const LoadedResponder& responder,
-                                    std::optional<int> expected_status, TimePoint now) {
+bool OcspEngine::CachedResponseUsable(const OcspCacheRecord& cached, const OcspCertId& id,
+                                      const LoadedResponder& responder,
+                                      std::optional<int> expected_status, TimePoint now) {
   if (cached.generation != responder.generation ||
       cached.responder_serial != responder.serial) {
     return false;  // signed by an earlier responder: re-sign
@@ -317,21 +317,21 @@ bool OcspEngine::CachedAnswerUsable(const OcspCachedAnswer& cached, const OcspCe
   return ok;
 }
 
-Result<EngineAnswer> OcspEngine::Answer(const std::string& issuer,
-                                        const OcspRequestInfo& request,
-                                        const EngineOptions& options) {
+Result<EngineResponse> OcspEngine::Respond(const std::string& issuer,
+                                           const OcspRequestInfo& request,
+                                           const EngineOptions& options) {
   ReadState st;
   RETURN_IF_ERROR(Read(issuer, request, st));
   if (!st.issuer_found || st.signing_generation == 0) {
-    return ErrorAnswer(OcspResponseStatus::kUnauthorized);
+    return ErrorResponse(OcspResponseStatus::kUnauthorized);
   }
   const GenerationCa* ca = nullptr;
   for (const auto& g : st.generations) {
     if (g.generation == st.signing_generation) ca = &g;
   }
-  std::vector<OcspSingleAnswer> answers;
+  std::vector<OcspSingleResponse> answers;
   for (size_t i = 0; i < request.ids.size(); ++i) {
-    OcspSingleAnswer a{&request.ids[i], OcspCertStatus::kUnknown};
+    OcspSingleResponse a{&request.ids[i], OcspCertStatus::kUnknown};
     const auto& c = st.certificates[i];
     // Only what this generation issued is answered; everything else,
     // including serials never issued, is "unknown", never "good".
@@ -351,7 +351,7 @@ Result<EngineAnswer> OcspEngine::Answer(const std::string& issuer,
     }
     answers.push_back(a);
   }
-  EngineAnswer out;
+  EngineResponse out;
   out.cert_status = StatusWord(answers);
   out.cacheable = request.ids.size() == 1 && !request.nonce && request.ids[0].serial &&
                   !request.ids[0].hash_name.empty() &&
@@ -363,7 +363,7 @@ Result<EngineAnswer> OcspEngine::Answer(const std::string& issuer,
   if (out.cacheable && st.cached) {
     std::optional<int> expected;
     if (options.verify_cached_status) expected = static_cast<int>(answers[0].status);
-    if (CachedAnswerUsable(*st.cached, request.ids[0], *responder, expected, now)) {
+    if (CachedResponseUsable(*st.cached, request.ids[0], *responder, expected, now)) {
       out.der = st.cached->response_der;
       out.cert_status =
           OcspCertStatusName(static_cast<OcspCertStatus>(st.cached->cert_status));
@@ -383,7 +383,7 @@ Result<EngineAnswer> OcspEngine::Answer(const std::string& issuer,
   if (!out.cacheable || !options.write_back) return out;
 
   if (options.before_write_back) options.before_write_back(issuer, out.serial);
-  OcspCachedAnswer row;
+  OcspCacheRecord row;
   row.issuer_id = issuer;
   row.serial = out.serial;
   row.cert_id_hash = request.ids[0].hash_name;

@@ -77,7 +77,9 @@ struct EngineOptions {
       before_write_back;
 };
 
-struct EngineAnswer {
+// The OCSPResponse the engine produced (from ocsp_response_cache or signed
+// live) and what the service's memory cache needs to know about it.
+struct EngineResponse {
   std::string der;
   OcspResponseStatus response_status = OcspResponseStatus::kSuccessful;
   std::string cert_status;  // "good", "revoked", "unknown", "mixed" or ""
@@ -96,8 +98,9 @@ class OcspEngine {
   // Unavailable when PostgreSQL cannot be reached; Busy when a needed
   // responder bootstrap is held up by another process's lock. Unknown
   // issuers and foreign CertIDs are answers (unauthorized), not errors.
-  Result<EngineAnswer> Answer(const std::string& issuer, const OcspRequestInfo& request,
-                              const EngineOptions& options);
+  Result<EngineResponse> Respond(const std::string& issuer,
+                                 const OcspRequestInfo& request,
+                                 const EngineOptions& options);
 
   // The CA certificates of the issuer's generations as last read from the
   // database (for building CertIDs while it is unreachable).
@@ -125,9 +128,9 @@ class OcspEngine {
       const std::optional<OcspResponderRecord>& row);
   Result<std::shared_ptr<const LoadedResponder>> EnsureAndLoad(const std::string& issuer,
                                                                const GenerationCa& ca);
-  bool CachedAnswerUsable(const OcspCachedAnswer& cached, const OcspCertId& id,
-                          const LoadedResponder& responder,
-                          std::optional<int> expected_status, TimePoint now);
+  bool CachedResponseUsable(const OcspCacheRecord& cached, const OcspCertId& id,
+                            const LoadedResponder& responder,
+                            std::optional<int> expected_status, TimePoint now);
   std::vector<GenerationCa> RememberGenerations(
       const std::string& issuer, const std::vector<CaGenerationRecord>& records);
 

@@ -89,8 +89,8 @@ struct OcspService::Impl {
     }
   }
 
-  static Answer FromEntry(const MemoryEntry& e) {
-    Answer a;
+  static ServedResponse FromEntry(const MemoryEntry& e) {
+    ServedResponse a;
     a.der = e.der;
     a.cert_status = e.cert_status;
     a.cache_hit = true;
@@ -100,8 +100,8 @@ struct OcspService::Impl {
     return a;
   }
 
-  static Answer Error(OcspResponseStatus status) {
-    Answer a;
+  static ServedResponse Error(OcspResponseStatus status) {
+    ServedResponse a;
     a.response_status = static_cast<int>(status);
     a.der = OcspErrorResponseDer(status);
     return a;
@@ -118,8 +118,8 @@ void OcspServiceTestPeer::SetBeforeWriteBackHook(OcspService& service,
   service.impl_->hook = std::move(hook);
 }
 
-OcspService::Answer OcspService::Respond(const std::string& issuer,
-                                         std::string_view request_der) {
+OcspService::ServedResponse OcspService::Respond(const std::string& issuer,
+                                                 std::string_view request_der) {
   auto& log = impl_->engine.context().logger;
   // Callers pass a canonical id (certctld's router does); anything else must
   // never reach the caches or the database, where libpq would cut it at a NUL.
@@ -140,7 +140,7 @@ OcspService::Answer OcspService::Respond(const std::string& issuer,
   uint64_t seen = impl_->invalidations.load();
   internal::EngineOptions options;
   options.before_write_back = impl_->hook;
-  auto answer = impl_->engine.Answer(issuer, *request, options);
+  auto answer = impl_->engine.Respond(issuer, *request, options);
   if (!answer.ok()) {
     if (IsOutage(answer.status())) {
       impl_->NoteDatabase(true, answer.status());
@@ -152,7 +152,7 @@ OcspService::Answer OcspService::Respond(const std::string& issuer,
     return Impl::Error(OcspResponseStatus::kInternalError);
   }
   impl_->NoteDatabase(false, Status::Ok());
-  Answer out;
+  ServedResponse out;
   out.der = answer->der;
   out.response_status = static_cast<int>(answer->response_status);
   out.cert_status = answer->cert_status;
@@ -171,8 +171,8 @@ OcspService::Answer OcspService::Respond(const std::string& issuer,
   return out;
 }
 
-Result<OcspService::Answer> OcspService::RespondForSerial(const std::string& issuer,
-                                                          std::string_view serial_text) {
+Result<OcspService::ServedResponse> OcspService::RespondForSerial(
+    const std::string& issuer, std::string_view serial_text) {
   if (!IsIssuerId(issuer)) return Impl::Error(OcspResponseStatus::kUnauthorized);
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(serial_text));
   auto& ctx = impl_->engine.context();

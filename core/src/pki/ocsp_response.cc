@@ -22,8 +22,8 @@ std::optional<TimePoint> OptionalTime(const ASN1_GENERALIZEDTIME* t) {
   return *r;
 }
 
-Status AddAnswer(OCSP_BASICRESP* bs, const OcspSingleAnswer& a, ASN1_TIME* this_update,
-                 ASN1_TIME* next_update) {
+Status AddSingleResponse(OCSP_BASICRESP* bs, const OcspSingleResponse& a,
+                         ASN1_TIME* this_update, ASN1_TIME* next_update) {
   if (!a.id || !a.id->id) return Status::InvalidArgument("OCSP answer without a CertID");
   int status = V_OCSP_CERTSTATUS_UNKNOWN;
   int reason = OCSP_REVOKED_STATUS_NOSTATUS;
@@ -86,7 +86,7 @@ OcspSingleStatus ReadSingle(OCSP_SINGLERESP* single) {
 
 }  // namespace
 
-Result<std::string> SignOcspResponse(const std::vector<OcspSingleAnswer>& answers,
+Result<std::string> SignOcspResponse(const std::vector<OcspSingleResponse>& answers,
                                      const OcspSigningParams& params) {
   if (!params.responder_cert || !params.responder_key) {
     return Status::InvalidArgument(
@@ -98,7 +98,7 @@ Result<std::string> SignOcspResponse(const std::vector<OcspSingleAnswer>& answer
   ASSIGN_OR_RETURN(auto this_update, GeneralizedTime(params.this_update));
   ASSIGN_OR_RETURN(auto next_update, GeneralizedTime(params.next_update));
   for (const auto& a : answers) {
-    RETURN_IF_ERROR(AddAnswer(bs.get(), a, this_update.get(), next_update.get()));
+    RETURN_IF_ERROR(AddSingleResponse(bs.get(), a, this_update.get(), next_update.get()));
   }
   // OCSP_copy_nonce puts the nonce in responseExtensions (RFC 6960 §4.4.1),
   // where clients look for it, not in singleExtensions.

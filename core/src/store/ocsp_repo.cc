@@ -29,8 +29,8 @@ constexpr char kAnswerColumns[] =
     "extract(epoch from a.this_update), extract(epoch from a.next_update), "
     "extract(epoch from a.produced_at), a.responder_serial, a.revocation_epoch";
 
-OcspCachedAnswer AnswerFrom(const pqxx::row& r) {
-  OcspCachedAnswer a;
+OcspCacheRecord CacheRecordFrom(const pqxx::row& r) {
+  OcspCacheRecord a;
   a.issuer_id = r[0].as<std::string>();
   a.serial = r[1].as<std::string>();
   a.cert_id_hash = r[2].as<std::string>();
@@ -122,21 +122,21 @@ Result<std::vector<OcspResponderHistoryRecord>> OcspResponderRepo::History(
   });
 }
 
-Result<std::optional<OcspCachedAnswer>> OcspCacheRepo::Find(
+Result<std::optional<OcspCacheRecord>> OcspCacheRepo::Find(
     Transaction& tx, const std::string& issuer, const std::string& serial,
     const std::string& cert_id_hash) {
   static const std::string sql = std::string("SELECT ") + kAnswerColumns +
                                  " FROM ocsp_response_cache a WHERE a.issuer_id = $1 AND "
                                  "a.serial = $2 AND a.cert_id_hash = $3";
-  return GuardValue<std::optional<OcspCachedAnswer>>("read cached OCSP answer", [&] {
+  return GuardValue<std::optional<OcspCacheRecord>>("read cached OCSP answer", [&] {
     auto r = tx.Exec("ocsp_cache_find", sql.c_str(), issuer, serial, cert_id_hash);
-    if (r.empty()) return std::optional<OcspCachedAnswer>();
-    return std::optional<OcspCachedAnswer>(AnswerFrom(r[0]));
+    if (r.empty()) return std::optional<OcspCacheRecord>();
+    return std::optional<OcspCacheRecord>(CacheRecordFrom(r[0]));
   });
 }
 
 Result<bool> OcspCacheRepo::PutIfEpochUnchanged(Transaction& tx,
-                                                const OcspCachedAnswer& a) {
+                                                const OcspCacheRecord& a) {
   // FOR SHARE waits for a revocation holding the issuer row and then
   // re-checks the WHERE clause against the committed epoch; see the header.
   return GuardValue<bool>("write back OCSP answer", [&] {
@@ -181,7 +181,7 @@ Result<std::vector<OcspCacheScanRow>> OcspCacheRepo::Scan(
     for (const auto& r : tx.Exec("ocsp_cache_scan", sql.c_str(), after.has_value(),
                                  c.issuer_id, c.serial, c.cert_id_hash, limit)) {
       OcspCacheScanRow row;
-      row.answer = AnswerFrom(r);
+      row.answer = CacheRecordFrom(r);
       row.certificate_exists = r[11].as<bool>();
       if (!r[12].is_null()) row.revocation_reason = r[12].as<int>();
       if (!r[13].is_null()) row.current_responder_serial = r[13].as<std::string>();
@@ -191,8 +191,7 @@ Result<std::vector<OcspCacheScanRow>> OcspCacheRepo::Scan(
   });
 }
 
-Result<bool> OcspCacheRepo::DeleteIfUnchanged(Transaction& tx,
-                                              const OcspCachedAnswer& a) {
+Result<bool> OcspCacheRepo::DeleteIfUnchanged(Transaction& tx, const OcspCacheRecord& a) {
   return GuardValue<bool>("delete cached OCSP answer", [&] {
     auto r = tx.Exec(
         "ocsp_cache_delete_unchanged",

@@ -451,7 +451,7 @@ TEST_F(OcspServiceTest, WriteBackWaitsForAnUncommittedRevocation) {
   auto service = NewService();
   auto leaf = Issue();
   Ask(*service, leaf.serial);
-  auto row = db().Query<std::optional<OcspCachedAnswer>>([&](Transaction& tx) {
+  auto row = db().Query<std::optional<OcspCacheRecord>>([&](Transaction& tx) {
     return OcspCacheRepo::Find(tx, kLocalIssuerId, leaf.serial, "sha1");
   });
   ASSERT_TRUE(row.ok() && row->has_value());

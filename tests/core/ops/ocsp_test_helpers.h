@@ -89,14 +89,16 @@ class OcspFixture : public OpsTest {
     return std::make_unique<ops::OcspService>(Context(), entries);
   }
 
-  ops::OcspService::Answer Ask(ops::OcspService& service, const std::string& serial,
-                               const std::vector<std::string>& extra = {"-no_nonce"}) {
+  ops::OcspService::ServedResponse Ask(ops::OcspService& service,
+                                       const std::string& serial,
+                                       const std::vector<std::string>& extra = {
+                                           "-no_nonce"}) {
     last_request_ = CliRequest(*work_, ca_cert_path_, {serial}, extra);
     return service.Respond(kLocalIssuerId, last_request_);
   }
 
   // The openssl CLI's verdict on `answer` for the last request.
-  std::string Check(const ops::OcspService::Answer& answer) {
+  std::string Check(const ops::OcspService::ServedResponse& answer) {
     return CliCheck(*work_, ca_cert_path_, last_request_, answer.der);
   }
 

@@ -270,8 +270,8 @@ TEST_F(OcspMessageTest, SignedAnswersVerifyWithTheCli) {
   std::string request_der = CliRequest("abcdef", {"-nonce"});
   auto request = ParseOcspRequest(request_der);
   ASSERT_TRUE(request.ok());
-  OcspSingleAnswer revoked{&request->ids[0], OcspCertStatus::kRevoked, 1,
-                           now_ - std::chrono::hours(1)};
+  OcspSingleResponse revoked{&request->ids[0], OcspCertStatus::kRevoked, 1,
+                             now_ - std::chrono::hours(1)};
   auto der = SignOcspResponse({revoked},
                               {responder_.get(), responder_key_.get(), now_,
                                now_ + std::chrono::hours(96), request->request.get()});
@@ -297,14 +297,14 @@ TEST_F(OcspMessageTest, SignedAnswersVerifyWithTheCli) {
   EXPECT_FALSE(OcspResponseSignedBy(*parsed, stranger->cert.get()));
 
   // "unspecified" is said by omitting the reason.
-  OcspSingleAnswer unspecified{&request->ids[0], OcspCertStatus::kRevoked, 0, now_};
+  OcspSingleResponse unspecified{&request->ids[0], OcspCertStatus::kRevoked, 0, now_};
   auto plain =
       SignOcspResponse({unspecified}, {responder_.get(), responder_key_.get(), now_,
                                        now_ + std::chrono::hours(1), nullptr});
   EXPECT_EQ(ParseOcspResponse(*plain)->singles[0].reason, -1);
   // removeFromCRL never goes out as the reason of a "revoked": RFC 5280 §5.3.1
   // keeps it for delta CRLs, where it means "no longer revoked".
-  OcspSingleAnswer removed{&request->ids[0], OcspCertStatus::kRevoked, 8, now_};
+  OcspSingleResponse removed{&request->ids[0], OcspCertStatus::kRevoked, 8, now_};
   auto mapped = SignOcspResponse({removed}, {responder_.get(), responder_key_.get(), now_,
                                              now_ + std::chrono::hours(1), nullptr});
   ASSERT_TRUE(mapped.ok());

@@ -285,7 +285,8 @@ class OcspService {
   OcspService(OpContext ctx, size_t memory_entries = 100000);
   ~OcspService();
 
-  struct Answer {
+  // The OCSPResponse to send, with what HTTP caching headers need.
+  struct ServedResponse {
     std::string der;          // an OCSPResponse, always (errors included)
     int response_status = 0;  // OCSPResponseStatus: 0 successful, 1 malformedRequest,
                               // 2 internalError, 3 tryLater, 6 unauthorized
@@ -313,14 +314,15 @@ class OcspService {
   // current responder, is not past half its validity and agrees with
   // certificate_revocations; otherwise the answer is signed live (bootstrapping
   // or rotating the responder when needed) and written back.
-  Answer Respond(const std::string& issuer, std::string_view request_der);
+  ServedResponse Respond(const std::string& issuer, std::string_view request_der);
   // GET .../serial/{serial_hex}: the answer (SHA-1 CertID, no nonce) for one
   // serial, as issued by the generation that issued it (the active generation
   // when this issuer never issued the serial). The serial is taken in any
   // case, with or without leading zeros (Serial::Parse). InvalidArgument for a
   // malformed serial (the only error); every other failure is an answer, as
   // with Respond.
-  Result<Answer> RespondForSerial(const std::string& issuer, std::string_view serial);
+  Result<ServedResponse> RespondForSerial(const std::string& issuer,
+                                          std::string_view serial);
 
   // NOTIFY handler and local revocations: drops in-memory answers for
   // {scope "ocsp" or "all", issuer (empty: all), serial (empty: all of the

@@ -87,8 +87,9 @@ Result<std::string> MakeOcspRequestDer(
     X509* ca_cert, const std::vector<Serial>& serials, const EVP_MD* md = nullptr,
     const std::optional<std::string>& nonce = std::nullopt);
 
-// What to say about one CertID.
-struct OcspSingleAnswer {
+// What to say about one CertID: one SingleResponse (RFC 6960 §4.2.1) of the
+// response SignOcspResponse builds.
+struct OcspSingleResponse {
   const OcspCertId* id = nullptr;  // borrowed; its CertID is echoed as sent
   OcspCertStatus status = OcspCertStatus::kUnknown;
   // RFC 5280 CRLReason; omitted when 0 (unspecified) or 8 (removeFromCRL,
@@ -109,7 +110,7 @@ struct OcspSigningParams {
 // Signs a successful OCSPResponse (BasicOCSPResponse, responder ID by key
 // hash, SHA-256) with one SingleResponse per answer, in order. producedAt is
 // OpenSSL's current time.
-Result<std::string> SignOcspResponse(const std::vector<OcspSingleAnswer>& answers,
+Result<std::string> SignOcspResponse(const std::vector<OcspSingleResponse>& answers,
                                      const OcspSigningParams& params);
 
 // An unsigned OCSPResponse carrying only an error status (malformedRequest,

@@ -32,7 +32,8 @@ struct OcspResponderHistoryRecord {
   std::string replaced_reason;
 };
 
-struct OcspCachedAnswer {
+// A row of ocsp_response_cache: one signed OCSPResponse for one CertID.
+struct OcspCacheRecord {
   std::string issuer_id;
   std::string serial;        // canonical hex
   std::string cert_id_hash;  // "sha1", "sha256", ...
@@ -74,7 +75,7 @@ struct OcspCacheCursor {
 
 // A cached answer with what the database says about its certificate.
 struct OcspCacheScanRow {
-  OcspCachedAnswer answer;
+  OcspCacheRecord answer;
   bool certificate_exists = false;
   std::optional<int> revocation_reason;                 // set when revoked
   std::optional<std::string> current_responder_serial;  // of the answer's generation
@@ -82,10 +83,10 @@ struct OcspCacheScanRow {
 
 class OcspCacheRepo {
  public:
-  static Result<std::optional<OcspCachedAnswer>> Find(Transaction& tx,
-                                                      const std::string& issuer,
-                                                      const std::string& serial,
-                                                      const std::string& cert_id_hash);
+  static Result<std::optional<OcspCacheRecord>> Find(Transaction& tx,
+                                                     const std::string& issuer,
+                                                     const std::string& serial,
+                                                     const std::string& cert_id_hash);
 
   // Writes (inserts or replaces) the answer only if the issuer's
   // revocation_epoch still equals answer.revocation_epoch, checked in the same
@@ -93,8 +94,7 @@ class OcspCacheRepo {
   // committed first (the epoch differs: nothing is written) or waits for this
   // write and then deletes the row in its own transaction. Returns whether
   // the row was written.
-  static Result<bool> PutIfEpochUnchanged(Transaction& tx,
-                                          const OcspCachedAnswer& answer);
+  static Result<bool> PutIfEpochUnchanged(Transaction& tx, const OcspCacheRecord& answer);
 
   // Up to `limit` rows after `after` in primary-key order (all when `after`
   // is unset), with the certificate's status and the current responder.
@@ -103,7 +103,7 @@ class OcspCacheRepo {
 
   // Deletes one row if it still holds the same response bytes (a row
   // re-signed meanwhile is kept). Returns whether it was deleted.
-  static Result<bool> DeleteIfUnchanged(Transaction& tx, const OcspCachedAnswer& answer);
+  static Result<bool> DeleteIfUnchanged(Transaction& tx, const OcspCacheRecord& answer);
 };
 
 }  // namespace certctl

@@ -36,9 +36,6 @@ CachedCrlCheck CheckCachedCrl(const CrlCacheRecord& row, const CaGenerationRecor
 
 CrlArtifact ArtifactFrom(CrlCacheRecord row);
 
-// "iss-local/g1".
-std::string Subject(const std::string& issuer, int generation);
-
 // "host:pid", the crl_generation_events.runner of this process.
 std::string Runner();
 

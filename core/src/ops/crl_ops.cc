@@ -9,13 +9,12 @@
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/fail_point.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
 
 namespace certctl::ops {
 namespace {
-
-using crl_internal::Subject;
 
 constexpr int64_t kProgressEvery = 10000;
 
@@ -65,7 +64,8 @@ Result<int64_t> ReserveNumber(OpContext& ctx, Transaction& tx,
   if (!cached || number > cached->crl_number) return number;
   ASSIGN_OR_RETURN(number, CrlRepo::ReserveNumberAbove(tx, gen.issuer_id, gen.generation,
                                                        cached->crl_number));
-  std::string note = "CRL number counter of " + Subject(gen.issuer_id, gen.generation) +
+  std::string note = "CRL number counter of " +
+                     GenerationLabel(gen.issuer_id, gen.generation) +
                      " was behind the cached CRL " + std::to_string(cached->crl_number) +
                      "; moved it to " + std::to_string(number);
   ctx.logger->warn("{}", note);
@@ -175,7 +175,7 @@ Status GenerateOne(OpContext& ctx, const CaGenerationRecord& gen, CrlTrigger tri
   if (s.ok() && out.reused) {
     report.steps.push_back("used the valid cached CRL " +
                            std::to_string(out.artifact.crl_number) + " of " +
-                           Subject(gen.issuer_id, gen.generation));
+                           GenerationLabel(gen.issuer_id, gen.generation));
     return s;
   }
   if (s.ok()) {
@@ -192,22 +192,24 @@ Status GenerateOne(OpContext& ctx, const CaGenerationRecord& gen, CrlTrigger tri
       [&](Transaction& tx) { return CrlEventRepo::Append(tx, event).status(); });
   if (!recorded.ok()) {
     ctx.logger->error("could not record the CRL generation event of {}: {}",
-                      Subject(gen.issuer_id, gen.generation), recorded.ToString());
+                      GenerationLabel(gen.issuer_id, gen.generation),
+                      recorded.ToString());
   }
   if (s.ok()) {
     CERTCTL_FAIL_POINT("crl.event-recorded");
   }
   if (!s.ok()) {
     ctx.logger->error("CRL generation for {} failed: {}",
-                      Subject(gen.issuer_id, gen.generation), s.ToString());
+                      GenerationLabel(gen.issuer_id, gen.generation), s.ToString());
     return s;
   }
   out.artifact.duration_ms = event.duration_ms;
   report.steps.push_back("signed CRL " + std::to_string(out.artifact.crl_number) +
-                         " of " + Subject(gen.issuer_id, gen.generation) + " with " +
-                         std::to_string(out.artifact.revoked_count) + " entries (" +
-                         std::to_string(out.artifact.der.size()) + " bytes) in " +
-                         std::to_string(event.duration_ms) + " ms, verified and cached");
+                         " of " + GenerationLabel(gen.issuer_id, gen.generation) +
+                         " with " + std::to_string(out.artifact.revoked_count) +
+                         " entries (" + std::to_string(out.artifact.der.size()) +
+                         " bytes) in " + std::to_string(event.duration_ms) +
+                         " ms, verified and cached");
   return s;
 }
 
@@ -239,7 +241,7 @@ Result<std::vector<PlannedCrl>> PlanRegeneration(
           entries, RevocationRepo::CountForGeneration(tx, gen.issuer_id, gen.generation));
       return Status::Ok();
     }));
-    std::string subject = Subject(gen.issuer_id, gen.generation);
+    std::string subject = GenerationLabel(gen.issuer_id, gen.generation);
     report.plan.push_back(
         "sign CRL number " + std::to_string(number) + " for " + subject + " with " +
         std::to_string(entries) + " entries, valid for " +
@@ -331,7 +333,7 @@ Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
       Status s = GenerateOne(ctx, gen, trigger, options.reuse_valid_cache, out, report);
       if (!s.ok()) {
         report.AddFinding("error", "crl.generation_failed",
-                          Subject(issuer, gen.generation), s.ToString());
+                          GenerationLabel(issuer, gen.generation), s.ToString());
         if (first.ok()) first = s;
         continue;
       }

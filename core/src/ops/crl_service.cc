@@ -24,8 +24,6 @@
 namespace certctl::ops {
 namespace {
 
-using crl_internal::Subject;
-
 struct Entry {
   std::mutex refresh;  // one refresh of this CRL at a time in this process
   // Guarded by CrlService::Impl::mu:
@@ -119,7 +117,7 @@ Result<CrlService::Served> CrlService::Impl::Store(Entry& entry, CrlArtifact art
   std::lock_guard lock(mu);
   if (entry.degraded)
     ctx.logger->info("CRL of {}: database back, serving verified CRLs again",
-                     Subject(crl->issuer, crl->generation));
+                     GenerationLabel(crl->issuer, crl->generation));
   entry.crl = crl;
   entry.checked_at = ctx.clock.Now();
   entry.recheck = false;
@@ -135,7 +133,7 @@ Result<CrlService::Served> CrlService::Impl::Fallback(const std::string& issuer,
   if (entry.crl && entry.crl->next_update > now) {
     if (!entry.degraded) {
       ctx.logger->warn("CRL of {}: serving CRL {} from memory until {} ({})",
-                       Subject(issuer, generation), entry.crl->crl_number,
+                       GenerationLabel(issuer, generation), entry.crl->crl_number,
                        FormatRfc3339(entry.crl->next_update), why.ToString());
     }
     entry.degraded = true;
@@ -150,7 +148,7 @@ Result<CrlService::Served> CrlService::Impl::Fallback(const std::string& issuer,
     auto it = entries.find({issuer, generation});
     if (it != entries.end() && it->second.get() == &entry) entries.erase(it);
   }
-  return Status::Unavailable("no valid CRL of " + Subject(issuer, generation) +
+  return Status::Unavailable("no valid CRL of " + GenerationLabel(issuer, generation) +
                              " to serve: " + why.message());
 }
 
@@ -217,11 +215,12 @@ Result<CrlService::Served> CrlService::Impl::Refresh(const std::string& issuer,
       auto check = crl_internal::CheckCachedCrl(**row, *look->gen, now);
       if (check.ok()) return Store(entry, crl_internal::ArtifactFrom(std::move(**row)));
       ctx.logger->warn("cached CRL of {} is {} ({}); signing a fresh one",
-                       Subject(issuer, generation), CrlVerdictName(check.verdict),
+                       GenerationLabel(issuer, generation), CrlVerdictName(check.verdict),
                        check.detail);
     }
   } else {
-    ctx.logger->info("no cached CRL of {}; signing one", Subject(issuer, generation));
+    ctx.logger->info("no cached CRL of {}; signing one",
+                     GenerationLabel(issuer, generation));
   }
   return SignLive(issuer, *look->gen, entry);
 }

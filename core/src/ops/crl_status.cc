@@ -13,6 +13,7 @@
 #include "certctl/store/certificate_repo.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
@@ -89,17 +90,11 @@ CrlArtifact ArtifactFrom(CrlCacheRecord row) {
   return a;
 }
 
-std::string Subject(const std::string& issuer, int generation) {
-  return issuer + "/g" + std::to_string(generation);
-}
-
 std::string Runner() { return HostName() + ":" + std::to_string(::getpid()); }
 
 }  // namespace crl_internal
 
 namespace {
-
-using crl_internal::Subject;
 
 CachedCrlSummary SummaryOf(const CrlCacheRecord& row) {
   return {row.size,         row.crl_number,
@@ -136,7 +131,7 @@ Result<CrlGenerationStatus> DescribeGeneration(OpContext& ctx, Transaction& tx,
   }
   if (!check.ok()) {
     report.AddFinding("error", "crl." + std::string(CrlVerdictName(check.verdict)),
-                      Subject(gen.issuer_id, gen.generation), check.detail);
+                      GenerationLabel(gen.issuer_id, gen.generation), check.detail);
   }
   CrlGenerationStatus g;
   g.generation = gen.generation;
@@ -194,7 +189,7 @@ Result<CrlSerialComparison> CompareSerials(OpContext& ctx, const CrlView& view,
     if (++c.missing_count <= static_cast<int64_t>(kListedSerials))
       c.missing_serials.push_back(SerialOf(revoked[i]));
   }
-  std::string subject = Subject(issuer, generation);
+  std::string subject = GenerationLabel(issuer, generation);
   if (c.missing_count > 0) {
     report.AddFinding("error", "crl.missing_serials", subject,
                       std::to_string(c.missing_count) +
@@ -326,7 +321,7 @@ Result<FetchedCrlVerified> VerifyFetchedCrl(OpContext& ctx, const std::string& i
                           issuer);
     return result;
   }
-  std::string subject = Subject(issuer, gen->generation);
+  std::string subject = GenerationLabel(issuer, gen->generation);
   result.generation = gen->generation;
   if (Status s = view->VerifySignature(ca.get()); !s.ok()) {
     report.AddFinding("error", "crl.bad_signature", subject, s.message());

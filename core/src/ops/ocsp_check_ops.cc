@@ -13,6 +13,7 @@
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/ocsp_repo.h"
 #include "certctl/util/files.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
@@ -157,7 +158,7 @@ Result<ResponderStatus> DescribeOcspResponder(OpContext& ctx, const std::string&
   ResponderStatus result{issuer, {}};
   for (const auto& v : views) {
     bool active = v.generation.state == GenerationState::kActive;
-    std::string subject = issuer + "/g" + std::to_string(v.generation.generation);
+    std::string subject = GenerationLabel(issuer, v.generation.generation);
     GenerationResponders g;
     g.generation = v.generation.generation;
     g.state = v.generation.state;

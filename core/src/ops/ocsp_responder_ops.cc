@@ -8,6 +8,7 @@
 #include "certctl/store/invalidation.h"
 #include "certctl/store/issuer_repo.h"
 #include "certctl/store/ocsp_repo.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
 #include "ops/responder_keys.h"
@@ -200,7 +201,7 @@ std::string_view ResponderActionName(ResponderAction action) {
 Result<ResponderEnsured> EnsureOcspResponder(OpContext& ctx, const std::string& issuer,
                                              int generation, bool audit,
                                              OpReport& report) {
-  std::string subject = issuer + "/g" + std::to_string(generation);
+  std::string subject = GenerationLabel(issuer, generation);
   MutationSpec spec{"ocsp.ensure-responder",
                     subject,
                     {{"generation", generation}},
@@ -267,7 +268,7 @@ ResponderRotation RotateOne(OpContext& ctx, const std::string& issuer, int gener
     entry.action = ResponderAction::kFailed;
     entry.error = ensured.status();
     report.AddFinding("error", "ocsp.rotation_failed",
-                      issuer + "/g" + std::to_string(generation),
+                      GenerationLabel(issuer, generation),
                       ensured.status().ToString());
   }
   return entry;

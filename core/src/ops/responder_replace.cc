@@ -9,6 +9,7 @@
 #include "certctl/store/invalidation.h"
 #include "certctl/util/fail_point.h"
 #include "certctl/util/files.h"
+#include "certctl/util/identifiers.h"
 #include "ops/responder_keys.h"
 
 namespace certctl::ops::internal {
@@ -125,7 +126,7 @@ Status AfterFailedSwitch(OpContext& ctx, const OcspResponderRecord& r, bool key_
 // retired stays where it was, harmless, and is reported as a warning.
 void RetireOldKeys(OpContext& ctx, const OcspResponderRecord& r, NewResponder& out,
                    OpReport& report) {
-  std::string subject = r.issuer_id + "/g" + std::to_string(r.generation);
+  std::string subject = GenerationLabel(r.issuer_id, r.generation);
   auto retired = RetireReplacedKeys(ctx, r.issuer_id, r.generation, r.key_path);
   if (!retired.ok()) {
     ctx.logger->warn("OCSP responder of {}: the replaced key file was not retired: {}",

@@ -109,4 +109,8 @@ std::string Printable(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+std::string GenerationLabel(std::string_view issuer, int generation) {
+  return std::string(issuer) + "/g" + std::to_string(generation);
+}
+
 }  // namespace certctl

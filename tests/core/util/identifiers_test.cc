@@ -110,5 +110,10 @@ TEST(IdentifiersTest, PrintableEscapesAndBoundsItsOutput) {
   EXPECT_EQ(shown, "xxxxxxxxxx...(100000 bytes)");
 }
 
+TEST(IdentifiersTest, GenerationLabelNamesIssuerAndGeneration) {
+  EXPECT_EQ(GenerationLabel("iss-local", 1), "iss-local/g1");
+  EXPECT_EQ(GenerationLabel("iss-b", 12), "iss-b/g12");
+}
+
 }  // namespace
 }  // namespace certctl

@@ -30,6 +30,8 @@ Result<std::string> ParseIssuerId(std::string_view text);
 // spaces, no leading zeros beyond "0" itself, which is out of range anyway).
 inline constexpr int kMaxGeneration = 1000000;
 Result<int> ParseGeneration(std::string_view text);
+// How messages and logs name a CA generation: "iss-local/g1".
+std::string GenerationLabel(std::string_view issuer, int generation);
 
 // True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
 // surrogates, nothing above U+10FFFF).

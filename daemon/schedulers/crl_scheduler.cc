@@ -77,6 +77,7 @@ bool CrlScheduler::RegenerateIfNeeded(const std::string& issuer,
   if (needed.ok() && !*needed) {
     // Another process regenerated it: make sure this one serves the new row.
     app_.crl().Invalidate(issuer);
+    ++found_current_;
     return false;
   }
   return Regenerate(issuer, trigger).ok();
@@ -175,6 +176,7 @@ void CrlScheduler::RunDue() {
 std::chrono::milliseconds CrlScheduler::Tick() {
   if (Steady::now() >= next_leadership_check_) {
     KeepLeadership();
+    ++leadership_checks_;
     next_leadership_check_ = Steady::now() + options_.leader_retry;
   }
   bool is_leader = leader();

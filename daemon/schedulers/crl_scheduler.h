@@ -17,6 +17,7 @@
 // crl_generation_events row, also on failure.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -49,6 +50,11 @@ class CrlScheduler {
   // `issuer`'s revocations or cache changed (empty: every issuer).
   void Changed(const std::string& issuer);
   bool leader() const;
+  // How often the loop has kept or tried to take leadership, and how many
+  // checks (RegenerateIfNeeded) found the CRLs current and did nothing, the
+  // way the echo of a regeneration's own NOTIFY ends. For tests and logs.
+  int64_t leadership_checks() const { return leadership_checks_; }
+  int64_t found_current() const { return found_current_; }
 
   // One pass of each duty, for tests and for the loop.
   // Regenerates `issuer` when its cache is not ok or past half its validity;
@@ -81,6 +87,8 @@ class CrlScheduler {
   std::unique_ptr<OperationLock> leadership_;  // loop thread only
   bool leader_ = false;                        // guarded by mu_
   std::map<std::string, bool> failing_;        // loop thread only: log once per streak
+  std::atomic<int64_t> leadership_checks_{0};
+  std::atomic<int64_t> found_current_{0};
 };
 
 }  // namespace certctl::daemon

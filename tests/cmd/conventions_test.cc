@@ -303,8 +303,11 @@ TEST_F(ConventionsTest, HeldLockExits75NamingTheHolder) {
 TEST_F(ConventionsTest, WaitOutlastsAHeldLock) {
   auto lock = HoldLock("crl:iss-local");
   ASSERT_NE(lock, nullptr);
+  // Released once the command has written its start event: it is at the
+  // lock then (it takes it right after), and keeps trying under --wait.
   std::thread release([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_TRUE(testing::Eventually(
+        [&] { return AuditOutcomes("crl.regenerate") == "started"; }));
     lock.reset();
   });
   auto run = Admin({"crl", "regenerate", "iss-local", "--wait", "60s"});

@@ -65,16 +65,25 @@ TEST_F(SchedulersTest, LeaderRegeneratesAfterARevocationDebounced) {
       *app_,
       {.interval = std::chrono::seconds(3600), .debounce = 100ms, .leader_retry = 100ms});
   app_->OnRevocation([&](const std::string& issuer) { scheduler.Changed(issuer); });
+  // As in certctld: the NOTIFY of every regeneration comes back to it.
+  daemon::InvalidationWatcher watcher(
+      *app_, [&](const std::string& issuer) { scheduler.Changed(issuer); });
+  watcher.Start();
+  ASSERT_TRUE(Eventually([&] { return watcher.listening(); }));
   scheduler.Start();
   ASSERT_TRUE(Eventually([&] { return scheduler.leader(); }));
   ASSERT_TRUE(Eventually([&] { return Events("startup") == 1; })) << Events("startup");
+  // The start-up CRL's own NOTIFY came back and found it current.
+  ASSERT_TRUE(Eventually([&] { return scheduler.found_current() >= 1; }));
+  int64_t current_before = scheduler.found_current();
   auto c = Issue("debounce.example");
   ASSERT_EQ(Post("/api/v1/certificates/" + c.serial + "/revoke", "{}").status, 200);
   EXPECT_TRUE(Eventually([&] { return Events("revocation") == 1; }));
-  // The regeneration's own NOTIFY does not make another one.
-  std::this_thread::sleep_for(300ms);
+  // Its NOTIFY comes back too, finds the CRL current and makes no other one.
+  EXPECT_TRUE(Eventually([&] { return scheduler.found_current() > current_before; }));
   EXPECT_EQ(Events("revocation"), 1);
   scheduler.Stop();
+  watcher.Stop();
 }
 
 TEST_F(SchedulersTest, OneLeaderAcrossReplicas) {
@@ -84,7 +93,8 @@ TEST_F(SchedulersTest, OneLeaderAcrossReplicas) {
   first.Start();
   ASSERT_TRUE(Eventually([&] { return first.leader(); }));
   second.Start();
-  std::this_thread::sleep_for(300ms);
+  // Tried a few times while the first holds the lock, and never got it.
+  EXPECT_TRUE(Eventually([&] { return second.leadership_checks() >= 3; }));
   EXPECT_FALSE(second.leader());
   first.Stop();  // releases the lock with its connection
   EXPECT_TRUE(Eventually([&] { return second.leader(); }));

@@ -8,7 +8,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "certctl/pki/ca.h"
@@ -40,7 +42,11 @@ class TestServer {
     thread_ = std::thread([this] { Serve(); });
   }
   ~TestServer() {
-    stop_ = true;
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    stopped_.notify_all();
     boost::system::error_code ec;
     // Wake the blocking accept with a connection of our own.
     tcp::socket poke(ioc_);
@@ -57,8 +63,9 @@ class TestServer {
     beast::error_code ec;
     http::read(stream, buffer, req, ec);
     if (ec) return;
-    if (hang_) {
-      while (!stop_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (hang_) {  // until the test ends
+      std::unique_lock lock(mu_);
+      stopped_.wait(lock, [&] { return stop_.load(); });
       return;
     }
     auto res = handler_(req);
@@ -85,7 +92,9 @@ class TestServer {
   Handler handler_;
   asio::ssl::context* tls_;
   bool hang_;
-  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable stopped_;
+  std::atomic<bool> stop_{false};  // set under mu_
   std::thread thread_;
 };
 

@@ -8,6 +8,8 @@
 #include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 #include "core/ops/crl_fixture.h"
+#include "support/eventually.h"
+#include "support/log_capture.h"
 
 namespace certctl {
 namespace {
@@ -115,8 +117,10 @@ TEST_F(CrlServiceTest, WaitsForAnotherGeneratorAndServesWhatItWrote) {
                                      {"certctld", "replica-b", 2});
   ASSERT_TRUE(lock.ok());
   std::string theirs = SignCrl(LocalCa(), 7, Now(), Now() + hours(24));
+  testing::LogCapture log;
   std::thread generator([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    // The service found no cached CRL and goes for the lock held here.
+    EXPECT_TRUE(testing::Eventually([&] { return log.Contains("no cached CRL"); }));
     CrlCacheRecord row;
     row.issuer_id = kLocalIssuerId;
     row.generation = 1;
@@ -131,7 +135,9 @@ TEST_F(CrlServiceTest, WaitsForAnotherGeneratorAndServesWhatItWrote) {
   });
   ops::CrlServiceOptions options = Always();
   options.generation_wait = std::chrono::seconds(10);
-  ops::CrlService service(Context(), options);
+  ops::OpContext ctx = Context();
+  ctx.logger = log.logger();
+  ops::CrlService service(ctx, options);
   auto served = service.Get(kLocalIssuerId, std::nullopt);
   generator.join();
   ASSERT_TRUE(served.ok()) << served.status().ToString();
@@ -155,15 +161,21 @@ TEST_F(CrlServiceTest, StillBusyAfterTheWaitRereadsTheCache) {
   EXPECT_EQ(nothing.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(nothing.status().message().find("replica-b"), std::string::npos)
       << nothing.status().message();
-  // The holder writes its CRL while this Get waits, and keeps the lock.
+  // The holder writes its CRL while the next Get waits for the lock (long
+  // enough for the write to land), and keeps the lock.
   std::string theirs = SignCrl(LocalCa(), 3, Now(), Now() + hours(24));
+  testing::LogCapture log;
+  ops::OpContext ctx = Context();
+  ctx.logger = log.logger();
+  options.generation_wait = std::chrono::seconds(3);
+  ops::CrlService waiting(ctx, options);
   std::thread writer([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_TRUE(testing::Eventually([&] { return log.Contains("no cached CRL"); }));
     CrlCacheRecord row{kLocalIssuerId, 1, theirs, 3, Now(), Now() + hours(24), Now()};
     EXPECT_TRUE(
         (*other)->Run([&](Transaction& tx) { return CrlRepo::Upsert(tx, row); }).ok());
   });
-  auto served = service.Get(kLocalIssuerId, std::nullopt);
+  auto served = waiting.Get(kLocalIssuerId, std::nullopt);
   writer.join();
   ASSERT_TRUE(served.ok()) << served.status().ToString();
   EXPECT_EQ(served->crl->der, theirs);

@@ -15,6 +15,7 @@
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_service_testing.h"
 #include "ops/ocsp_test_helpers.h"
+#include "support/eventually.h"
 
 namespace certctl {
 namespace {
@@ -467,13 +468,10 @@ TEST_F(OcspServiceTest, WriteBackWaitsForAnUncommittedRevocation) {
     written = db().Query<bool>(
         [&](Transaction& tx) { return OcspCacheRepo::PutIfEpochUnchanged(tx, **row); });
   });
-  // Wait (bounded) until the writer is blocked on the issuer row.
-  bool blocked = false;
-  for (int i = 0; i < 500 && !blocked; ++i) {
-    blocked = Sql(url_, "SELECT count(*) FROM pg_locks WHERE NOT granted") != "0";
-    if (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_TRUE(blocked);
+  // Wait until the writer is blocked on the issuer row.
+  EXPECT_TRUE(testing::Eventually([&] {
+    return Sql(url_, "SELECT count(*) FROM pg_locks WHERE NOT granted") != "0";
+  }));
   revocation.exec("DELETE FROM ocsp_response_cache WHERE issuer_id = 'iss-local'");
   revocation.commit();
   writer.join();

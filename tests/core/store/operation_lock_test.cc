@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "support/eventually.h"
 #include "support/pg_harness.h"
 
 namespace certctl {
@@ -46,7 +47,8 @@ TEST_F(OperationLockTest, WaitsForARelease) {
   ASSERT_TRUE(first.ok());
   auto other = Database::Open({.url = url_, .pool_size = 2});
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // The second caller holds its pooled connection while it keeps trying.
+    EXPECT_TRUE(testing::Eventually([&] { return (*other)->Stats().in_use == 1; }));
     first->reset();
   });
   auto second = OperationLock::Acquire(**other, "ocsp:iss-local", {"b", "h", 2},

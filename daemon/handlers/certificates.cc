@@ -3,7 +3,6 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/serial.h"
-#include "certctl/store/certificate_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
@@ -128,14 +127,8 @@ HttpResponse GetCertificate(const HttpRequest& req, App& app) {
     auto id = ParseIssuerId(issuer);
     if (!id.ok()) return ErrorResponse(id.status());
   }
-  auto found = app.db().Query<std::vector<CertificateStatusRecord>>(
-      [&](Transaction& tx) -> Result<std::vector<CertificateStatusRecord>> {
-        if (issuer.empty()) return CertificateRepo::FindBySerial(tx, serial->hex());
-        ASSIGN_OR_RETURN(auto one, CertificateRepo::Find(tx, issuer, serial->hex()));
-        std::vector<CertificateStatusRecord> out;
-        if (one) out.push_back(std::move(*one));
-        return out;
-      });
+  ops::OpContext ctx = app.Context(app.DaemonActor());
+  auto found = ops::FindCertificates(ctx, serial->hex(), issuer);
   if (!found.ok()) return ErrorResponse(found.status());
   if (found->empty()) {
     return ErrorResponse(
@@ -167,10 +160,10 @@ HttpResponse ListCertificates(const HttpRequest& req, App& app) {
     if (!limit.ok()) return ErrorResponse(limit.status());
     filter.limit = *limit;
   }
-  TimePoint now = app.clock().Now();
-  auto page = app.db().Query<CertificatePage>(
-      [&](Transaction& tx) { return CertificateRepo::List(tx, filter, now); });
+  ops::OpContext ctx = app.Context(app.DaemonActor());
+  auto page = ops::ListCertificates(ctx, filter);
   if (!page.ok()) return ErrorResponse(page.status());
+  TimePoint now = ctx.clock.Now();
   json items = json::array();
   for (const auto& r : page->items) items.push_back(CertificateJson(r, now, false));
   return JsonResponse(

@@ -2,7 +2,7 @@
 #include "certctl/ops/audit_json.h"
 #include "certctl/ops/audit_ops.h"
 #include "certctl/ops/certificate_ops.h"
-#include "certctl/store/issuer_repo.h"
+#include "certctl/ops/issuer_ops.h"
 #include "certctl/util/time_format.h"
 #include "daemon/handlers/common.h"
 #include "daemon/handlers/handlers.h"
@@ -11,11 +11,6 @@ namespace certctl::daemon::handlers {
 namespace {
 
 using nlohmann::json;
-
-struct IssuerView {
-  IssuerRecord issuer;
-  std::vector<CaGenerationRecord> generations;
-};
 
 json GenerationJson(const CaGenerationRecord& g, const Config& config) {
   return {
@@ -34,16 +29,8 @@ json GenerationJson(const CaGenerationRecord& g, const Config& config) {
 HttpResponse ListIssuers(const HttpRequest& req, App& app) {
   auto query = QueryParams(req, {});
   if (!query.ok()) return ErrorResponse(query.status());
-  auto issuers = app.db().Query<std::vector<IssuerView>>(
-      [](Transaction& tx) -> Result<std::vector<IssuerView>> {
-        ASSIGN_OR_RETURN(auto records, IssuerRepo::List(tx));
-        std::vector<IssuerView> out;
-        for (auto& r : records) {
-          ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, r.id));
-          out.push_back({std::move(r), std::move(generations)});
-        }
-        return out;
-      });
+  ops::OpContext ctx = app.Context(app.DaemonActor());
+  auto issuers = ops::ListIssuers(ctx);
   if (!issuers.ok()) return ErrorResponse(issuers.status());
   const Config& config = app.config();
   json items = json::array();

@@ -225,4 +225,31 @@ Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& p) {
   return out;
 }
 
+Result<std::vector<CertificateStatusRecord>> FindCertificates(OpContext& ctx,
+                                                              const std::string& serial,
+                                                              const std::string& issuer) {
+  ASSIGN_OR_RETURN(Serial parsed, Serial::Parse(serial));
+  if (!issuer.empty()) RETURN_IF_ERROR(ParseIssuerId(issuer).status());
+  return ctx.db.Query<std::vector<CertificateStatusRecord>>(
+      [&](Transaction& tx) -> Result<std::vector<CertificateStatusRecord>> {
+        if (issuer.empty()) return CertificateRepo::FindBySerial(tx, parsed.hex());
+        ASSIGN_OR_RETURN(auto one, CertificateRepo::Find(tx, issuer, parsed.hex()));
+        std::vector<CertificateStatusRecord> out;
+        if (one) out.push_back(std::move(*one));
+        return out;
+      });
+}
+
+Result<CertificatePage> ListCertificates(OpContext& ctx,
+                                         const CertificateListFilter& filter) {
+  if (!filter.issuer.empty()) RETURN_IF_ERROR(ParseIssuerId(filter.issuer).status());
+  if (filter.limit < 1 || filter.limit > 1000) {
+    return Status::InvalidArgument("limit must be 1..1000, not " +
+                                   std::to_string(filter.limit));
+  }
+  TimePoint now = ctx.clock.Now();
+  return ctx.db.Query<CertificatePage>(
+      [&](Transaction& tx) { return CertificateRepo::List(tx, filter, now); });
+}
+
 }  // namespace certctl::ops

@@ -105,6 +105,19 @@ Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx) {
   return ids;
 }
 
+Result<std::vector<IssuerWithGenerations>> ListIssuers(OpContext& ctx) {
+  return ctx.db.Query<std::vector<IssuerWithGenerations>>(
+      [](Transaction& tx) -> Result<std::vector<IssuerWithGenerations>> {
+        ASSIGN_OR_RETURN(auto records, IssuerRepo::List(tx));
+        std::vector<IssuerWithGenerations> out;
+        for (auto& r : records) {
+          ASSIGN_OR_RETURN(auto generations, IssuerRepo::Generations(tx, r.id));
+          out.push_back({std::move(r), std::move(generations)});
+        }
+        return out;
+      });
+}
+
 Result<CaCertificate> FindCaCertificate(Database& db, const std::string& issuer,
                                         std::optional<int> generation) {
   RETURN_IF_ERROR(ParseIssuerId(issuer).status());  // before it reaches a query

@@ -74,6 +74,20 @@ struct RevokeResult {
 //    the CA/Browser Forum Baseline Requirements forbid holds for TLS.
 Result<RevokeResult> RevokeCertificate(OpContext& ctx, const RevokeParams& params);
 
+// GET /api/v1/certificates/{serial}[?issuer=]: the certificates with this
+// serial (`serial` in any spelling Serial::Parse accepts), of `issuer` only
+// when it is not empty; empty when there is none. InvalidArgument for a
+// malformed serial or issuer id (checked before anything reaches the
+// database); Unavailable when the database is.
+Result<std::vector<CertificateStatusRecord>> FindCertificates(OpContext& ctx,
+                                                              const std::string& serial,
+                                                              const std::string& issuer);
+
+// GET /api/v1/certificates: one page, oldest first; ctx.clock says what is
+// expired. InvalidArgument for a malformed issuer id or a limit out of 1..1000.
+Result<CertificatePage> ListCertificates(OpContext& ctx,
+                                         const CertificateListFilter& filter);
+
 // The URLs certctld serves for an issuer. Certificates carry the CRL URL of
 // the generation that signed them, so they keep pointing at the right CRL
 // after a CA rotation; the generation-less URL serves the active generation.

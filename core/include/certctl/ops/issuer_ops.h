@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "certctl/ops/op.h"
+#include "certctl/store/records.h"
 
 namespace certctl::ops {
 
@@ -34,6 +35,14 @@ Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& iss
 
 // The ids of every issuer, sorted (for `--all` in certctl-admin).
 Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx);
+
+// GET /api/v1/issuers: every issuer with its CA generations, read in one
+// transaction.
+struct IssuerWithGenerations {
+  IssuerRecord issuer;
+  std::vector<CaGenerationRecord> generations;
+};
+Result<std::vector<IssuerWithGenerations>> ListIssuers(OpContext& ctx);
 
 // The CA certificate of `issuer`'s generation `generation`, or of its active
 // generation when none is given, as DER (what caIssuers URLs serve). NotFound

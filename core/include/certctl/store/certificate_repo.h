@@ -11,23 +11,6 @@
 
 namespace certctl {
 
-enum class CertificateStatusFilter { kAny, kActive, kRevoked, kExpired };
-
-// "active", "revoked", "expired" ("" or "any" for all).
-Result<CertificateStatusFilter> ParseCertificateStatusFilter(std::string_view text);
-
-struct CertificateListFilter {
-  std::string issuer;  // empty: all issuers
-  CertificateStatusFilter status = CertificateStatusFilter::kAny;
-  int limit = 100;     // 1..1000
-  std::string cursor;  // opaque, from a previous page; empty: first page
-};
-
-struct CertificatePage {
-  std::vector<CertificateStatusRecord> items;
-  std::string next_cursor;  // empty on the last page
-};
-
 class CertificateRepo {
  public:
   // AlreadyExists when (issuer, serial) is taken.
@@ -72,10 +55,5 @@ class RevocationRepo {
       Transaction& tx, const std::string& issuer, int generation,
       const std::function<Status(const RevocationRecord&)>& fn);
 };
-
-// RFC 5280 CRLReason names ("keyCompromise") <-> codes (1). "unspecified" is 0;
-// 7 is not a reason. Names are matched exactly as RFC 5280 spells them.
-Result<int> ParseRevocationReason(std::string_view name);
-std::string_view RevocationReasonName(int code);
 
 }  // namespace certctl

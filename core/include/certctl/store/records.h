@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "certctl/util/clock.h"
+#include "certctl/util/status.h"
 
 namespace certctl {
 
@@ -55,10 +57,33 @@ struct RevocationRecord {
   std::string revoked_by;
 };
 
+// RFC 5280 CRLReason names ("keyCompromise") <-> codes (1). "unspecified" is 0;
+// 7 is not a reason. Names are matched exactly as RFC 5280 spells them.
+Result<int> ParseRevocationReason(std::string_view name);
+std::string_view RevocationReasonName(int code);
+
 // A certificate with its revocation, if any.
 struct CertificateStatusRecord {
   CertificateRecord certificate;
   std::optional<RevocationRecord> revocation;
+};
+
+enum class CertificateStatusFilter { kAny, kActive, kRevoked, kExpired };
+
+// "active", "revoked", "expired" ("" or "any" for all).
+Result<CertificateStatusFilter> ParseCertificateStatusFilter(std::string_view text);
+
+// One page of certificates, as the API lists them.
+struct CertificateListFilter {
+  std::string issuer;  // empty: all issuers
+  CertificateStatusFilter status = CertificateStatusFilter::kAny;
+  int limit = 100;     // 1..1000
+  std::string cursor;  // opaque, from a previous page; empty: first page
+};
+
+struct CertificatePage {
+  std::vector<CertificateStatusRecord> items;
+  std::string next_cursor;  // empty on the last page
 };
 
 enum class AuditOutcome { kStarted, kSucceeded, kFailed };

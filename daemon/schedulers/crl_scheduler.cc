@@ -14,7 +14,9 @@ bool PastHalfLife(const ops::CachedCrlSummary& cache, TimePoint now) {
 }  // namespace
 
 CrlScheduler::CrlScheduler(App& app, CrlSchedulerOptions options)
-    : app_(app), options_(options) {}
+    : app_(app),
+      options_(options),
+      leadership_(app.db(), kCrlSchedulerLock, "certctld") {}
 
 CrlScheduler::~CrlScheduler() { Stop(); }
 
@@ -26,7 +28,7 @@ void CrlScheduler::Start() {
 
 void CrlScheduler::Stop() {
   thread_.Stop();
-  leadership_.reset();
+  leadership_.Release();
 }
 
 bool CrlScheduler::leader() const {
@@ -120,12 +122,8 @@ Status CrlScheduler::Regenerate(const std::string& issuer, ops::CrlTrigger trigg
 }
 
 void CrlScheduler::KeepLeadership() {
-  if (leadership_) {
-    // A noop transaction on the lock's own connection: fails once the
-    // connection (and with it the lock) is gone.
-    if (leadership_->session().Run([](Transaction&) { return Status::Ok(); }).ok())
-      return;
-    leadership_.reset();
+  ops::Leadership::Change change = leadership_.Refresh();
+  if (change == ops::Leadership::Change::kLost) {
     std::lock_guard lock(mu_);
     leader_ = false;
     pending_.clear();
@@ -133,10 +131,7 @@ void CrlScheduler::KeepLeadership() {
                         kCrlSchedulerLock);
     return;
   }
-  auto lock =
-      OperationLock::TryAcquire(app_.db(), kCrlSchedulerLock, ThisProcess("certctld"));
-  if (!lock.ok() || !*lock) return;
-  leadership_ = std::move(lock).value();
+  if (change != ops::Leadership::Change::kGained) return;
   {
     std::lock_guard guard(mu_);
     leader_ = true;

@@ -25,7 +25,7 @@
 #include <string>
 
 #include "certctl/ops/crl_ops.h"
-#include "certctl/store/operation_lock.h"
+#include "certctl/ops/leadership.h"
 #include "daemon/app.h"
 #include "daemon/schedulers/scheduler_thread.h"
 
@@ -83,10 +83,10 @@ class CrlScheduler {
   Steady::time_point next_scheduled_{};
   bool was_leader_ = false;
   mutable std::mutex mu_;
-  std::map<std::string, Pending> pending_;     // "" = every issuer
-  std::unique_ptr<OperationLock> leadership_;  // loop thread only
-  bool leader_ = false;                        // guarded by mu_
-  std::map<std::string, bool> failing_;        // loop thread only: log once per streak
+  std::map<std::string, Pending> pending_;  // "" = every issuer
+  ops::Leadership leadership_;              // loop thread only
+  bool leader_ = false;                     // guarded by mu_
+  std::map<std::string, bool> failing_;     // loop thread only: log once per streak
   std::atomic<int64_t> leadership_checks_{0};
   std::atomic<int64_t> found_current_{0};
 };

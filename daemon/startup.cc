@@ -5,10 +5,10 @@
 
 #include "certctl/log/logging.h"
 #include "certctl/ops/audit_ops.h"
+#include "certctl/ops/db_ops.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/ops/key_files.h"
 #include "certctl/ops/op.h"
-#include "certctl/store/migrator.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 
@@ -106,7 +106,7 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
                    Database::Open({.url = std::string(rt->config.database_url.view()),
                                    .pool_size = rt->config.database_pool_size,
                                    .application_name = "certctld"}));
-  RETURN_IF_ERROR(RequireCurrentSchema(*rt->db));
+  RETURN_IF_ERROR(ops::RequireCurrentSchema(*rt->db));
   rt->logger->info("database {} is at the current schema", rt->db->MaskedUrl());
 
   rt->keyring = std::make_unique<ops::CaKeyring>();

@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "certctl/log/logging.h"
+#include "certctl/ops/db_ops.h"
 #include "certctl/ops/dev_environment.h"
-#include "certctl/store/migrator.h"
 #include "certctl/util/exit_codes.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
@@ -269,7 +269,7 @@ Result<std::unique_ptr<Environment>> AdminApp::Open(bool allow_outdated_schema) 
     return db.status();
   }
   env->db = std::move(db).value();
-  if (!allow_outdated_schema) RETURN_IF_ERROR(RequireCurrentSchema(*env->db));
+  if (!allow_outdated_schema) RETURN_IF_ERROR(ops::RequireCurrentSchema(*env->db));
   env->keyring = std::make_unique<ops::CaKeyring>();
   env->actor = ops::Actor{globals_.actor.empty() ? InvokingUser() : globals_.actor,
                           HostName(), "certctl-admin", command_line_};

@@ -95,4 +95,6 @@ Result<SchemaStatus> DescribeSchema(OpContext& ctx, OpReport& report) {
   return status;
 }
 
+Status RequireCurrentSchema(Database& db) { return certctl::RequireCurrentSchema(db); }
+
 }  // namespace certctl::ops

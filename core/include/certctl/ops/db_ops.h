@@ -47,4 +47,10 @@ struct SchemaStatus {
 // "schema.mismatch" when an applied file changed. Read-only.
 Result<SchemaStatus> DescribeSchema(OpContext& ctx, OpReport& report);
 
+// What both programs check after opening the database: OK when the schema is
+// exactly the one this binary knows; FailedPrecondition telling the operator
+// to run `certctl-admin db migrate` when it is behind (Corruption or
+// FailedPrecondition when it was changed or is newer).
+Status RequireCurrentSchema(Database& db);
+
 }  // namespace certctl::ops

@@ -1,7 +1,5 @@
 #include "daemon/schedulers/invalidation_watcher.h"
 
-#include "certctl/store/invalidation_listener.h"
-
 namespace certctl::daemon {
 namespace {
 // How long one wait for notifications lasts: bounds how long Stop() takes.
@@ -21,7 +19,7 @@ void InvalidationWatcher::Start() {
 
 void InvalidationWatcher::Stop() {
   thread_.Stop();
-  listener_.reset();
+  feed_.reset();
 }
 
 void InvalidationWatcher::Apply(const Invalidation& what) {
@@ -36,9 +34,8 @@ void InvalidationWatcher::Apply(const Invalidation& what) {
 }
 
 std::chrono::milliseconds InvalidationWatcher::Tick() {
-  if (!listener_) {
-    DatabaseOptions options = app_.db().options();
-    auto connected = InvalidationListener::Connect(options);
+  if (!feed_) {
+    auto connected = ops::InvalidationFeed::Connect(app_.db());
     if (!connected.ok()) {
       if (!lost_logged_) {
         app_.logger()->warn(
@@ -48,7 +45,7 @@ std::chrono::milliseconds InvalidationWatcher::Tick() {
       }
       return retry_;
     }
-    listener_ = std::move(connected).value();
+    feed_ = std::move(connected).value();
     listening_ = true;
     if (ever_connected_) {
       app_.logger()->info(
@@ -59,10 +56,10 @@ std::chrono::milliseconds InvalidationWatcher::Tick() {
     ever_connected_ = true;
     lost_logged_ = false;
   }
-  Status s = listener_->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
+  Status s = feed_->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
   if (!s.ok()) {
     listening_ = false;
-    listener_.reset();
+    feed_.reset();
     app_.logger()->warn("lost the cache invalidation listener: {}", s.ToString());
     lost_logged_ = true;
   }

@@ -13,13 +13,9 @@
 #include <functional>
 #include <memory>
 
-#include "certctl/store/invalidation.h"
+#include "certctl/ops/invalidation_feed.h"
 #include "daemon/app.h"
 #include "daemon/schedulers/scheduler_thread.h"
-
-namespace certctl {
-class InvalidationListener;
-}  // namespace certctl
 
 namespace certctl::daemon {
 
@@ -47,7 +43,7 @@ class InvalidationWatcher {
   std::chrono::milliseconds retry_;
   SchedulerThread thread_;
   // Loop thread only:
-  std::unique_ptr<InvalidationListener> listener_;
+  std::unique_ptr<ops::InvalidationFeed> feed_;
   bool ever_connected_ = false;
   bool lost_logged_ = false;
   std::atomic<bool> listening_{false};

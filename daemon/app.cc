@@ -32,19 +32,7 @@ ops::Actor App::ApiActor(const ApiPrincipal& principal, const std::string& what)
   return ops::Actor{"api:" + principal.key_name, host_, "certctld", what};
 }
 
-void App::LoadTrustAnchors() {
-  for (const auto& name : trust_->Names()) {
-    auto* holder = trust_->Find(name);
-    ops::TrustBundleCheck check = holder->Reload(clock_.Now());
-    if (check.ok()) {
-      logger_->info("trust bundle {}: loaded {} certificates from {}", name,
-                    check.entries.size(), holder->path());
-    } else {
-      logger_->error("trust bundle {}: refused {} ({}): {}", name, holder->path(),
-                     ops::TrustProblemName(*check.problem), check.message);
-    }
-  }
-}
+void App::LoadTrustAnchors() { ops::LoadTrustAnchors(*trust_, clock_.Now(), *logger_); }
 
 void App::Revoked(const std::string& issuer, const std::string& serial) {
   ocsp_->Invalidate({"ocsp", issuer, serial});

@@ -207,6 +207,21 @@ Result<TrustReload> ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& regi
   return result;
 }
 
+void LoadTrustAnchors(TrustAnchorRegistry& registry, TimePoint now,
+                      spdlog::logger& logger) {
+  for (const auto& name : registry.Names()) {
+    TrustAnchorHolder* holder = registry.Find(name);
+    TrustBundleCheck check = holder->Reload(now);
+    if (check.ok()) {
+      logger.info("trust bundle {}: loaded {} certificates from {}", name,
+                  check.entries.size(), holder->path());
+    } else {
+      logger.error("trust bundle {}: refused {} ({}): {}", name, holder->path(),
+                   TrustProblemName(*check.problem), check.message);
+    }
+  }
+}
+
 Result<TrustBundleChecked> CheckTrustBundleReport(const std::string& path, TimePoint now,
                                                   OpReport& report) {
   report.operation = "trust.check";

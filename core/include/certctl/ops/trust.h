@@ -111,6 +111,12 @@ struct TrustReload {
 Result<TrustReload> ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& registry,
                                        const std::string& name, OpReport& report);
 
+// certctld's start-up: loads every configured bundle once. A refused bundle
+// is logged at error level (its endpoint has no pool until a reload
+// succeeds); nothing is audited.
+void LoadTrustAnchors(TrustAnchorRegistry& registry, TimePoint now,
+                      spdlog::logger& logger);
+
 // `certctl-admin trust reload`: asks the running certctld to reload, through
 // its admin API (POST /api/v1/admin/trust-anchors/{name}/reload with
 // config.api_key) or, with `signal`, by SIGHUP to the pid in

@@ -8,20 +8,6 @@
 namespace certctl::admin {
 namespace {
 
-// POSTs OCSP requests to `url` the way `openssl ocsp -url` does.
-ops::OcspFetcher MakeFetcher(net::HttpClient client, std::string url) {
-  return [client = std::move(client),
-          url = std::move(url)](const std::string& request_der) -> Result<std::string> {
-    ASSIGN_OR_RETURN(auto response,
-                     client.Post(url, "application/ocsp-request", request_der));
-    if (response.status != 200) {
-      return Status::Unavailable(url + " answered " + std::to_string(response.status) +
-                                 " " + response.reason);
-    }
-    return std::move(response.body);
-  };
-}
-
 // The responder certificate, key file and history of one generation.
 void RenderGeneration(const std::string& issuer, const ops::GenerationResponders& g,
                       std::ostream& out) {
@@ -217,7 +203,7 @@ void RegisterReset(AdminApp& app, CLI::App* ocsp) {
       if (!url.empty()) {
         auto client = app.HttpClientFor(ctx.config);
         if (!client.ok()) return app.Fail(client.status());
-        live = ops::LiveResponder{url, MakeFetcher(*client, url)};
+        live = ops::LiveResponder{url, ops::HttpOcspFetcher(*client, url)};
       }
       ops::OpReport report;
       auto result = ops::ResetOcspResponder(ctx, choice.issuer, keep_key, report, live);
@@ -278,7 +264,7 @@ void RegisterCheck(AdminApp& app, CLI::App* ocsp) {
       if (!url.empty()) {
         auto client = app.HttpClientFor(ctx.config);
         if (!client.ok()) return app.Fail(client.status());
-        fetcher = MakeFetcher(*client, url);
+        fetcher = ops::HttpOcspFetcher(*client, url);
       }
       ops::OpReport report;
       auto result = ops::CheckOcspAnswer(ctx, choice.issuer, serial, fetcher, report);

@@ -49,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "certctl/net/http_client.h"
 #include "certctl/ops/op.h"
 #include "certctl/pki/ocsp.h"
 #include "certctl/store/invalidation.h"
@@ -177,6 +178,10 @@ Result<ResponderStatus> DescribeOcspResponder(OpContext& ctx, const std::string&
 // Sends a DER OCSPRequest somewhere and returns the DER response (the CLI's
 // HTTP client; tests may answer in-process).
 using OcspFetcher = std::function<Result<std::string>(const std::string& request_der)>;
+
+// POSTs OCSP requests to `url` through `client`, the way `openssl ocsp -url`
+// does; an answer other than 200 is Unavailable naming the status.
+OcspFetcher HttpOcspFetcher(net::HttpClient client, std::string url);
 
 // A certificate's status, as the database or an OCSP answer says it.
 struct CertificateStatus {

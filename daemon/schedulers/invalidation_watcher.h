@@ -13,7 +13,7 @@
 #include <functional>
 #include <memory>
 
-#include "certctl/ops/invalidation_feed.h"
+#include "certctl/ops/invalidation.h"
 #include "daemon/app.h"
 #include "daemon/schedulers/scheduler_thread.h"
 

@@ -100,3 +100,19 @@ std::string UnkeyedDigest(const AuditEvent& row) {
 }
 
 }  // namespace certctl::audit
+
+namespace certctl {
+
+std::string_view AuditOutcomeName(AuditOutcome outcome) {
+  switch (outcome) {
+    case AuditOutcome::kStarted:
+      return "started";
+    case AuditOutcome::kSucceeded:
+      return "succeeded";
+    case AuditOutcome::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+}  // namespace certctl

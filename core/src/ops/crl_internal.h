@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "certctl/ops/crl_ops.h"
+#include "certctl/ops/records.h"
 #include "certctl/store/crl_repo.h"
 #include "certctl/store/database.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops::crl_internal {
 

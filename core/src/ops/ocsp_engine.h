@@ -19,9 +19,9 @@
 
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/ops/op.h"
+#include "certctl/ops/records.h"
 #include "certctl/pki/ocsp.h"
 #include "certctl/store/ocsp_repo.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops::internal {
 

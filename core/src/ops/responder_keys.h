@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "certctl/ops/op.h"
+#include "certctl/ops/records.h"
 #include "certctl/store/ocsp_repo.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops::internal {
 

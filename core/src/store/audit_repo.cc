@@ -103,18 +103,6 @@ AuditEvent NextRow(Transaction& tx, const pqxx::row& r, const audit::AuditKey& k
 
 }  // namespace
 
-std::string_view AuditOutcomeName(AuditOutcome outcome) {
-  switch (outcome) {
-    case AuditOutcome::kStarted:
-      return "started";
-    case AuditOutcome::kSucceeded:
-      return "succeeded";
-    case AuditOutcome::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 Result<AuditAppended> AuditRepo::Append(Transaction& tx, const audit::AuditKey& key,
                                         const AuditEvent& e,
                                         std::optional<int64_t> anchored_id) {

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "certctl/audit/audit_key.h"
-#include "certctl/store/records.h"
+#include "certctl/audit/event.h"
 
 namespace certctl::audit {
 

@@ -40,7 +40,7 @@
 
 #include "certctl/audit/anchor.h"
 #include "certctl/audit/audit_key.h"
-#include "certctl/store/records.h"
+#include "certctl/audit/event.h"
 
 namespace certctl::audit {
 

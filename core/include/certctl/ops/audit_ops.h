@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "certctl/audit/chain_verifier.h"
+#include "certctl/audit/event.h"
 #include "certctl/ops/op.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops {
 

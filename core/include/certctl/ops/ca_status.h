@@ -13,7 +13,7 @@
 
 #include "certctl/config/config.h"
 #include "certctl/ops/op.h"
-#include "certctl/store/records.h"
+#include "certctl/ops/records.h"
 
 namespace certctl::ops {
 

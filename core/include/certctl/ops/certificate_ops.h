@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "certctl/ops/op.h"
+#include "certctl/ops/records.h"
 #include "certctl/pki/keys.h"
-#include "certctl/store/records.h"
 #include "certctl/util/secret.h"
 
 namespace certctl::ops {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "certctl/ops/op.h"
-#include "certctl/store/records.h"
+#include "certctl/ops/records.h"
 
 namespace certctl::ops {
 

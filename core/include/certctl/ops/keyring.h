@@ -10,8 +10,8 @@
 #include <string>
 #include <utility>
 
+#include "certctl/ops/records.h"
 #include "certctl/pki/ca.h"
-#include "certctl/store/records.h"
 #include "certctl/util/clock.h"
 
 namespace certctl::ops {

@@ -50,10 +50,10 @@
 #include <vector>
 
 #include "certctl/net/http_client.h"
+#include "certctl/ops/invalidation.h"
 #include "certctl/ops/op.h"
+#include "certctl/ops/records.h"
 #include "certctl/pki/ocsp.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/records.h"
 
 namespace certctl::ops {
 

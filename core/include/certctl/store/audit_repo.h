@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "certctl/audit/audit_key.h"
+#include "certctl/audit/event.h"
 #include "certctl/store/database.h"
-#include "certctl/store/records.h"
 
 namespace certctl {
 

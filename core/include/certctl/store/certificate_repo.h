@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "certctl/ops/records.h"
 #include "certctl/store/database.h"
-#include "certctl/store/records.h"
 
 namespace certctl {
 

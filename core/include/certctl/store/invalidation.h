@@ -8,21 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "certctl/ops/invalidation.h"
 #include "certctl/store/database.h"
 
 namespace certctl {
-
-inline constexpr char kInvalidationChannel[] = "certctl_invalidate";
-
-struct Invalidation {
-  std::string scope;   // "ocsp", "crl" or "all"
-  std::string issuer;  // empty: every issuer
-  std::string serial;  // ocsp only; empty: every serial of the issuer
-
-  // JSON payload, e.g. {"scope":"ocsp","issuer":"iss-local","serial":"ab12"}.
-  std::string ToPayload() const;
-  static Result<Invalidation> FromPayload(std::string_view payload);
-};
 
 class InvalidationRepo {
  public:

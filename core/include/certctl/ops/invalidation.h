@@ -1,8 +1,8 @@
-// Hearing cache invalidations: every revocation, cache truncation, CRL
-// regeneration and responder reset, by any certctld replica or certctl-admin,
-// is announced with PostgreSQL NOTIFY when its transaction commits; a feed
-// LISTENs for them on a connection of its own (session state the pool must
-// not share).
+// Cache invalidations: every revocation, cache truncation, CRL regeneration
+// and responder reset, by any certctld replica or certctl-admin, is announced
+// on kInvalidationChannel with PostgreSQL NOTIFY when its transaction
+// commits; an InvalidationFeed LISTENs for them on a connection of its own
+// (session state the pool must not share).
 //
 // A feed whose connection breaks reports Unavailable and is discarded; the
 // caller connects a new one and should assume it missed notifications in
@@ -12,12 +12,29 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "certctl/store/database.h"
-#include "certctl/store/invalidation.h"
 
 namespace certctl {
-class InvalidationListener;
+
+inline constexpr char kInvalidationChannel[] = "certctl_invalidate";
+
+// What to drop: one notification's payload.
+struct Invalidation {
+  std::string scope;   // "ocsp", "crl" or "all"
+  std::string issuer;  // empty: every issuer
+  std::string serial;  // ocsp only; empty: every serial of the issuer
+
+  // JSON payload, e.g. {"scope":"ocsp","issuer":"iss-local","serial":"ab12"}.
+  std::string ToPayload() const;
+  // InvalidArgument for anything that is not such a payload.
+  static Result<Invalidation> FromPayload(std::string_view payload);
+};
+
+class InvalidationListener;  // core/src/store
+
 }  // namespace certctl
 
 namespace certctl::ops {

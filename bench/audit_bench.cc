@@ -20,7 +20,7 @@
 #include "certctl/ops/audit_json.h"
 #include "certctl/ops/audit_ops.h"
 #include "certctl/ops/op_json.h"
-#include "certctl/store/audit_repo.h"
+#include "store/audit_repo.h"
 
 namespace certctl {
 namespace {

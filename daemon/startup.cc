@@ -57,8 +57,8 @@ void RemoveInterruptedKeyWrites(ops::OpContext& ctx, spdlog::logger& logger) {
 
 Runtime::~Runtime() {
   db.reset();
-  if (dev && dev->cluster && dev->cluster_started) {
-    Status s = dev->cluster->Stop();
+  if (dev) {
+    Status s = dev->StopClusterIfStarted();
     if (!s.ok() && logger)
       logger->warn("stopping the dev PostgreSQL cluster: {}", s.ToString());
   }

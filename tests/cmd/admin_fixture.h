@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "certctl/store/operation_lock.h"
 #include "e2e/e2e_support.h"
+#include "store/operation_lock.h"
 #include "support/eventually.h"
 #include "support/ops_fixture.h"
 

@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "certctl/store/operation_lock.h"
 #include "daemon/server_fixture.h"
+#include "store/operation_lock.h"
 
 namespace certctl::testing {
 namespace {

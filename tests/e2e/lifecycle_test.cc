@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "certctl/store/database.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "e2e/e2e_fixture.h"
+#include "store/operation_lock.h"
 
 namespace certctl::e2e {
 namespace {

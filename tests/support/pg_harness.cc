@@ -7,7 +7,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 
-#include "certctl/store/migrator.h"
+#include "store/migrator.h"
 
 namespace certctl::testing {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "certctl/store/database.h"
-#include "certctl/store/local_cluster.h"
+#include "store/local_cluster.h"
 
 namespace certctl::testing {
 

@@ -2,10 +2,10 @@
 #include "certctl/audit/chain.h"
 #include "certctl/audit/chain_verifier.h"
 #include "certctl/ops/audit_ops.h"
-#include "certctl/store/audit_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/time_format.h"
 #include "ops/audit_trail.h"
+#include "store/audit_repo.h"
 
 namespace certctl::ops {
 namespace {

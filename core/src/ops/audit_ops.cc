@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "certctl/store/audit_repo.h"
 #include "certctl/util/time_format.h"
+#include "store/audit_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -13,7 +13,7 @@
 #include "certctl/audit/anchor.h"
 #include "certctl/audit/audit_key.h"
 #include "certctl/ops/op.h"
-#include "certctl/store/audit_repo.h"
+#include "store/audit_repo.h"
 
 namespace certctl::ops {
 

@@ -12,14 +12,14 @@
 
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/ocsp_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/identifiers.h"
 #include "ops/ca_backup_manifest.h"
 #include "ops/ca_rotation_state.h"
 #include "store/ca_backup_repo.h"
+#include "store/issuer_repo.h"
+#include "store/ocsp_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -9,13 +9,13 @@
 #include "certctl/ops/ca_backup.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/ca_backup_manifest.h"
 #include "store/ca_backup_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -15,13 +15,13 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/serial.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ca_rotation_state.h"
 #include "store/ca_backup_repo.h"
+#include "store/certificate_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -5,10 +5,10 @@
 
 #include "certctl/pki/ocsp.h"
 #include "certctl/pki/serial.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/ocsp_repo.h"
 #include "certctl/util/time_format.h"
+#include "store/invalidation.h"
+#include "store/issuer_repo.h"
+#include "store/ocsp_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -4,12 +4,12 @@
 #include "certctl/pki/csr.h"
 #include "certctl/pki/name_checks.h"
 #include "certctl/pki/serial.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/audit_trail.h"
+#include "store/certificate_repo.h"
+#include "store/invalidation.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace {

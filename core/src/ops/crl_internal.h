@@ -8,8 +8,8 @@
 
 #include "certctl/ops/crl_ops.h"
 #include "certctl/ops/records.h"
-#include "certctl/store/crl_repo.h"
 #include "certctl/store/database.h"
+#include "store/crl_repo.h"
 
 namespace certctl::ops::crl_internal {
 

@@ -15,11 +15,11 @@
 #include <mutex>
 
 #include "certctl/ops/crl_ops.h"
-#include "certctl/store/crl_repo.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
+#include "store/crl_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -10,13 +10,13 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/crl_builder.h"
 #include "certctl/pki/crl_reader.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
+#include "store/certificate_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace crl_internal {

@@ -3,7 +3,7 @@
 
 #include "certctl/audit/audit_key.h"
 #include "certctl/ops/db_json.h"
-#include "certctl/store/migrator.h"
+#include "store/migrator.h"
 
 namespace certctl::ops {
 namespace {

@@ -6,9 +6,10 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/serial.h"
 #include "certctl/store/database.h"
-#include "certctl/store/migrator.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
+#include "store/local_cluster.h"
+#include "store/migrator.h"
 
 namespace certctl::ops {
 namespace fs = std::filesystem;
@@ -151,6 +152,16 @@ std::string DevPidFilePath(const std::string& data_dir) {
   std::string dir = fs::absolute(data_dir).lexically_normal().string();
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir + "/certctld.pid";
+}
+
+DevEnvironment::DevEnvironment() = default;
+DevEnvironment::~DevEnvironment() = default;
+DevEnvironment::DevEnvironment(DevEnvironment&&) noexcept = default;
+DevEnvironment& DevEnvironment::operator=(DevEnvironment&&) noexcept = default;
+
+Status DevEnvironment::StopClusterIfStarted() {
+  if (!cluster || !cluster_started) return Status::Ok();
+  return cluster->Stop();
 }
 
 Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir) {

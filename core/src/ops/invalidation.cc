@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "certctl/store/invalidation_listener.h"
+#include "store/invalidation_listener.h"
 
 namespace certctl {
 

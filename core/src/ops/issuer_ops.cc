@@ -3,11 +3,11 @@
 #include <algorithm>
 
 #include "certctl/pki/certificate.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/audit_trail.h"
+#include "store/issuer_repo.h"
+#include "store/operation_lock.h"
 
 namespace certctl::ops {
 namespace {

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <optional>
 
-#include "certctl/store/ocsp_repo.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/files.h"
 #include "ops/responder_keys.h"
+#include "store/ocsp_repo.h"
+#include "store/operation_lock.h"
 
 namespace certctl::ops {
 namespace {

@@ -1,6 +1,7 @@
 #include "certctl/ops/leadership.h"
 
-#include "certctl/store/operation_lock.h"
+#include "store/operation_lock.h"
+#include "store/session.h"
 
 namespace certctl::ops {
 

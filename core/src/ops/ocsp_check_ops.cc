@@ -9,15 +9,15 @@
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp.h"
 #include "certctl/pki/ocsp_responder.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/ocsp_repo.h"
 #include "certctl/util/files.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_engine.h"
 #include "ops/responder_keys.h"
+#include "store/certificate_repo.h"
+#include "store/issuer_repo.h"
+#include "store/ocsp_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -6,9 +6,9 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp_responder.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/time_format.h"
+#include "store/certificate_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops::internal {
 namespace {

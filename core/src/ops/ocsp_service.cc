@@ -6,11 +6,11 @@
 
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/identifiers.h"
 #include "ops/ocsp_engine.h"
 #include "ops/ocsp_service_testing.h"
+#include "store/certificate_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/encoding.h"
 #include "ops/audit_trail.h"
+#include "store/operation_lock.h"
 
 namespace certctl::ops {
 namespace {

@@ -21,7 +21,7 @@
 
 #include "certctl/ops/op.h"
 #include "certctl/ops/records.h"
-#include "certctl/store/ocsp_repo.h"
+#include "store/ocsp_repo.h"
 
 namespace certctl::ops::internal {
 

@@ -6,11 +6,11 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp_responder.h"
-#include "certctl/store/invalidation.h"
 #include "certctl/util/fail_point.h"
 #include "certctl/util/files.h"
 #include "certctl/util/identifiers.h"
 #include "ops/responder_keys.h"
+#include "store/invalidation.h"
 
 namespace certctl::ops::internal {
 namespace {

@@ -1,4 +1,4 @@
-#include "certctl/store/audit_repo.h"
+#include "store/audit_repo.h"
 
 #include "certctl/audit/chain.h"
 #include "store/pg.h"

@@ -1,4 +1,4 @@
-#include "certctl/store/certificate_repo.h"
+#include "store/certificate_repo.h"
 
 #include <pqxx/stream_from>
 

@@ -1,4 +1,4 @@
-#include "certctl/store/crl_repo.h"
+#include "store/crl_repo.h"
 
 #include "certctl/util/encoding.h"
 #include "store/pg.h"

@@ -7,6 +7,7 @@
 
 #include "certctl/config/config.h"
 #include "store/pg.h"
+#include "store/session.h"
 
 namespace certctl {
 

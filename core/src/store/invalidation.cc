@@ -1,4 +1,4 @@
-#include "certctl/store/invalidation.h"
+#include "store/invalidation.h"
 
 #include <nlohmann/json.hpp>
 

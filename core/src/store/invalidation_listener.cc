@@ -1,4 +1,4 @@
-#include "certctl/store/invalidation_listener.h"
+#include "store/invalidation_listener.h"
 
 #include <cstdlib>
 #include <deque>

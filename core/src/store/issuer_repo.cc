@@ -1,4 +1,4 @@
-#include "certctl/store/issuer_repo.h"
+#include "store/issuer_repo.h"
 
 #include "store/pg.h"
 

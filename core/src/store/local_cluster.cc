@@ -1,4 +1,4 @@
-#include "certctl/store/local_cluster.h"
+#include "store/local_cluster.h"
 
 #include <unistd.h>
 

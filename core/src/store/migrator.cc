@@ -1,4 +1,4 @@
-#include "certctl/store/migrator.h"
+#include "store/migrator.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,6 +6,7 @@
 #include "certctl/util/encoding.h"
 #include "store/embedded_migrations.h"
 #include "store/pg.h"
+#include "store/session.h"
 
 namespace certctl {
 namespace {

@@ -1,4 +1,4 @@
-#include "certctl/store/ocsp_repo.h"
+#include "store/ocsp_repo.h"
 
 #include "store/pg.h"
 

@@ -1,4 +1,4 @@
-#include "certctl/store/operation_lock.h"
+#include "store/operation_lock.h"
 
 #include <unistd.h>
 

@@ -8,10 +8,10 @@
 #include "certctl/audit/chain.h"
 #include "certctl/ops/audit_json.h"
 #include "certctl/ops/op_json.h"
-#include "certctl/store/audit_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/time_format.h"
+#include "store/audit_repo.h"
 #include "support/ops_fixture.h"
 
 namespace certctl {

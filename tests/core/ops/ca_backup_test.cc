@@ -7,9 +7,9 @@
 #include <fstream>
 
 #include "certctl/pki/keys.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/encoding.h"
 #include "core/ops/ca_fixture.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

@@ -19,8 +19,8 @@
 #include "certctl/ops/op_json.h"
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/files.h"
+#include "store/issuer_repo.h"
 #include "support/ops_fixture.h"
 
 namespace certctl::testing {

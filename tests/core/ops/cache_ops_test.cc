@@ -5,9 +5,9 @@
 
 #include "certctl/ops/cache_json.h"
 #include "certctl/ops/op_json.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/operation_lock.h"
 #include "ops/ocsp_test_helpers.h"
+#include "store/invalidation.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

@@ -14,10 +14,10 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/crl_builder.h"
 #include "certctl/pki/crl_reader.h"
-#include "certctl/store/crl_repo.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
+#include "store/crl_repo.h"
 #include "support/ops_fixture.h"
 
 namespace certctl::testing {

@@ -6,10 +6,10 @@
 #include <filesystem>
 
 #include "certctl/ops/issuer_ops.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 #include "core/ops/crl_fixture.h"
+#include "store/issuer_repo.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

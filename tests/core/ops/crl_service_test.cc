@@ -4,10 +4,10 @@
 #include <thread>
 
 #include "certctl/log/logging.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 #include "core/ops/crl_fixture.h"
+#include "store/issuer_repo.h"
+#include "store/operation_lock.h"
 #include "support/eventually.h"
 #include "support/log_capture.h"
 

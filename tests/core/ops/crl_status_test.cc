@@ -1,9 +1,9 @@
 // DescribeCrls verdicts, VerifyFetchedCrl findings and InvalidateCrlCache.
 #include <gtest/gtest.h>
 
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 #include "core/ops/crl_fixture.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "certctl/config/config.h"
 #include "certctl/pki/ca.h"
-#include "certctl/store/migrator.h"
 #include "certctl/util/files.h"
+#include "store/migrator.h"
 #include "support/pg_harness.h"
 
 namespace certctl {

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "certctl/pki/ca.h"
-#include "certctl/store/issuer_repo.h"
+#include "store/issuer_repo.h"
 #include "support/ops_fixture.h"
 
 namespace certctl {

@@ -8,8 +8,8 @@
 
 #include <filesystem>
 
-#include "certctl/store/operation_lock.h"
 #include "ops/ocsp_test_helpers.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

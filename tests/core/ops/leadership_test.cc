@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "certctl/store/operation_lock.h"
+#include "store/operation_lock.h"
 #include "support/pg_harness.h"
 
 namespace certctl {

@@ -10,9 +10,9 @@
 #include "certctl/pki/ca.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_test_helpers.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

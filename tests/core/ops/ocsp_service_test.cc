@@ -9,12 +9,12 @@
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/ocsp.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/ocsp_repo.h"
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/ocsp_service_testing.h"
 #include "ops/ocsp_test_helpers.h"
+#include "store/invalidation.h"
+#include "store/ocsp_repo.h"
 #include "support/eventually.h"
 
 namespace certctl {

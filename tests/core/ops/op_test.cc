@@ -4,7 +4,7 @@
 
 #include "certctl/log/logging.h"
 #include "certctl/ops/op_json.h"
-#include "certctl/store/operation_lock.h"
+#include "store/operation_lock.h"
 #include "support/ops_fixture.h"
 
 namespace certctl {

@@ -1,4 +1,4 @@
-#include "certctl/store/audit_repo.h"
+#include "store/audit_repo.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 
 #include "certctl/audit/chain.h"
 #include "certctl/audit/chain_verifier.h"
-#include "certctl/store/migrator.h"
 #include "certctl/util/encoding.h"
+#include "store/migrator.h"
 #include "support/pg_harness.h"
 
 namespace certctl {

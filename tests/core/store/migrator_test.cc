@@ -1,4 +1,4 @@
-#include "certctl/store/migrator.h"
+#include "store/migrator.h"
 
 #include <gtest/gtest.h>
 

@@ -2,11 +2,12 @@
 
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/certificate_repo.h"
-#include "certctl/store/crl_repo.h"
 #include "certctl/store/database.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/time_format.h"
+#include "store/certificate_repo.h"
+#include "store/crl_repo.h"
+#include "store/issuer_repo.h"
+#include "store/session.h"
 #include "support/pg_harness.h"
 
 namespace certctl {

@@ -15,14 +15,26 @@
 #include <string>
 #include <vector>
 
-#include "certctl/store/local_cluster.h"
 #include "certctl/util/status.h"
+
+namespace certctl {
+class LocalCluster;  // core/src/store/local_cluster.h
+}  // namespace certctl
 
 namespace certctl::ops {
 
 inline constexpr char kDefaultDevDataDir[] = "./var/dev";
 
 struct DevEnvironment {
+  DevEnvironment();
+  ~DevEnvironment();
+  DevEnvironment(DevEnvironment&&) noexcept;
+  DevEnvironment& operator=(DevEnvironment&&) noexcept;
+
+  // Stops the PostgreSQL cluster if this PrepareDevEnvironment call started
+  // it (cluster_started); OK and nothing done otherwise.
+  Status StopClusterIfStarted();
+
   std::string data_dir;     // absolute
   std::string config_path;  // <data_dir>/certctl.yaml
   std::unique_ptr<LocalCluster> cluster;

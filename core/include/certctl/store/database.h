@@ -1,5 +1,11 @@
 // PostgreSQL access: a bounded connection pool and transactions.
 //
+// The one public header of the store: both programs open a Database and hand
+// it to operations (certctl/ops/op.h). Everything else of the store (the
+// repositories, records, locks, migrations, LISTEN/NOTIFY) is private to
+// core, under core/src/store; Transaction and Session are opaque here, so a
+// front end cannot do anything with a transaction but pass it on.
+//
 // libpqxx is an implementation detail of core/src/store; nothing outside it
 // sees a pqxx type or exception. Every failure comes back as a Status:
 // Unavailable when the server cannot be reached, AlreadyExists for a
@@ -45,28 +51,8 @@ struct PoolStats {
   int waiting = 0;  // callers waiting for a connection
 };
 
-// A leased connection, kept for several transactions (needed for session
-// state such as advisory locks or LISTEN). Returned to the pool on destruction,
-// with every advisory lock it still holds released.
-class Session {
- public:
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-
-  // Runs `fn` in a READ COMMITTED transaction on this connection; commits when
-  // fn returns OK, rolls back otherwise.
-  Status Run(const std::function<Status(Transaction&)>& fn);
-
-  // Implementation access for core/src/store.
-  PooledConnection& connection() { return *conn_; }
-
- private:
-  friend class Database;
-  Session(class Database* db, std::unique_ptr<PooledConnection> conn);
-  class Database* db_;
-  std::unique_ptr<PooledConnection> conn_;
-};
+// A leased connection kept for several transactions (core/src/store/session.h).
+class Session;
 
 class Database {
  public:
@@ -91,6 +77,8 @@ class Database {
     return std::move(*out);
   }
 
+  // A connection of the pool for several transactions (advisory locks,
+  // LISTEN); for core/src/store (store/session.h).
   Result<std::unique_ptr<Session>> AcquireSession();
 
   // SELECT 1 on a pooled connection.
@@ -100,10 +88,10 @@ class Database {
   const DatabaseOptions& options() const { return options_; }
   std::string MaskedUrl() const;
 
-  // Internal: returns a connection to the pool.
-  void Release(std::unique_ptr<PooledConnection> conn);
-
  private:
+  friend class Session;
+  // Returns a connection to the pool (Session's destructor).
+  void Release(std::unique_ptr<PooledConnection> conn);
   explicit Database(DatabaseOptions options);
   Result<std::unique_ptr<PooledConnection>> Acquire();
   Result<std::unique_ptr<PooledConnection>> Connect();

@@ -14,6 +14,7 @@
 
 #include "certctl/store/database.h"
 #include "certctl/util/clock.h"
+#include "store/session.h"
 
 namespace certctl {
 

@@ -15,7 +15,7 @@
 #include <memory>
 
 #include "certctl/store/database.h"
-#include "certctl/store/invalidation.h"
+#include "store/invalidation.h"
 
 namespace certctl {
 

@@ -400,9 +400,8 @@ CombinedRun CombineRuns(const std::string& operation, const std::string& target,
     if (!part.json.after.empty()) out.json.after[p.target] = part.json.after;
     nlohmann::json d =
         part.json.data.is_object() ? part.json.data : nlohmann::json::object();
-    nlohmann::json j = ops::ReportJson(p, part.status, {});
-    d["ok"] = j["ok"];
-    d["error"] = j["error"];
+    d["ok"] = ops::ReportOk(p, part.status);
+    d["error"] = ops::ErrorJson(part.status);
     out.json.data[list_key].push_back(d);
     out.report.duration += p.duration;
     if (out.status.ok() && !part.status.ok()) out.status = part.status;

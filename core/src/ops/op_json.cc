@@ -10,19 +10,24 @@ nlohmann::json ToJson(const Finding& f) {
           {"message", f.message}};
 }
 
+bool ReportOk(const OpReport& report, const Status& status) {
+  return status.ok() && !report.has_errors();
+}
+
+nlohmann::json ErrorJson(const Status& status) {
+  if (status.ok()) return nullptr;
+  return {{"code", std::string(StatusCodeName(status.code()))},
+          {"message", status.message()}};
+}
+
 nlohmann::json ReportJson(const OpReport& report, const Status& status,
                           const ReportJsonParts& parts) {
   nlohmann::json j;
   j["operation"] = report.operation;
   j["target"] = report.target;
   j["dry_run"] = report.dry_run;
-  j["ok"] = status.ok() && !report.has_errors();
-  if (status.ok()) {
-    j["error"] = nullptr;
-  } else {
-    j["error"] = {{"code", std::string(StatusCodeName(status.code()))},
-                  {"message", status.message()}};
-  }
+  j["ok"] = ReportOk(report, status);
+  j["error"] = ErrorJson(status);
   j["plan"] = report.plan;
   j["steps"] = report.steps;
   j["before"] = parts.before;

@@ -27,6 +27,11 @@ struct ReportJsonParts {
 nlohmann::json ReportJson(const OpReport& report, const Status& status,
                           const ReportJsonParts& parts);
 
+// The document's "ok" (the status is OK and no finding is an error) and
+// "error" ({code, message}, null when the status is OK).
+bool ReportOk(const OpReport& report, const Status& status);
+nlohmann::json ErrorJson(const Status& status);
+
 // A result that says what it found before it acted and what it left after
 // (each member optional: absent in a dry run, for instance).
 template <typename T>

@@ -1,4 +1,4 @@
-#include "certctl/ops/records.h"
+#include "certctl/model/records.h"
 
 namespace certctl {
 namespace {

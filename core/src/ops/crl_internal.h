@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/crl_ops.h"
-#include "certctl/ops/records.h"
 #include "certctl/store/database.h"
 #include "store/crl_repo.h"
 

@@ -17,9 +17,9 @@
 #include <utility>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 #include "certctl/pki/ocsp.h"
 #include "store/ocsp_repo.h"
 

@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 #include "store/ocsp_repo.h"
 
 namespace certctl::ops::internal {

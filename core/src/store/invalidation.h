@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "certctl/ops/invalidation.h"
+#include "certctl/model/invalidation.h"
 #include "certctl/store/database.h"
 
 namespace certctl {

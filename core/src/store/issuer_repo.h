@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "certctl/ops/records.h"
+#include "certctl/model/records.h"
 #include "certctl/store/database.h"
 
 namespace certctl {

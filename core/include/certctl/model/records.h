@@ -1,7 +1,8 @@
 // The rows of the certctl schema as plain values: what the store (private to
 // core, core/src/store) reads and writes, and what operations hand to their
-// callers. Data only; nothing here touches the database. (Audit events are
-// certctl/audit/event.h.)
+// callers. Data only; nothing here touches the database. A module of its
+// own, below both, so that the store includes no ops header. (Audit events
+// are certctl/audit/event.h.)
 #pragma once
 
 #include <cstdint>

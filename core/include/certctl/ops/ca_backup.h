@@ -50,8 +50,8 @@
 #include <string_view>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 
 namespace certctl::ops {
 

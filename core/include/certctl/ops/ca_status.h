@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "certctl/config/config.h"
+#include "certctl/model/records.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 
 namespace certctl::ops {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 #include "certctl/pki/keys.h"
 #include "certctl/util/secret.h"
 

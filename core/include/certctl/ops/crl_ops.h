@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 
 namespace certctl::ops {
 

@@ -1,8 +1,6 @@
-// Cache invalidations: every revocation, cache truncation, CRL regeneration
-// and responder reset, by any certctld replica or certctl-admin, is announced
-// on kInvalidationChannel with PostgreSQL NOTIFY when its transaction
-// commits; an InvalidationFeed LISTENs for them on a connection of its own
-// (session state the pool must not share).
+// Hearing cache invalidations (certctl/model/invalidation.h): an
+// InvalidationFeed LISTENs on kInvalidationChannel on a connection of its
+// own (session state the pool must not share).
 //
 // A feed whose connection breaks reports Unavailable and is discarded; the
 // caller connects a new one and should assume it missed notifications in
@@ -12,29 +10,12 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <string>
-#include <string_view>
 
+#include "certctl/model/invalidation.h"
 #include "certctl/store/database.h"
 
 namespace certctl {
-
-inline constexpr char kInvalidationChannel[] = "certctl_invalidate";
-
-// What to drop: one notification's payload.
-struct Invalidation {
-  std::string scope;   // "ocsp", "crl" or "all"
-  std::string issuer;  // empty: every issuer
-  std::string serial;  // ocsp only; empty: every serial of the issuer
-
-  // JSON payload, e.g. {"scope":"ocsp","issuer":"iss-local","serial":"ab12"}.
-  std::string ToPayload() const;
-  // InvalidArgument for anything that is not such a payload.
-  static Result<Invalidation> FromPayload(std::string_view payload);
-};
-
-class InvalidationListener;  // core/src/store
-
+class InvalidationListener;  // core/src/store/invalidation_listener.h
 }  // namespace certctl
 
 namespace certctl::ops {

@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "certctl/ops/records.h"
+#include "certctl/model/records.h"
 #include "certctl/pki/ca.h"
 #include "certctl/util/clock.h"
 

@@ -49,10 +49,10 @@
 #include <string_view>
 #include <vector>
 
+#include "certctl/model/invalidation.h"
+#include "certctl/model/records.h"
 #include "certctl/net/http_client.h"
-#include "certctl/ops/invalidation.h"
 #include "certctl/ops/op.h"
-#include "certctl/ops/records.h"
 #include "certctl/pki/ocsp.h"
 
 namespace certctl::ops {

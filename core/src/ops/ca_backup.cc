@@ -47,10 +47,6 @@ struct IssuerState {
   std::optional<UnfinishedRotation> rotation;
 };
 
-std::string Subject(const std::string& issuer, int generation) {
-  return issuer + "/g" + std::to_string(generation);
-}
-
 Result<IssuerState> ReadIssuer(OpContext& ctx, const std::string& issuer) {
   IssuerState state;
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
@@ -90,7 +86,7 @@ PendingFile Pending(std::string name, CaBackupFileKind kind,
 // The CA certificate and key of `g`; FailedPrecondition when the key is not
 // there to back up.
 Status AddGeneration(const CaGenerationRecord& g, BackupPlan& plan) {
-  std::string subject = Subject(g.issuer_id, g.generation);
+  std::string subject = GenerationLabel(g.issuer_id, g.generation);
   ASSIGN_OR_RETURN(auto cert, ParseCertificatePem(g.cert_pem));
   if (FingerprintSha256(cert.get()) != g.cert_sha256) {
     return Status::Corruption("the CA certificate stored for " + subject +
@@ -133,7 +129,7 @@ void AddResponder(OpContext& ctx, const std::string& issuer, int generation,
       key = ReadResponderKey(row);
     }
   }
-  std::string subject = Subject(issuer, generation);
+  std::string subject = GenerationLabel(issuer, generation);
   if (!key.ok()) {
     report.AddFinding("warning", "ca.backup_responder_skipped", subject,
                       "the OCSP responder " + row.serial_number +

@@ -213,7 +213,7 @@ void ReportGenerations(const CaBackupManifest& m, GenerationChecks& checks,
   for (auto& [generation, c] : checks) {
     if (c.verdict != CaBackupGenerationVerdict::kOk) {
       report.AddFinding("error", GenerationCode(c.verdict),
-                        m.issuer + "/g" + std::to_string(generation), c.detail);
+                        GenerationLabel(m.issuer, generation), c.detail);
     }
     result.generations.push_back(std::move(c));
   }

@@ -16,6 +16,7 @@
 #include "certctl/pki/keys.h"
 #include "certctl/pki/serial.h"
 #include "certctl/util/files.h"
+#include "certctl/util/identifiers.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/ca_rotation_state.h"
@@ -40,10 +41,6 @@ struct IssuerRows {
   std::vector<GenerationRow> generations;
   std::optional<UnfinishedRotation> rotation;
 };
-
-std::string Subject(const std::string& issuer, int generation) {
-  return issuer + "/g" + std::to_string(generation);
-}
 
 Result<IssuerRows> ReadIssuer(OpContext& ctx, const std::string& issuer, TimePoint now) {
   IssuerRows rows;
@@ -211,7 +208,7 @@ Result<CaGenerationStatus> DescribeGeneration(OpContext& ctx, const GenerationRo
                                               const CaExpiryThresholds& t,
                                               OpReport& report) {
   const CaGenerationRecord& r = row.record;
-  std::string subject = Subject(r.issuer_id, r.generation);
+  std::string subject = GenerationLabel(r.issuer_id, r.generation);
   ASSIGN_OR_RETURN(auto cert, ParseCertificatePem(r.cert_pem));
   ASSIGN_OR_RETURN(Serial serial, Serial::FromAsn1(X509_get0_serialNumber(cert.get())));
   TimePoint now = ctx.clock.Now();

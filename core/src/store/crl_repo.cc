@@ -1,6 +1,7 @@
 #include "store/crl_repo.h"
 
 #include "certctl/util/encoding.h"
+#include "certctl/util/identifiers.h"
 #include "store/pg.h"
 
 namespace certctl {
@@ -76,8 +77,7 @@ Result<std::optional<CrlCacheRecord>> CrlRepo::Find(Transaction& tx,
   if (!s.ok()) return s;
   if (static_cast<int64_t>(row->crl_der.size()) != row->size ||
       Sha256(row->crl_der) != row->der_sha256) {
-    return Status::Busy("the cached CRL of " + issuer + "/g" +
-                        std::to_string(generation) +
+    return Status::Busy("the cached CRL of " + GenerationLabel(issuer, generation) +
                         " changed while it was being read; retry");
   }
   return row;
@@ -146,9 +146,9 @@ Status CrlRepo::Upsert(Transaction& tx, const CrlCacheRecord& c) {
         c.issuer_id, c.generation);
     std::string published = cur.empty() ? "?" : cur[0][0].as<std::string>();
     return Status::FailedPrecondition(
-        "refusing to replace the cached CRL " + published + " of " + c.issuer_id + "/g" +
-        std::to_string(c.generation) + " by CRL number " + std::to_string(c.crl_number) +
-        ": CRL numbers must increase");
+        "refusing to replace the cached CRL " + published + " of " +
+        GenerationLabel(c.issuer_id, c.generation) + " by CRL number " +
+        std::to_string(c.crl_number) + ": CRL numbers must increase");
   });
 }
 
@@ -160,8 +160,8 @@ Result<int64_t> CrlRepo::ReserveNumberAbove(Transaction& tx, const std::string& 
                      "AND generation = $2 AND last_number <= $3 RETURNING last_number",
                      issuer, generation, published);
     if (r.empty()) {
-      return Status::NotFound("CRL number counter of " + issuer + "/g" +
-                              std::to_string(generation) +
+      return Status::NotFound("CRL number counter of " +
+                              GenerationLabel(issuer, generation) +
                               " is missing or already ahead");
     }
     return r[0][0].as<int64_t>();

@@ -1,5 +1,6 @@
 #include "store/issuer_repo.h"
 
+#include "certctl/util/identifiers.h"
 #include "store/pg.h"
 
 namespace certctl {
@@ -164,8 +165,8 @@ Result<int64_t> IssuerRepo::NextCrlNumber(Transaction& tx, const std::string& is
                      "WHERE issuer_id = $1 AND generation = $2 RETURNING last_number",
                      issuer, generation);
     if (r.empty()) {
-      return Status::NotFound("no CRL number counter for " + issuer + "/g" +
-                              std::to_string(generation));
+      return Status::NotFound("no CRL number counter for " +
+                              GenerationLabel(issuer, generation));
     }
     return r[0][0].as<int64_t>();
   });

@@ -268,8 +268,7 @@ ResponderRotation RotateOne(OpContext& ctx, const std::string& issuer, int gener
     entry.action = ResponderAction::kFailed;
     entry.error = ensured.status();
     report.AddFinding("error", "ocsp.rotation_failed",
-                      GenerationLabel(issuer, generation),
-                      ensured.status().ToString());
+                      GenerationLabel(issuer, generation), ensured.status().ToString());
   }
   return entry;
 }

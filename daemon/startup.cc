@@ -120,8 +120,17 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   ASSIGN_OR_RETURN(ops::CaRegistered ca,
                    ops::RegisterConfiguredCa(ctx, kLocalIssuerId, rt->config.ca_cert_path,
                                              rt->config.ca_key_path, report));
-  rt->logger->info("issuer {}: CA {} generation {}{}", kLocalIssuerId, ca.subject,
-                   ca.generation, ca.registered ? " (registered now)" : "");
+  rt->logger->info("issuer {}: the active CA generation is {} ({}), key {}{}",
+                   kLocalIssuerId, ca.generation, ca.active_subject, ca.active_key_path,
+                   ca.registered ? " (registered now)" : "");
+  if (ca.configured_generation != ca.generation) {
+    rt->logger->info(
+        "issuer {}: the configured CA files ({}) are the retired generation {}; the "
+        "database names each generation's key file, so this configuration keeps "
+        "working",
+        kLocalIssuerId, rt->config.ca_cert_path, ca.configured_generation);
+  }
+  for (const auto& f : report.findings) rt->logger->warn("{}", f.message);
   RemoveInterruptedKeyWrites(ctx, *rt->logger);
   return rt;
 }

@@ -11,8 +11,8 @@ namespace {
 // The responder certificate, key file and history of one generation.
 void RenderGeneration(const std::string& issuer, const ops::GenerationResponders& g,
                       std::ostream& out) {
-  out << issuer << " generation " << g.generation << " ("
-      << (g.state == GenerationState::kActive ? "active" : "retired") << ")\n";
+  out << issuer << " generation " << g.generation << " (" << GenerationStateName(g.state)
+      << ")\n";
   nlohmann::json fields = nlohmann::json::object();
   fields["responder certificate"] =
       g.responder ? ops::ToJson(*g.responder) : nlohmann::json("none");

@@ -15,7 +15,7 @@ using nlohmann::json;
 json GenerationJson(const CaGenerationRecord& g, const Config& config) {
   return {
       {"generation", g.generation},
-      {"state", g.state == GenerationState::kActive ? "active" : "retired"},
+      {"state", std::string(GenerationStateName(g.state))},
       {"subject", g.subject},
       {"cert_sha256", g.cert_sha256},
       {"not_before", FormatRfc3339(g.not_before)},

@@ -5,6 +5,8 @@
 #include "certctl/log/logging.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/pki/ca.h"
+#include "certctl/pki/certificate.h"
+#include "certctl/store/issuer_repo.h"
 
 namespace certctl::testing {
 
@@ -76,6 +78,41 @@ ops::RevokeResult OpsTest::Revoke(const std::string& serial, const std::string& 
   auto r = ops::RevokeCertificate(ctx, {"", serial, reason});
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r : ops::RevokeResult{};
+}
+
+OpsTest::HandRotation OpsTest::RotateByHand(const NewCaOptions& options) {
+  HandRotation out;
+  auto ca = CreateSelfSignedCa(options, std::chrono::system_clock::now());
+  EXPECT_TRUE(ca.ok()) << ca.status().ToString();
+  if (!ca.ok()) return out;
+  out.ca = std::move(ca).value();
+  out.generation = std::stoi(
+      Sql(url_, "SELECT max(generation) + 1 FROM ca_generations WHERE issuer_id = '" +
+                    std::string(kLocalIssuerId) + "'"));
+  std::string name = "g" + std::to_string(out.generation);
+  out.cert_path = *dir_ / (name + ".crt");
+  out.key_path = *dir_ / (name + ".key");
+  EXPECT_TRUE(WriteCaFiles(out.ca, out.cert_path, out.key_path).ok());
+  X509* cert = out.ca.cert.get();
+  CaGenerationRecord g;
+  g.issuer_id = kLocalIssuerId;
+  g.generation = out.generation;
+  g.cert_pem = CertificateToPem(cert);
+  g.cert_sha256 = FingerprintSha256(cert);
+  g.key_path = out.key_path;
+  g.subject = SubjectOf(cert);
+  g.not_before = NotBefore(cert);
+  g.not_after = NotAfter(cert);
+  Status s = db().Run([&](Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto active, IssuerRepo::ActiveGeneration(tx, kLocalIssuerId));
+    if (active) {
+      RETURN_IF_ERROR(
+          IssuerRepo::RetireGeneration(tx, kLocalIssuerId, active->generation));
+    }
+    return IssuerRepo::InsertGeneration(tx, g);
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
 }
 
 int64_t OpsTest::Count(const std::string& table) {

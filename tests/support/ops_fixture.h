@@ -10,6 +10,7 @@
 #include "certctl/ops/certificate_ops.h"
 #include "certctl/ops/keyring.h"
 #include "certctl/ops/op.h"
+#include "certctl/pki/ca.h"
 #include "support/pg_harness.h"
 
 namespace certctl::testing {
@@ -38,6 +39,18 @@ class OpsTest : public DatabaseTest {
   // Revokes through ops::RevokeCertificate.
   ops::RevokeResult Revoke(const std::string& serial,
                            const std::string& reason = "keyCompromise");
+
+  // A CA rotation made by hand, as the serving side sees one: a new
+  // self-signed CA (`options`; by default the subject of generation 1, so
+  // both generations share the issuer name hash) written to
+  // <dir>/g<N>.crt and .key, registered as generation N and made active, the
+  // active one retired, in one transaction. Nothing is notified.
+  struct HandRotation {
+    int generation = 0;
+    std::string cert_path, key_path;
+    CaMaterial ca;
+  };
+  HandRotation RotateByHand(const NewCaOptions& options = {});
 
   // Row count of a table (for "dry run changes nothing" checks).
   int64_t Count(const std::string& table);

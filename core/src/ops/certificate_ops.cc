@@ -170,7 +170,7 @@ Result<IssuedCertificate> IssueCertificate(OpContext& ctx, const IssueParams& p)
   out.generation = gen.generation;
   out.serial = rec.serial;
   out.certificate_pem = CertificateToPem(cert.get());
-  out.chain_pem = gen.cert_pem;
+  out.chain_pem = gen.cert_pem + gen.chain_pem;  // a sub-CA's issuers follow it
   out.not_after = rec.not_after;
   return out;
 }

@@ -25,7 +25,7 @@ nlohmann::json List(const std::vector<T>& items) {
 
 nlohmann::json ToJson(const CrlGenerationStatus& g) {
   return {{"generation", g.generation},
-          {"state", g.state == GenerationState::kActive ? "active" : "retired"},
+          {"state", std::string(GenerationStateName(g.state))},
           {"verdict", std::string(CrlVerdictName(g.verdict))},
           {"detail", g.detail},
           {"cache", g.cache ? ToJson(*g.cache) : nlohmann::json(nullptr)},

@@ -29,7 +29,7 @@ nlohmann::json ToJson(const GenerationResponders& g) {
   nlohmann::json history = nlohmann::json::array();
   for (const auto& h : g.history) history.push_back(ToJson(h));
   return {{"generation", g.generation},
-          {"state", g.state == GenerationState::kActive ? "active" : "retired"},
+          {"state", std::string(GenerationStateName(g.state))},
           {"responder", g.responder ? ToJson(*g.responder) : nlohmann::json(nullptr)},
           {"key_file", ToJson(g.key_file)},
           {"history", history}};

@@ -4,19 +4,34 @@
 #include "store/pg.h"
 
 namespace certctl {
+
+std::string_view GenerationStateName(GenerationState state) {
+  switch (state) {
+    case GenerationState::kActive:
+      return "active";
+    case GenerationState::kRetired:
+      return "retired";
+    case GenerationState::kPending:
+      return "pending";
+  }
+  return "unknown";
+}
+
 namespace {
 
 constexpr char kGenerationColumns[] =
     "issuer_id, generation, state, cert_pem, cert_sha256, key_path, subject, "
     "extract(epoch from not_before), extract(epoch from not_after), "
-    "extract(epoch from created_at), extract(epoch from retired_at)";
+    "extract(epoch from created_at), extract(epoch from retired_at), chain_pem";
 
 CaGenerationRecord GenerationFrom(const pqxx::row& r) {
   CaGenerationRecord g;
   g.issuer_id = r[0].as<std::string>();
   g.generation = r[1].as<int>();
-  g.state = r[2].as<std::string>() == "active" ? GenerationState::kActive
-                                               : GenerationState::kRetired;
+  std::string state = r[2].as<std::string>();
+  g.state = state == "active"    ? GenerationState::kActive
+            : state == "pending" ? GenerationState::kPending
+                                 : GenerationState::kRetired;
   g.cert_pem = r[3].as<std::string>();
   g.cert_sha256 = r[4].as<std::string>();
   g.key_path = r[5].as<std::string>();
@@ -25,6 +40,7 @@ CaGenerationRecord GenerationFrom(const pqxx::row& r) {
   g.not_after = TimeFrom(r[8]);
   g.created_at = TimeFrom(r[9]);
   g.retired_at = OptionalTimeFrom(r[10]);
+  g.chain_pem = r[11].as<std::string>();
   return g;
 }
 
@@ -124,16 +140,13 @@ Result<std::vector<CaGenerationRecord>> IssuerRepo::Generations(
 
 Status IssuerRepo::InsertGeneration(Transaction& tx, const CaGenerationRecord& g) {
   return Guard("insert CA generation", [&] {
-    tx.Exec(
-        "generation_insert",
-        "INSERT INTO ca_generations (issuer_id, generation, state, cert_pem, "
-        "cert_sha256, "
-        "key_path, subject, not_before, not_after) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-        "to_timestamp($8), to_timestamp($9))",
-        g.issuer_id, g.generation,
-        g.state == GenerationState::kActive ? "active" : "retired", g.cert_pem,
-        g.cert_sha256, g.key_path, g.subject, EpochParam(g.not_before),
-        EpochParam(g.not_after));
+    tx.Exec("generation_insert",
+            "INSERT INTO ca_generations (issuer_id, generation, state, cert_pem, "
+            "cert_sha256, key_path, subject, not_before, not_after, chain_pem) VALUES "
+            "($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($9), $10)",
+            g.issuer_id, g.generation, std::string(GenerationStateName(g.state)),
+            g.cert_pem, g.cert_sha256, g.key_path, g.subject, EpochParam(g.not_before),
+            EpochParam(g.not_after), g.chain_pem);
     tx.Exec("crl_number_init",
             "INSERT INTO crl_numbers (issuer_id, generation) VALUES ($1, $2) "
             "ON CONFLICT DO NOTHING",
@@ -152,6 +165,24 @@ Status IssuerRepo::RetireGeneration(Transaction& tx, const std::string& issuer,
     if (r.affected_rows() != 1) {
       return Status::NotFound("no active generation " + std::to_string(generation) +
                               " of " + issuer);
+    }
+    return Status::Ok();
+  });
+}
+
+Status IssuerRepo::ChangeGenerationState(Transaction& tx, const std::string& issuer,
+                                         int generation, GenerationState from,
+                                         GenerationState to) {
+  return Guard("change the state of a CA generation", [&] {
+    std::string from_name(GenerationStateName(from)), to_name(GenerationStateName(to));
+    auto r = tx.Exec("generation_change_state",
+                     "UPDATE ca_generations SET state = $4, retired_at = CASE $4 "
+                     "WHEN 'retired' THEN now() ELSE NULL END "
+                     "WHERE issuer_id = $1 AND generation = $2 AND state = $3",
+                     issuer, generation, from_name, to_name);
+    if (r.affected_rows() != 1) {
+      return Status::NotFound("no " + from_name + " generation " +
+                              std::to_string(generation) + " of " + issuer);
     }
     return Status::Ok();
   });

@@ -32,6 +32,13 @@ class IssuerRepo {
   static Status InsertGeneration(Transaction& tx, const CaGenerationRecord& record);
   static Status RetireGeneration(Transaction& tx, const std::string& issuer,
                                  int generation);
+  // Moves a generation from state `from` to `to` (retired_at set when it
+  // becomes retired, cleared otherwise); NotFound when it is not in `from`.
+  // A switch of the active generation retires the old one first: at most
+  // one is active (a unique index).
+  static Status ChangeGenerationState(Transaction& tx, const std::string& issuer,
+                                      int generation, GenerationState from,
+                                      GenerationState to);
 
   // Reserves the next CRL number for a generation (row-locked increment).
   static Result<int64_t> NextCrlNumber(Transaction& tx, const std::string& issuer,

@@ -80,12 +80,16 @@ TEST_F(IssuerOpsTest, FilesReplacedByHandAreRefusedNamingTheCommand) {
   ops::OpReport report;
   Status s = ops::RegisterConfiguredCa(ctx, kLocalIssuerId, cert, key, report).status();
   ASSERT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.message().find("Put the original files back"), std::string::npos)
+  EXPECT_NE(s.message().find("is none of the CA generations of iss-local"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("Put back the files of one of its generations"),
+            std::string::npos)
       << s.message();
   EXPECT_NE(s.message().find("certctl-admin ca rotate iss-local"), std::string::npos)
       << s.message();
-  // Until `ca rotate` exists the message must not send anyone to it blindly.
-  EXPECT_NE(s.message().find("does not have yet"), std::string::npos) << s.message();
+  // `ca rotate` exists now: nothing says otherwise.
+  EXPECT_EQ(s.message().find("does not have yet"), std::string::npos) << s.message();
   EXPECT_EQ(Count("ca_generations"), 1);
 }
 

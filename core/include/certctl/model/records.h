@@ -23,7 +23,11 @@ struct IssuerRecord {
   TimePoint created_at;
 };
 
-enum class GenerationState { kActive, kRetired };
+// kPending: registered by an unfinished `ca rotate` (its responder and first
+// CRL are made before issuance switches to it); it never issues.
+enum class GenerationState { kActive, kRetired, kPending };
+// "active", "retired", "pending".
+std::string_view GenerationStateName(GenerationState state);
 
 struct CaGenerationRecord {
   std::string issuer_id;
@@ -37,6 +41,9 @@ struct CaGenerationRecord {
   TimePoint not_after;
   TimePoint created_at;
   std::optional<TimePoint> retired_at;
+  // A sub-CA's issuers up to its root (PEM, nearest first); empty when the
+  // CA is self-signed.
+  std::string chain_pem;
 };
 
 struct CertificateRecord {

@@ -28,7 +28,7 @@ struct IssuedCertificate {
   int generation = 0;
   std::string serial;  // canonical
   std::string certificate_pem;
-  std::string chain_pem;  // the issuing CA certificate
+  std::string chain_pem;  // the issuing CA certificate (and a sub-CA's issuers)
   TimePoint not_after;
   SecretString private_key_pem;  // only with generate_key
 };

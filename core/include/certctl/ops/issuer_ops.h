@@ -14,21 +14,38 @@ struct CaRegistered {
   std::string issuer;
   int generation = 0;       // the active generation
   bool registered = false;  // registered now (a new issuer)
-  std::string fingerprint;  // SHA-256 of the CA certificate, lowercase hex
-  std::string subject;
-  TimePoint not_after;
+  std::string fingerprint;  // SHA-256 of the configured CA certificate, lowercase hex
+  std::string subject;      // of the configured CA certificate
+  TimePoint not_after;      // of the configured CA certificate
+  int configured_generation = 0;  // the generation the configured files are
+  std::string active_key_path;    // the key file of the active generation
+  std::string active_subject;     // the active generation's CA subject
 };
 
-// Loads and validates the CA files configured for `issuer` and matches them
-// against the issuer's active generation, under the issuer's CA lock (so
-// replicas starting together on a fresh database do not race):
-//  - new issuer: creates it and registers the CA as generation 1 (audited);
-//  - same certificate as the active generation: nothing to do;
-//  - different certificate: FailedPrecondition. Files replaced by hand are
-//    refused; the message says to put the original files back and names
-//    `certctl-admin ca rotate` (not implemented yet) as the way to register
-//    a new CA, saying that this version lacks it.
-// On success the CA is installed in ctx.keyring.
+// Brings the CA files configured for `issuer` (CERTCTL_CA_CERT_PATH and
+// CERTCTL_CA_KEY_PATH) and the database together, under the issuer's CA lock
+// (so replicas starting together on a fresh database do not race).
+//
+// The database is the source of truth once the issuer exists: every
+// ca_generations row names its key file (key_path) and holds its
+// certificate, and `certctl-admin ca rotate` adds generations. The
+// configured pair only registers generation 1 of a new issuer; afterwards it
+// must be the certificate and key of SOME generation of the issuer, active
+// or retired, so that an unchanged configuration keeps working after a
+// rotation:
+//  - new issuer: the files must be a valid CA now (ValidateCa); the issuer is
+//    created and the CA registered as generation 1 (audited);
+//  - the active generation's files: validated as for a new issuer;
+//  - a retired generation's files: the key must match the certificate (a
+//    retired CA may have expired; it only signs CRLs and OCSP answers for
+//    what it issued);
+//  - a generation still being rotated in ("pending"), or a certificate that
+//    is no generation of the issuer (files replaced by hand): FailedPrecondition,
+//    the message naming `certctl-admin ca rotate`.
+// Then the active generation's key is loaded from the key_path its row
+// names (FailedPrecondition or NotFound naming the file when it is missing or
+// does not match), so a process that starts can sign. On success the
+// configured CA and the active one are in ctx.keyring.
 Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
                                           const std::string& cert_path,
                                           const std::string& key_path, OpReport& report);

@@ -5,6 +5,7 @@
 
 #include "certctl/log/logging.h"
 #include "certctl/ops/audit_ops.h"
+#include "certctl/ops/ca_rotate.h"
 #include "certctl/ops/db_ops.h"
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/ops/key_files.h"
@@ -131,6 +132,12 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
         kLocalIssuerId, rt->config.ca_cert_path, ca.configured_generation);
   }
   for (const auto& f : report.findings) rt->logger->warn("{}", f.message);
+  auto rotation = ops::FindUnfinishedCaRotation(ctx, kLocalIssuerId);
+  if (rotation.ok() && *rotation) {
+    rt->logger->warn("issuer {}: CA rotation {} (generation {} -> {}) is unfinished: {}",
+                     kLocalIssuerId, (*rotation)->id, (*rotation)->from_generation,
+                     (*rotation)->to_generation, (*rotation)->next);
+  }
   RemoveInterruptedKeyWrites(ctx, *rt->logger);
   return rt;
 }

@@ -1,6 +1,7 @@
 // certctl-admin ca: the runbook's "CA private-key rotation" section and its
 // DR checklist items (CA notAfter > 1y, CA keys backed up). This file holds
-// the group and `ca status`; ca_backup.cc holds `ca backup`.
+// the group and `ca status`; ca_backup.cc holds `ca backup`, ca_rotate.cc
+// `ca rotate`.
 #include <cstdio>
 
 #include "ca_commands.h"
@@ -200,10 +201,11 @@ void RegisterCaStatus(AdminApp& app, CLI::App* ca) {
 }
 
 void RegisterCaCommands(AdminApp& app) {
-  auto* ca = app.root().add_subcommand("ca", "CA generations: status, backup");
+  auto* ca = app.root().add_subcommand("ca", "CA generations: status, backup, rotate");
   ca->require_subcommand(1);
   RegisterCaStatus(app, ca);
   RegisterCaBackup(app, ca);
+  RegisterCaRotate(app, ca);
 }
 
 }  // namespace certctl::admin

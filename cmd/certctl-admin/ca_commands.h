@@ -8,5 +8,6 @@ namespace certctl::admin {
 
 void RegisterCaStatus(AdminApp& app, CLI::App* ca);  // ca.cc
 void RegisterCaBackup(AdminApp& app, CLI::App* ca);  // ca_backup.cc
+void RegisterCaRotate(AdminApp& app, CLI::App* ca);  // ca_rotate.cc
 
 }  // namespace certctl::admin

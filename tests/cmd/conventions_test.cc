@@ -67,7 +67,8 @@ TEST_F(ConventionsTest, EveryCommandHasHelp) {
                                                           {"db", "migrate"},
                                                           {"db", "status"},
                                                           {"ca", "status"},
-                                                          {"ca", "backup"}};
+                                                          {"ca", "backup"},
+                                                          {"ca", "rotate"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");
@@ -165,6 +166,10 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
       {{"ca", "status", "iss-local"}, "issuers,thresholds"},
       {{"ca", "backup", "iss-local", "--to", *dir_ / "json-backup"},
        "backup_id,directory,issuer,manifest,manifest_sha256"},
+      {{"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups", "--dry-run"},
+       "backup_path,cert_path,csr_path,from_generation,issuer,key_path,mode,"
+       "new_fingerprint,next,old_fingerprint,plan,rotation,state,steps,test_serials,"
+       "to_generation"},
   };
   for (const auto& c : cases) {
     auto args = c.args;
@@ -213,6 +218,11 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
       {"db", "migrate"},
       {"audit", "anchor", "--reason", "test"},
       {"ca", "backup", "iss-local", "--to", *dir_ / "dry-backup"},
+      {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups"},
+      {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups", "--key-type",
+       "rsa-3072", "--subject", "CN=Other CA"},
+      {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups", "--csr-out",
+       *dir_ / "g2.csr"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -244,6 +254,7 @@ TEST_F(ConventionsTest, DestructiveCommandsNeedYesWithoutATerminal) {
       {"cache", "truncate", "--ocsp", "--issuer", "iss-local", "--serial", good_},
       {"cache", "verify", "--fix"},
       {"audit", "anchor", "--reason", "test"},
+      {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -278,6 +289,9 @@ TEST_F(ConventionsTest, HeldLockExits75NamingTheHolder) {
        "cache.truncate"},
       {"cache:*", {"cache", "verify", "--fix", "--yes"}, "cache.verify"},
       {"ca:iss-local", {"ca", "backup", "iss-local", "--to", *dir_ / "b"}, "ca.backup"},
+      {"ca:iss-local",
+       {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups", "--yes"},
+       "ca.rotate"},
   };
   for (const auto& c : cases) {
     auto lock = HoldLock(c.lock);

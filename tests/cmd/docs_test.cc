@@ -59,7 +59,7 @@ TEST_F(DocsTest, CommittedDocsAreCurrent) {
 
 TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
   auto pages = Names(Generated("man"));
-  EXPECT_EQ(pages.size(), 18u);  // certctl-admin(1) and 17 commands
+  EXPECT_EQ(pages.size(), 19u);  // certctl-admin(1) and 18 commands
   for (const auto& page : pages) {
     std::string path = Generated("man") + "/" + page;
     auto text = ReadFile(path);
@@ -112,7 +112,7 @@ TEST_F(DocsTest, BashCompletionCompletesCommandsOptionsAndValues) {
   EXPECT_EQ(complete("certctl-admin cr"), "crl ");
   EXPECT_EQ(complete("certctl-admin crl re"), "regenerate ");
   EXPECT_EQ(complete("certctl-admin ocsp "), "check reset-responder status ");
-  EXPECT_EQ(complete("certctl-admin ca "), "backup status ");
+  EXPECT_EQ(complete("certctl-admin ca "), "backup rotate status ");
   EXPECT_EQ(complete("certctl-admin ca backup --v"), "--verify ");
   EXPECT_EQ(complete("certctl-admin -o "), "json text ");
   EXPECT_EQ(complete("certctl-admin cache truncate --se"), "--serial ");

@@ -295,6 +295,8 @@ std::string_view CrlTriggerName(CrlTrigger trigger) {
       return "fetch";
     case CrlTrigger::kAdmin:
       return "admin";
+    case CrlTrigger::kRotation:
+      return "rotation";
   }
   return "unknown";
 }

@@ -155,6 +155,9 @@ Status VerifyOcspResponse(const ParsedOcspResponse& response, X509* ca_cert) {
   if (!store || X509_STORE_add_cert(store.get(), ca_cert) != 1) {
     return OpenSslError("build trust store for OCSP verification");
   }
+  // `ca_cert` is the trust anchor also when it is a subordinate CA (a sub-CA
+  // generation of `ca rotate`), as a relying party configured with it has it.
+  X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN);
   if (OCSP_basic_verify(response.basic.get(), nullptr, store.get(), 0) != 1) {
     return OpenSslError(
         StatusCode::kCorruption,

@@ -31,7 +31,8 @@
 
 namespace certctl::ops {
 
-enum class CrlTrigger { kScheduled, kStartup, kRevocation, kFetch, kAdmin };
+// kRotation: the first CRL of a generation `ca rotate` brings in.
+enum class CrlTrigger { kScheduled, kStartup, kRevocation, kFetch, kAdmin, kRotation };
 std::string_view CrlTriggerName(CrlTrigger trigger);  // "scheduled", "startup", ...
 
 struct CrlArtifact {
@@ -76,7 +77,7 @@ struct CrlRegeneration {
 // `issuer` that is active or still has unexpired certificates. Runs under
 // RunMutation with lock CrlLockName(issuer); ctx.lock_wait applies (the
 // daemon's scheduler passes 0 and treats Busy as "another replica is on
-// it"). Audited unless trigger is kScheduled/kStartup/kRevocation/kFetch (the
+// it"). Audited unless trigger is kScheduled/kStartup/kRevocation/kFetch/kRotation (the
 // event rows are their record). Dry run: report.plan and `planned` say which
 // generations would get which CRL number and how many entries; nothing is
 // written.

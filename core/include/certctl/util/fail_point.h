@@ -26,7 +26,7 @@
 // Every fail point is a row of kFailPoints (a name used in code but missing
 // there does not compile); tests iterate over the table. A name says what
 // has happened when the point is reached: "<procedure>.<state reached>".
-// A new multi-step operation (CA rotation, restore) adds its rows and calls
+// A new multi-step operation (restore) adds its rows and calls
 // CERTCTL_FAIL_POINT("<procedure>.<state>") after each step that leaves
 // something behind (a file written, a transaction committed); a point inside
 // a transaction is reached before COMMIT.
@@ -80,6 +80,27 @@ inline constexpr FailPointInfo kFailPoints[] = {
      "one more file of the backup is in place (0600); no manifest yet"},
     {"ca-backup.manifest-written", "ca backup",
      "every file and the manifest are in place; not read back, not recorded"},
+    // CA rotation: `ca rotate` (RotationRun). Each "rotate.*" but the key's
+    // temporary is reached once its step is recorded as done in the journal.
+    {"rotate.backed-up", "ca rotate",
+     "the backup of the issuer's CA material is written and recorded"},
+    {"rotate.key-temp-written", "ca rotate",
+     "the new CA key is in a fsynced temporary file; write-key not done"},
+    {"rotate.key-written", "ca rotate",
+     "the new key file (and certificate or CSR) written; write-key done"},
+    {"rotate.signed-imported", "ca rotate",
+     "sub-CA: the signed certificate's file written and recorded"},
+    {"rotate.generation-registered", "ca rotate",
+     "the new generation is in ca_generations, pending"},
+    {"rotate.responder-bootstrapped", "ca rotate",
+     "the new generation has its OCSP responder (row and key file)"},
+    {"rotate.crl-signed", "ca rotate", "the new generation's first CRL is cached"},
+    {"rotate.issuance-switched", "ca rotate",
+     "committed: the new generation is active, the old one retired, NOTIFY sent"},
+    {"rotate.daemons-notified", "ca rotate", "the second NOTIFY is committed"},
+    {"rotate.verified", "ca rotate",
+     "the test certificate was issued, checked and revoked; rotation not yet "
+     "recorded as completed"},
 };
 
 consteval bool IsFailPoint(std::string_view name) {

@@ -122,6 +122,45 @@ TEST_F(SchedulersTest, WatcherHearsNotificationsFromAnyConnection) {
   watcher.Stop();
 }
 
+// A CA rotation notifies every certctld ({"scope":"all","issuer":...}); a
+// running process then serves and issues with the new generation, and keeps
+// serving the old one at its own URL, without a restart.
+TEST_F(SchedulersTest, ANewGenerationIsServedAfterItsNotifyWithoutARestart) {
+  daemon::InvalidationWatcher watcher(*app_, nullptr);
+  watcher.Start();
+  ASSERT_TRUE(Eventually([&] { return watcher.listening(); }));
+  auto verifies_with = [&](const std::string& target, const std::string& ca) {
+    auto r = Get(target, "");
+    if (r.status != 200) return false;
+    std::string crl = WriteFile("served.crl", r.body);
+    auto v = Command(
+        {"openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", ca, "-noout"});
+    return v.exit_code == 0 && v.output.find("verify OK") != std::string::npos;
+  };
+  ASSERT_TRUE(verifies_with("/.well-known/pki/crl/iss-local", ca_cert_path_));
+  auto g2 = RotateByHand();
+  ASSERT_FALSE(HasFatalFailure());
+  // Until it hears of the switch, this process may serve generation 1 from
+  // memory; the rotation's NOTIFY ends that.
+  Sql(url_,
+      "SELECT pg_notify('certctl_invalidate', "
+      "'{\"scope\":\"all\",\"issuer\":\"iss-local\"}')");
+  EXPECT_TRUE(Eventually(
+      [&] { return verifies_with("/.well-known/pki/crl/iss-local", g2.cert_path); }));
+  EXPECT_TRUE(verifies_with("/.well-known/pki/crl/iss-local/1", ca_cert_path_));
+  EXPECT_TRUE(verifies_with("/.well-known/pki/crl/iss-local/2", g2.cert_path));
+  auto issued = Post(
+      "/api/v1/certificates",
+      nlohmann::json{{"generate_key", true}, {"common_name", "after.example"}}.dump());
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  auto body = Json(issued);
+  EXPECT_EQ(body["generation"], 2) << issued.body;
+  std::string leaf = WriteFile("after.crt", body["certificate"].get<std::string>());
+  auto verify = Command({"openssl", "verify", "-CAfile", g2.cert_path, leaf});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  watcher.Stop();
+}
+
 TEST_F(SchedulersTest, DatabaseMonitorReportsReachability) {
   daemon::DatabaseMonitor monitor(*app_);
   app_->readiness().SetDatabaseUp(false);

@@ -285,6 +285,32 @@ TEST_F(CrashRotateTest, SubCaKilledAfterImportingItsCertificate) {
   }
 }
 
+// PostgreSQL goes away in the middle of a rotation (stopped while the
+// rotation is paused after a step): the rotation fails as "unavailable"
+// (exit 69) and stays unfinished; once the database is back it is reported
+// and --resume finishes it.
+TEST_F(CrashRotateTest, DatabaseGoneMidRotationIsResumedAfterwards) {
+  auto before = AllKeyFiles();
+  auto rotation =
+      StartAdmin(Rotate(), "rotate.generation-registered=pause", *dir_ / "paused.log");
+  ASSERT_TRUE(WaitStopped(rotation->pid())) << rotation->Log();
+  ASSERT_TRUE(TestCluster::Get().Stop().ok());
+  rotation->Signal(SIGCONT);
+  int code = rotation->Wait(std::chrono::seconds(120));
+  ASSERT_TRUE(TestCluster::Get().Start().ok());
+  EXPECT_EQ(code, 69) << rotation->Log();
+  EXPECT_TRUE(Has(rotation->Log(), "--resume")) << rotation->Log();
+  ExpectKeysKept(before);
+  ExpectIssuersHaveKeys();
+  ExpectUnfinishedReported("rotate.generation-registered");
+  EXPECT_EQ(Active(), 1);
+  auto resumed = Admin({"ca", "rotate", "iss-local", "--resume", "--yes"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.Both();
+  EXPECT_EQ(Active(), 2);
+  ExpectKeysKept(before);
+  ExpectServing();
+}
+
 // Two `ca rotate` at once: one holds the issuer's CA lock (stopped after its
 // backup), the other exits 75 naming it and changes nothing; the first then
 // finishes.

@@ -7,7 +7,7 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status) path="$path/$w" ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status) path="$path/$w" ;;
     esac
   done
   case "$path:$prev" in
@@ -33,6 +33,16 @@ _certctl_admin() {
     /ca/backup:--to) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     /ca/backup:--wait) return ;;
     /ca/backup:--verify) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /ca/rotate:--key-type) COMPREPLY=($(compgen -W "ec-p256 ec-p384 rsa-3072 rsa-4096 ed25519" -- "$cur")); return ;;
+    /ca/rotate:--validity) return ;;
+    /ca/rotate:--subject) return ;;
+    /ca/rotate:--cert) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /ca/rotate:--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /ca/rotate:--csr-out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /ca/rotate:--import-signed) return ;;
+    /ca/rotate:--chain) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /ca/rotate:--backup-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /ca/rotate:--wait) return ;;
     /trust/reload:--url) return ;;
     /audit/list:--since) return ;;
     /audit/list:--action) return ;;
@@ -57,9 +67,10 @@ _certctl_admin() {
     /cache) words="truncate verify" ;;
     /cache/truncate) words="--crl --ocsp --all --issuer --serial --dry-run -y --yes --wait" ;;
     /cache/verify) words="--fix --dry-run -y --yes --wait" ;;
-    /ca) words="status backup" ;;
+    /ca) words="status backup rotate" ;;
     /ca/status) words="--all --warning-within --critical-within" ;;
     /ca/backup) words="--to --dry-run -y --yes --wait --verify" ;;
+    /ca/rotate) words="--key-type --validity --subject --cert --key --csr-out --import-signed --chain --backup-dir --resume --abort --dry-run -y --yes --wait" ;;
     /trust) words="check reload" ;;
     /trust/check) words=""; files=1 ;;
     /trust/reload) words="--all --url --signal --dry-run -y --yes" ;;

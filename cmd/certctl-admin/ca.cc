@@ -21,6 +21,7 @@ std::string Days(std::chrono::seconds s) {
 
 std::string Headline(const ops::CaGenerationStatus& g) {
   if (g.state == GenerationState::kActive) return "active";
+  if (g.state == GenerationState::kPending) return "pending (a rotation brings it in)";
   return g.can_be_archived ? "retired, can be archived" : "retired, still signing";
 }
 
@@ -172,18 +173,19 @@ void RegisterCaStatus(AdminApp& app, CLI::App* ca) {
             {"certctl-admin ca status -o json | jq '.data.issuers[].generations[] "
              "| {generation, expiry, seconds_left}'",
              "time left per generation, for monitoring"}},
-       .json_data = {{"thresholds", "{warning, critical}: the thresholds applied"},
-                     {"issuers",
-                      "[{issuer, unfinished_rotation (null, or {id, from_generation, "
-                      "to_generation, mode, step, started_at, started_by}), generations: "
-                      "[{generation, state, subject, key_type, serial, "
-                      "fingerprint_sha256, not_before, not_after, seconds_left, expiry "
-                      "(ok, warning, critical, expired), key_file: {path, exists, mode, "
-                      "owner, algorithm, matches_certificate, problem}, "
-                      "unexpired_certificates, last_certificate_expiry, can_be_archived, "
-                      "responder: {verdict, serial, not_after}, crl: {verdict, "
-                      "crl_number, next_update}, backup (null, or {id, directory, "
-                      "created_at, created_by})}]}]"}},
+       .json_data =
+           {{"thresholds", "{warning, critical}: the thresholds applied"},
+            {"issuers",
+             "[{issuer, unfinished_rotation (null, or {id, from_generation, "
+             "to_generation, mode, step, state, started_at, started_by}), generations: "
+             "[{generation, state, subject, key_type, serial, "
+             "fingerprint_sha256, not_before, not_after, seconds_left, expiry "
+             "(ok, warning, critical, expired), key_file: {path, exists, mode, "
+             "owner, algorithm, matches_certificate, problem}, "
+             "unexpired_certificates, last_certificate_expiry, can_be_archived, "
+             "responder: {verdict, serial, not_after}, crl: {verdict, "
+             "crl_number, next_update}, backup (null, or {id, directory, "
+             "created_at, created_by})}]}]"}},
        .findings =
            "an error finding: the active CA certificate has less than the critical "
            "threshold left (ca.expiring_critical) or has expired (ca.expired); a key "

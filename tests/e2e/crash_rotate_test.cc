@@ -143,8 +143,19 @@ class CrashRotateTest : public CrashTest {
   }
 
   // What every `ca` command reports: the rotation is unfinished, stopped
-  // after the fail point's step.
+  // after the fail point's step (`ca status`: an error finding, exit 1; `ca
+  // rotate --resume --dry-run`: the journal step by step).
   void ExpectUnfinishedReported(const std::string& point) {
+    auto status = Admin({"-o", "json", "ca", "status", "iss-local"});
+    EXPECT_EQ(status.exit_code, 1) << status.Both();
+    const auto& unfinished = status.json["data"]["issuers"][0]["unfinished_rotation"];
+    EXPECT_FALSE(unfinished.is_null()) << status.out;
+    bool finding = false;
+    for (const auto& f : status.json["findings"]) {
+      finding |= f["code"] == "ca.rotation_unfinished" &&
+                 Has(f["message"].get<std::string>(), "--resume");
+    }
+    EXPECT_TRUE(finding) << status.out;
     auto seen =
         Admin({"-o", "json", "ca", "rotate", "iss-local", "--resume", "--dry-run"});
     ASSERT_EQ(seen.exit_code, 0) << seen.Both();

@@ -27,7 +27,7 @@ std::string ModeString(uint32_t mode) {
 }
 
 std::string StateName(GenerationState state) {
-  return state == GenerationState::kActive ? "active" : "retired";
+  return std::string(GenerationStateName(state));
 }
 
 nlohmann::json ToJson(const IssuerCaStatus& i);
@@ -51,6 +51,7 @@ nlohmann::json ToJson(const UnfinishedRotation& r) {
           {"to_generation", OrNull(r.to_generation)},
           {"mode", r.mode},
           {"step", r.step},
+          {"state", r.state},
           {"started_at", FormatRfc3339(r.started_at)},
           {"started_by", r.started_by}};
 }

@@ -226,9 +226,12 @@ RotationPlan Plan(OpContext& ctx, const RotateRequest& req, const Prepared& p,
   }
   if (r.id == 0) plan.rows.push_back("ca_rotations and ca_rotation_steps: the journal");
   if (todo("backup")) {
-    plan.files.push_back(r.backup_dir + "/" + r.issuer_id +
-                         "-rotation-<id>/ (0700): ca-g<N>.crt, ca-g<N>.key (0600) of "
-                         "every generation, manifest.json");
+    plan.files.push_back(
+        r.backup_dir + "/" + r.issuer_id +
+        "-rotation-<id>/ (0700), as `ca backup` writes it: every "
+        "generation's CA certificate and key, the responders' "
+        "certificates and keys, the trust bundles (0600), manifest.json");
+    plan.rows.push_back("ca_backups: the backup's record");
   }
   if (todo("write-key")) {
     plan.files.push_back(r.key_path + " (0600, the new key; never over a file)");

@@ -150,9 +150,9 @@ std::vector<RotationStepState> StepStates(const RotationRecord& record,
 
 // --- ca_rotate_backup.cc -----------------------------------------------------
 
-// The backup step: the issuer's CA material copied into `dir` (a directory
-// that does not exist yet), as `ca backup` does. Returns what it wrote, for
-// the journal.
+// The backup step: BackupCaHoldingLock into `dir` (a directory that does
+// not exist yet; the caller holds the issuer's CA lock). Returns what it
+// wrote, for the journal.
 Result<std::string> BackupForRotation(OpContext& ctx, const RotationRecord& record,
                                       const std::string& dir, OpReport& report);
 

@@ -1,14 +1,8 @@
 // Private to core/src/ops: whether an issuer has an unfinished CA rotation,
 // the question every `ca` command asks before it reports (issue 10).
 //
-// HOOK FOR `ca rotate`: the rotation journal (its migration 0006 and
-// repository) is written on the branch that adds `ca rotate`. This function
-// is the one place `ca status` and `ca backup` ask; that branch replaces its
-// body in ca_rotation_state.cc with a read of the journal (the newest
-// rotation of `issuer` that is neither finished nor aborted) and may add
-// fields to UnfinishedRotation (certctl/ops/ca_status.h, rendered by
-// ca_json.cc). Until the journal exists no rotation can be under way, so it
-// answers "none".
+// The journal of `ca rotate` (migration 0006, store/rotation_repo.h) says:
+// the issuer's rotation that is running or awaiting its signed certificate.
 #pragma once
 
 #include <optional>

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "certctl/ops/ca_backup.h"
 #include "certctl/ops/ca_rotate_json.h"
 #include "certctl/ops/op_json.h"
 #include "certctl/pki/certificate.h"
@@ -112,6 +113,16 @@ TEST_F(CaRotateTest, GenerateModeAddsAnActiveGenerationAndVerifiesIt) {
   EXPECT_TRUE(fs::exists(r.backup_path + "/manifest.json"));
   EXPECT_EQ(Mode(r.backup_path + "/ca-g1.key"), 0600u);
   EXPECT_EQ(*ReadFile(r.backup_path + "/ca-g1.key"), *ReadFile(ca_key_path_));
+  // It is `ca backup`'s backup: recorded, and `ca backup --verify` accepts it
+  // (against the database as it was: generation 2 came after it).
+  EXPECT_EQ(Sql(url_, "SELECT directory FROM ca_backups"), r.backup_path);
+  auto ctx = Context();
+  ops::OpReport verify_report;
+  auto verified = ops::VerifyCaBackup(ctx, r.backup_path, verify_report);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  for (const auto& f : verify_report.findings) {
+    EXPECT_TRUE(f.code == "ca.backup_generation_missing") << f.code << ": " << f.message;
+  }
 
   // The verify step's test certificate: issued by g2 and revoked.
   ASSERT_EQ(r.test_serials.size(), 1u);

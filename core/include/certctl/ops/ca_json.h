@@ -10,7 +10,7 @@
 namespace certctl::ops {
 
 // {thresholds: {warning, critical} (durations, "365d"), issuers: [{issuer,
-//  unfinished_rotation: {id, from_generation, to_generation|null, mode, step,
+//  unfinished_rotation: {id, from_generation, to_generation|null, mode, step, state,
 //  started_at, started_by}|null, generations: [{generation, state, subject,
 //  key_type, serial, fingerprint_sha256, not_before, not_after,
 //  seconds_left, expiry, key_file: {path, exists, mode ("0600")|null,

@@ -25,6 +25,7 @@ struct UnfinishedRotation {
   std::optional<int> to_generation;  // once the new generation is registered
   std::string mode;                  // "generate", "import", "sub-ca"
   std::string step;                  // the last step recorded
+  std::string state;                 // "running" or "awaiting-signature"
   TimePoint started_at;
   std::string started_by;
 };

@@ -140,7 +140,8 @@ void RegisterCaBackup(AdminApp& app, CLI::App* ca) {
              "what was written and its database record (backup_id null in a dry run)"},
             {"manifest",
              "manifest.json: {format, certctl_version, issuer, created_at, created_by, "
-             "host, generations: [{generation, state, subject, fingerprint_sha256, "
+             "host, run_id, generations: [{generation, state, subject, "
+             "fingerprint_sha256, "
              "not_before, not_after, key_path, responder_serial}], trust_bundles: "
              "[{name, path, file}], files: [{name, kind, generation, source, sha256, "
              "size}]}"},

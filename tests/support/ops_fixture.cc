@@ -6,7 +6,7 @@
 #include "certctl/ops/issuer_ops.h"
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/issuer_repo.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::testing {
 

@@ -174,6 +174,8 @@ Result<BackupPlan> Gather(OpContext& ctx, const std::string& issuer,
   m.created_at = ctx.clock.Now();
   m.created_by = ctx.actor.name;
   m.host = ctx.actor.host;
+  ASSIGN_OR_RETURN(std::string id, RandomBytes(16));
+  m.run_id = HexEncode(id);
   if (state.generations.empty()) {
     return Status::FailedPrecondition("issuer " + issuer + " has no CA generation");
   }

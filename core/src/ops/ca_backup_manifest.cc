@@ -212,6 +212,7 @@ Result<CaBackupManifest> DecodeManifest(std::string_view text) {
   ASSIGN_OR_RETURN(m.created_at, TimeMember(j, "the manifest", "created_at"));
   ASSIGN_OR_RETURN(m.created_by, Member<std::string>(j, "the manifest", "created_by"));
   ASSIGN_OR_RETURN(m.host, Member<std::string>(j, "the manifest", "host"));
+  ASSIGN_OR_RETURN(m.run_id, Member<std::string>(j, "the manifest", "run_id"));
   RETURN_IF_ERROR(ListsFrom(j, m));
   return m;
 }

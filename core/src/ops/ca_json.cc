@@ -159,6 +159,7 @@ nlohmann::json ToJson(const CaBackupManifest& m) {
           {"created_at", FormatRfc3339(m.created_at)},
           {"created_by", m.created_by},
           {"host", m.host},
+          {"run_id", m.run_id},
           {"generations", List(m.generations)},
           {"trust_bundles", List(m.trust_bundles)},
           {"files", List(m.files)}};

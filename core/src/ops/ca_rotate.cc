@@ -6,11 +6,11 @@
 
 #include "certctl/ops/certificate_ops.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/issuer_repo.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/fail_point.h"
 #include "certctl/util/identifiers.h"
 #include "ops/ca_rotate_internal.h"
+#include "store/issuer_repo.h"
+#include "store/operation_lock.h"
 
 namespace certctl::ops {
 namespace rotation {

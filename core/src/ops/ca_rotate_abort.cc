@@ -1,8 +1,8 @@
 // `ca rotate --abort`: back to the generation that was active before the
 // rotation, deleting nothing.
-#include "certctl/store/invalidation.h"
-#include "certctl/store/issuer_repo.h"
 #include "ops/ca_rotate_internal.h"
+#include "store/invalidation.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops::rotation {
 namespace {

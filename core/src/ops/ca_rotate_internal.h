@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "certctl/model/records.h"
 #include "certctl/ops/ca_rotate.h"
 #include "certctl/pki/ca.h"
-#include "certctl/store/records.h"
 #include "store/rotation_repo.h"
 
 namespace certctl::ops::rotation {

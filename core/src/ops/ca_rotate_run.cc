@@ -11,11 +11,11 @@
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
-#include "certctl/store/invalidation.h"
-#include "certctl/store/issuer_repo.h"
 #include "certctl/util/fail_point.h"
 #include "certctl/util/files.h"
 #include "ops/ca_rotate_internal.h"
+#include "store/invalidation.h"
+#include "store/issuer_repo.h"
 
 namespace certctl::ops::rotation {
 namespace {

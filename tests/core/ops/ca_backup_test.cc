@@ -297,6 +297,26 @@ TEST_F(CaBackupTest, VerifyFindsNothingInAnIntactBackup) {
             "recorded_backup_id");
 }
 
+// Two backups of the same material are two backups: each
+// manifest carries its own random id, so a copy that was never recorded is
+// never taken for the one that was.
+TEST_F(CaBackupTest, TwoBackupsOfTheSameMaterialHaveDifferentManifests) {
+  BackUpServed();
+  ASSERT_FALSE(HasFatalFailure());
+  std::string second = *out_ / "second";
+  auto run = Backup(second);
+  ASSERT_TRUE(run.result.ok()) << run.status().ToString();
+  EXPECT_EQ(run->manifest.run_id.size(), 32u);
+  EXPECT_NE(run->manifest.run_id, written_.manifest.run_id);
+  EXPECT_NE(run->manifest_sha256, written_.manifest_sha256);
+  auto first = Verify(target_);
+  ASSERT_TRUE(first.result.ok()) << first.status().ToString();
+  EXPECT_EQ(first->recorded_backup_id, written_.backup_id);
+  auto other = Verify(second);
+  ASSERT_TRUE(other.result.ok()) << other.status().ToString();
+  EXPECT_EQ(other->recorded_backup_id, run->backup_id);
+}
+
 TEST_F(CaBackupTest, VerifyFindsAChangedAMissingAndAnExtraFile) {
   BackUpServed();
   ASSERT_FALSE(HasFatalFailure());

@@ -12,9 +12,9 @@
 #include "certctl/ops/ca_rotate_json.h"
 #include "certctl/ops/op_json.h"
 #include "certctl/pki/certificate.h"
-#include "certctl/store/operation_lock.h"
 #include "certctl/util/files.h"
 #include "ops/ocsp_test_helpers.h"
+#include "store/operation_lock.h"
 
 namespace certctl {
 namespace {

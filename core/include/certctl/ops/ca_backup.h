@@ -18,7 +18,11 @@
 //     manifest.json           kCaBackupFormat: issuer, generations with their
 //                             fingerprints, trust bundles, every file with
 //                             its SHA-256 and size, time, actor, host, certctl
-//                             version (ToJson(CaBackupManifest)).
+//                             version and a random run id, so that two
+//                             backups of the same material in the same second
+//                             still have different manifests (the record is
+//                             found by the manifest's SHA-256)
+//                             (ToJson(CaBackupManifest)).
 // - The directory is created with mode 0700 (its parent must exist); an
 //   existing empty directory is used (its mode set to 0700), an existing
 //   non-empty one is refused. Every file is written atomically with mode
@@ -107,6 +111,7 @@ struct CaBackupManifest {
   TimePoint created_at;
   std::string created_by;  // the actor
   std::string host;
+  std::string run_id;  // 128 random bits, hex: tells this run's manifest apart
   std::vector<CaBackupGeneration> generations;  // oldest first
   std::vector<CaBackupTrustBundle> trust_bundles;
   std::vector<CaBackupFile> files;  // every file but the manifest, in write order

@@ -22,7 +22,7 @@ namespace certctl::ops {
 nlohmann::json ToJson(const CaStatus& status);
 
 // manifest.json: {format, certctl_version, issuer, created_at, created_by,
-//  host, generations: [{generation, state, subject, fingerprint_sha256,
+//  host, run_id, generations: [{generation, state, subject, fingerprint_sha256,
 //  not_before, not_after, key_path, responder_serial|null}], trust_bundles:
 //  [{name, path, file}], files: [{name, kind, generation|null, source,
 //  sha256, size}]}.

@@ -39,7 +39,7 @@ class CaGenerationsTest : public testing::OcspFixture {
 
   // `openssl ocsp` for `serial` with a CertID made from `request_ca`, answered
   // by `service`, checked against `verify_ca`.
-  std::pair<ops::OcspService::Answer, std::string> AskAndCheck(
+  std::pair<ops::OcspService::ServedResponse, std::string> AskAndCheck(
       ops::OcspService& service, const std::string& serial, const std::string& request_ca,
       const std::string& verify_ca) {
     std::string request = CliRequest(*work_, request_ca, {serial});

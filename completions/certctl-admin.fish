@@ -9,6 +9,7 @@ complete -c certctl-admin -n '__fish_use_subcommand' -a ca -d 'CA generations: s
 complete -c certctl-admin -n '__fish_use_subcommand' -a trust -d 'Trust bundles: check, reload'
 complete -c certctl-admin -n '__fish_use_subcommand' -a audit -d 'Audit log: list, verify, anchor'
 complete -c certctl-admin -n '__fish_use_subcommand' -a db -d 'Database schema: migrate and inspect'
+complete -c certctl-admin -n '__fish_use_subcommand' -a help -d 'Show the help of a command (the same as COMMAND --help)'
 complete -c certctl-admin -l config -r -F -d 'Config file (default /etc/certctl/certctl.yaml; CERTCTL_* variables override it)'
 complete -c certctl-admin -l dev -d 'Use the dev-mode configuration written by certctld --dev'
 complete -c certctl-admin -l data-dir -x -a '(__fish_complete_directories)' -d 'Dev-mode data directory (default ./var/dev)'

@@ -12,6 +12,7 @@
 #include "certctl/util/exit_codes.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
+#include "command_line.h"
 
 namespace certctl::admin {
 namespace {
@@ -345,20 +346,36 @@ void AdminApp::Fail(const Status& status) {
   exit_code_ = ExitCodeFor(status);
 }
 
+int AdminApp::UsageError(const std::string& message, const std::string& operation) {
+  // A script asked for JSON: it gets its one document here too.
+  if (JsonRequested(argc_, argv_)) {
+    ops::OpReport report;
+    report.operation = operation;
+    std::cout << ops::ReportJson(report, Status::InvalidArgument(message), {}).dump(2)
+              << "\n";
+  }
+  std::cerr << "certctl-admin: " << message << "\n";
+  return kExitUsage;
+}
+
 int AdminApp::Run() {
+  root_.footer(
+      "Run `certctl-admin help COMMAND` (or COMMAND --help) for a command's options.");
+  // Unknown commands and options first, named with the nearest known ones:
+  // CLI11 would let `db nope --help` print db's help and call `ca` "A
+  // subcommand is required".
+  CommandPath path;
+  Status words = CheckCommandLine(root_, {argv_ + 1, argv_ + argc_}, path);
+  if (!words.ok()) return UsageError(words.message(), path.Dotted());
   try {
     root_.parse(argc_, argv_);
   } catch (const CLI::ParseError& e) {
-    int rc = root_.exit(e);
-    if (rc == 0) return kExitOk;  // --help, --version
-    // A script asked for JSON: it gets its one document here too.
-    if (JsonRequested(argc_, argv_)) {
-      ops::OpReport report;
-      report.operation = ParsedCommand(root_);
-      std::cout << ops::ReportJson(report, Status::InvalidArgument(e.what()), {}).dump(2)
-                << "\n";
+    if (e.get_exit_code() == 0) return root_.exit(e);  // --help, --version
+    // "A subcommand is required": say which ones there are.
+    if (dynamic_cast<const CLI::RequiredError*>(&e) && IsGroup(path.chain.back())) {
+      return UsageError(MissingCommand(path), path.Dotted());
     }
-    return kExitUsage;
+    return UsageError(e.what(), ParsedCommand(root_));
   }
   if (action_) {
     try {

@@ -36,7 +36,11 @@ struct CommandDoc {
   std::vector<std::pair<std::string, std::string>> examples;  // {command, what it does}
   // The keys of the report's "data" object in JSON output, with their meaning.
   std::vector<std::pair<std::string, std::string>> json_data;
-  std::string findings;      // what exit status 1 means for this command
+  std::string findings;  // what exit status 1 means for this command
+  // This command's own meaning of an exit status, where it differs from what
+  // the status means for every command (man page EXIT STATUS, see
+  // man_pages.cc); "" for a status the command never exits with.
+  std::map<int, std::string> exit_status;
   bool mutating = false;     // documents --dry-run/--yes/--wait and audit
   bool destructive = false;  // needs --yes when stdin is not a terminal
   bool locked = true;        // mutating: takes an operation lock (exit 75, --wait)
@@ -160,6 +164,10 @@ class AdminApp {
   int exit_code() const { return exit_code_; }
 
  private:
+  // A command line that was not understood: the message on stderr (and with
+  // --output json the one document, its operation `operation`); exit 2.
+  int UsageError(const std::string& message, const std::string& operation);
+
   CLI::App root_;
   GlobalOptions globals_;
   std::map<const CLI::App*, CommandDoc> docs_;

@@ -14,5 +14,7 @@ void RegisterCaCommands(AdminApp& app);
 void RegisterTrustCommands(AdminApp& app);
 void RegisterAuditCommands(AdminApp& app);
 void RegisterDbCommands(AdminApp& app);
+// `help [COMMAND...]`: a command's --help.
+void RegisterHelpCommand(AdminApp& app);
 
 }  // namespace certctl::admin

@@ -61,7 +61,9 @@ void RegisterDbCommands(AdminApp& app) {
             {"to_version", "the schema version after"},
             {"applied",
              "[{version, name, checksum}] applied (in a dry run: would be applied)"}},
-       .findings = "never (a changed migration file is exit 1 with error Corruption)",
+       .findings =
+           "an applied migration file was changed since (error Corruption, naming "
+           "it); nothing was applied",
        .mutating = true,
        .locked = false});
   migrate->callback([&app, &migrate_flags] {

@@ -13,7 +13,7 @@ constexpr Register kCommandGroups[] = {
     certctl::admin::RegisterCrlCommands,   certctl::admin::RegisterOcspCommands,
     certctl::admin::RegisterCacheCommands, certctl::admin::RegisterCaCommands,
     certctl::admin::RegisterTrustCommands, certctl::admin::RegisterAuditCommands,
-    certctl::admin::RegisterDbCommands,
+    certctl::admin::RegisterDbCommands,    certctl::admin::RegisterHelpCommand,
     certctl::admin::RegisterDocsCommand,  // hidden
 };
 

@@ -1,4 +1,5 @@
 // certctl-admin(1) and one page per command, in man(7) roff.
+#include <map>
 #include <sstream>
 
 #include "certctl/util/exit_codes.h"
@@ -106,23 +107,48 @@ void JsonCommon(std::ostream& out) {
   for (const auto& [k, v] : keys) out << ".TP\n.B " << k << "\n" << Roff(v) << "\n";
 }
 
-void ExitStatus(std::ostream& out, const std::string& findings) {
-  out << ".SH EXIT STATUS\nThe same for every certctl command:\n";
-  const std::vector<std::pair<int, std::string>> codes = {
-      {kExitOk, "success; nothing was found wrong"},
-      {kExitFindings, "a check found a problem, or the request was refused" +
-                          (findings.empty() ? std::string() : ": " + findings)},
-      {kExitUsage,
-       "usage error: unknown flag, bad argument, unknown name, or a destructive command "
-       "without --yes while standard input is not a terminal; nothing was changed"},
-      {kExitUnavailable, "the database or certctld could not be reached"},
-      {kExitInternal, "internal error (a bug; please report it)"},
-      {kExitBusy,
-       "the operation's lock is held by another process, named in the message; retry "
-       "later or use --wait"},
-      {kExitConfig,
-       "configuration error (invalid value, missing key or file, schema behind, "
-       "permission)"}};
+// What each exit status means for every command (certctl/util/exit_codes.h).
+std::map<int, std::string> CommonExitStatus() {
+  return {{kExitOk, "success; nothing was found wrong"},
+          {kExitFindings, "a check found a problem, or the request was refused"},
+          {kExitUsage,
+           "usage error: unknown command or flag, bad argument, unknown name, or a "
+           "destructive command without --yes while standard input is not a terminal; "
+           "nothing was changed"},
+          {kExitUnavailable, "the database or certctld could not be reached"},
+          {kExitInternal, "internal error (a bug; please report it)"},
+          {kExitBusy,
+           "the operation's lock is held by another process, named in the message; retry "
+           "later or use --wait"},
+          {kExitConfig,
+           "configuration error (invalid value, missing key or file, schema behind, "
+           "permission)"}};
+}
+
+// The statuses one command exits with: the common meanings, 1 only when the
+// command has findings, 75 only when it takes a lock, then the command's own
+// (CommandDoc::exit_status; "" drops a status).
+std::map<int, std::string> CommandExitStatus(const CommandDoc& doc) {
+  auto codes = CommonExitStatus();
+  if (doc.findings.empty() || doc.findings.rfind("never", 0) == 0) {
+    codes.erase(kExitFindings);
+  } else {
+    codes[kExitFindings] += ": " + doc.findings;
+  }
+  if (!doc.mutating || !doc.locked) codes.erase(kExitBusy);
+  for (const auto& [code, meaning] : doc.exit_status) {
+    if (meaning.empty()) {
+      codes.erase(code);
+    } else {
+      codes[code] = meaning;
+    }
+  }
+  return codes;
+}
+
+void ExitStatus(std::ostream& out, const std::string& intro,
+                const std::map<int, std::string>& codes) {
+  out << ".SH EXIT STATUS\n" << Roff(intro) << "\n";
   for (const auto& [code, meaning] : codes) {
     out << ".TP\n.B " << code << "\n" << Roff(meaning) << "\n";
   }
@@ -235,7 +261,8 @@ std::string CommandPage(const AdminApp& app, const CommandNode& node,
   out << ".PP\nThe \\fBdata\\fR object of this command has:\n";
   for (const auto& [k, v] : doc.json_data)
     out << ".TP\n.B " << Roff(k) << "\n" << Roff(v) << "\n";
-  ExitStatus(out, doc.findings);
+  ExitStatus(out,
+             "certctl-admin " + node.Spaced() + " exits with:", CommandExitStatus(doc));
   Environment(out);
   Files(out);
   Examples(out, doc.examples);
@@ -284,7 +311,10 @@ std::string RootPage(const AdminApp& app, const std::vector<CommandNode>& all) {
   out << ".SH JSON OUTPUT\n";
   JsonCommon(out);
   out << ".PP\nEach command's page documents its \\fBdata\\fR object.\n";
-  ExitStatus(out, "");
+  ExitStatus(out,
+             "What each status means for every command; each command's page says what it "
+             "means there, and which statuses that command exits with:",
+             CommonExitStatus());
   Environment(out);
   Files(out);
   std::vector<std::pair<std::string, std::string>> examples;

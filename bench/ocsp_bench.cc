@@ -55,8 +55,7 @@ struct Environment : bench::BenchEnvironment {
     }
     auto ctx = Context();
     ops::OpReport responder;
-    RETURN_IF_ERROR(
-        ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder).status());
+    RETURN_IF_ERROR(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, responder).status());
     ops::OcspService warm(Context());
     for (const auto& serial : serials) {
       ASSIGN_OR_RETURN(std::string der,

@@ -28,10 +28,10 @@ class ConventionsTest : public testing::AdminTest {
     Revoke(revoked_);
     auto ctx = Context();
     ops::OpReport crl, responder;
-    // As certctld's scheduler would (not audited: the tests count audit events).
+    // As certctld's scheduler would.
     ASSERT_TRUE(
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, crl).ok());
-    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder).ok());
+    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, responder).ok());
     ops::OcspService ocsp(Context());
     auto answer = ocsp.RespondForSerial(kLocalIssuerId, good_);
     ASSERT_TRUE(answer.ok()) << answer.status().ToString();

@@ -173,6 +173,17 @@ TEST_F(SchedulersTest, MaintenanceBootstrapsRespondersAndExportsExpiry) {
   Status s = maintenance.RotateResponders();
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(Count("ocsp_responder_certs"), 1);
+  // Audited like the operator's reset would be, as certctld's own work; the
+  // next pass finds it usable and writes nothing.
+  const std::string events =
+      "SELECT string_agg(outcome || ' ' || actor || ' ' || (parameters::jsonb ->> "
+      "'action'), ',' ORDER BY id) FROM audit_events WHERE action = "
+      "'ocsp.ensure-responder' AND target = 'iss-local/g1'";
+  EXPECT_EQ(Sql(url_, events),
+            "started certctld bootstrapped,succeeded certctld bootstrapped");
+  EXPECT_TRUE(maintenance.RotateResponders().ok());
+  EXPECT_EQ(Sql(url_, events),
+            "started certctld bootstrapped,succeeded certctld bootstrapped");
   double expiry =
       app_->metrics().Value("certctl_ocsp_responder_not_after_timestamp_seconds",
                             {{"issuer", "iss-local"}, {"generation", "1"}});

@@ -297,7 +297,7 @@ Status RotationRun::BootstrapResponder() {
   OpContext inner = InnerContext();
   OpReport sub;
   ASSIGN_OR_RETURN(auto ensured, EnsureOcspResponder(inner, record_.issuer_id,
-                                                     record_.to_generation, false, sub));
+                                                     record_.to_generation, sub));
   detail_ = ensured.responder
                 ? "responder " + ensured.responder->serial + " of " +
                       Label(record_.issuer_id, record_.to_generation) + " (key " +

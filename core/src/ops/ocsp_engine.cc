@@ -255,8 +255,7 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
   ctx.dry_run = false;
   ctx.lock_wait = std::max<std::chrono::milliseconds>(ctx.lock_wait, kBootstrapLockWait);
   OpReport report;
-  Status ensured =
-      EnsureOcspResponder(ctx, issuer, ca.generation, /*audit=*/false, report).status();
+  Status ensured = EnsureOcspResponder(ctx, issuer, ca.generation, report).status();
   for (const auto& step : report.steps) ctx_.logger->info("OCSP responder: {}", step);
   std::optional<OcspResponderRecord> row;
   if (ensured.ok()) {

@@ -198,43 +198,79 @@ std::string_view ResponderActionName(ResponderAction action) {
   return "unknown";
 }
 
+namespace {
+
+// A generation's responder row and what should be done about it.
+struct Assessment {
+  GenerationAndRow state;
+  ResponderVerdict verdict;
+};
+
+Result<Assessment> Assess(OpContext& ctx, const std::string& issuer, int generation) {
+  ASSIGN_OR_RETURN(GenerationAndRow state,
+                   ReadGeneration(ctx, issuer, generation, /*for_reset=*/false));
+  ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(state.generation));
+  ResponderVerdict verdict =
+      Judge(ctx.config, state.row, ca->cert.get(), ctx.clock.Now());
+  return Assessment{std::move(state), std::move(verdict)};
+}
+
+// The work of EnsureOcspResponder, under the lock (a dry run: without).
+Result<ResponderEnsured> Ensure(OpContext& ctx, const std::string& issuer, int generation,
+                                const std::string& subject, OpReport& report) {
+  ResponderEnsured result{issuer, generation, ResponderAction::kNone, "", std::nullopt};
+  // Read under the lock: another process may just have done the work.
+  ASSIGN_OR_RETURN(Assessment a, Assess(ctx, issuer, generation));
+  if (a.verdict.reason.empty()) {
+    result.responder = CertificateOf(*a.state.row);
+    report.steps.push_back("responder " + a.state.row->serial_number + " of " + subject +
+                           " is usable until " + FormatRfc3339(a.state.row->not_after));
+    return result;
+  }
+  std::string action(ResponderActionName(a.verdict.action));
+  report.plan.push_back(action + " responder of " + subject + ": " + a.verdict.reason);
+  result.action = a.verdict.action;
+  result.reason = a.verdict.reason;
+  if (ctx.dry_run) return result;
+  ASSIGN_OR_RETURN(NewResponder fresh,
+                   IssueResponder(ctx, a.state.generation, {a.verdict.reason}, report));
+  result.responder = CertificateOf(fresh.record);
+  report.steps.push_back(action + " responder " + fresh.record.serial_number + " of " +
+                         subject + " (valid until " +
+                         FormatRfc3339(fresh.record.not_after) +
+                         "): " + a.verdict.reason);
+  return result;
+}
+
+}  // namespace
+
 Result<ResponderEnsured> EnsureOcspResponder(OpContext& ctx, const std::string& issuer,
-                                             int generation, bool audit,
-                                             OpReport& report) {
+                                             int generation, OpReport& report) {
   std::string subject = GenerationLabel(issuer, generation);
   MutationSpec spec{"ocsp.ensure-responder",
                     subject,
                     {{"generation", generation}},
-                    {OcspResponderLockName(issuer)},
-                    audit};
-  return RunMutation(ctx, spec, report, [&]() -> Result<ResponderEnsured> {
-    ResponderEnsured result{issuer, generation, ResponderAction::kNone, "", std::nullopt};
-    // Read under the lock: another process may just have done the work.
-    ASSIGN_OR_RETURN(GenerationAndRow state,
-                     ReadGeneration(ctx, issuer, generation, /*for_reset=*/false));
-    ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(state.generation));
-    ResponderVerdict verdict =
-        Judge(ctx.config, state.row, ca->cert.get(), ctx.clock.Now());
-    if (verdict.reason.empty()) {
-      result.responder = CertificateOf(*state.row);
-      report.steps.push_back("responder " + state.row->serial_number + " of " + subject +
-                             " is usable until " + FormatRfc3339(state.row->not_after));
-      return result;
+                    {OcspResponderLockName(issuer)}};
+  if (!ctx.dry_run) {
+    // A look first, without lock or audit event: the usual finding of the
+    // hourly pass, a usable responder, changes nothing and is not audited;
+    // a replacement is, like every change an operator could make.
+    ASSIGN_OR_RETURN(Assessment a, Assess(ctx, issuer, generation));
+    if (a.verdict.reason.empty()) {
+      report.operation = spec.action;
+      report.target = subject;
+      report.dry_run = false;
+      report.steps.push_back("responder " + a.state.row->serial_number + " of " +
+                             subject + " is usable until " +
+                             FormatRfc3339(a.state.row->not_after));
+      return ResponderEnsured{issuer, generation, ResponderAction::kNone, "",
+                              CertificateOf(*a.state.row)};
     }
-    std::string action(ResponderActionName(verdict.action));
-    report.plan.push_back(action + " responder of " + subject + ": " + verdict.reason);
-    result.action = verdict.action;
-    result.reason = verdict.reason;
-    if (ctx.dry_run) return result;
-    ASSIGN_OR_RETURN(NewResponder fresh,
-                     IssueResponder(ctx, state.generation, {verdict.reason}, report));
-    result.responder = CertificateOf(fresh.record);
-    report.steps.push_back(action + " responder " + fresh.record.serial_number + " of " +
-                           subject + " (valid until " +
-                           FormatRfc3339(fresh.record.not_after) +
-                           "): " + verdict.reason);
-    return result;
-  });
+    spec.parameters["action"] = ResponderActionName(a.verdict.action);
+    spec.parameters["reason"] = a.verdict.reason;
+  }
+  return RunMutation(ctx, spec, report,
+                     [&] { return Ensure(ctx, issuer, generation, subject, report); });
 }
 
 namespace {
@@ -255,7 +291,7 @@ ResponderRotation RotateOne(OpContext& ctx, const std::string& issuer, int gener
                             OpReport& report) {
   ResponderRotation entry{issuer, generation, ResponderAction::kNone, "", Status::Ok()};
   OpReport sub;
-  auto ensured = EnsureOcspResponder(ctx, issuer, generation, /*audit=*/false, sub);
+  auto ensured = EnsureOcspResponder(ctx, issuer, generation, sub);
   for (auto& step : sub.steps) report.steps.push_back(step);
   for (auto& step : sub.plan) report.plan.push_back(step);
   if (ensured.ok()) {

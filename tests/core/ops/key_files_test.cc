@@ -22,7 +22,7 @@ class KeyFilesTest : public testing::OcspFixture {
  protected:
   Status Ensure(OpRun<ops::ResponderEnsured>& run) {
     auto ctx = Context();
-    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, run);
+    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, run);
     return run.status();
   }
   // The reset's result (default: empty, after the failure is reported).

@@ -29,7 +29,7 @@ class OcspResponderOpsTest : public testing::OcspFixture {
   }
 
   Status Ensure(ops::OpContext& ctx, OpRun<ops::ResponderEnsured>& run) {
-    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, /*audit=*/false, run);
+    run.result = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, run);
     return run.status();
   }
 
@@ -108,6 +108,11 @@ TEST_F(OcspResponderOpsTest, SchedulerRotatesWhenLittleValidityIsLeft) {
   ASSERT_EQ(first_pass->responders.size(), 1u);
   EXPECT_EQ(first_pass->responders[0].action, ops::ResponderAction::kBootstrapped);
   std::string old_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
+  // Each replacement is audited (issue 12); a pass that changes nothing is not.
+  const std::string audited =
+      "SELECT coalesce(string_agg(outcome || ' ' || (parameters::jsonb ->> 'action'), "
+      "',' ORDER BY id), '') FROM audit_events WHERE action = 'ocsp.ensure-responder'";
+  EXPECT_EQ(Sql(url_, audited), "started bootstrapped,succeeded bootstrapped");
 
   clock.Advance(config_.ocsp_responder_validity - config_.ocsp_responder_renew_before -
                 std::chrono::hours(1));
@@ -115,6 +120,7 @@ TEST_F(OcspResponderOpsTest, SchedulerRotatesWhenLittleValidityIsLeft) {
   auto early_pass = ops::RotateDueOcspResponders(ctx, early);
   ASSERT_TRUE(early_pass.ok());
   EXPECT_EQ(early_pass->responders.at(0).action, ops::ResponderAction::kNone);
+  EXPECT_EQ(Sql(url_, audited), "started bootstrapped,succeeded bootstrapped");
 
   clock.Advance(std::chrono::hours(2));
   ops::OpReport due;
@@ -123,6 +129,13 @@ TEST_F(OcspResponderOpsTest, SchedulerRotatesWhenLittleValidityIsLeft) {
   EXPECT_EQ(due_pass->responders.at(0).action, ops::ResponderAction::kRotated);
   std::string new_serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
   EXPECT_NE(new_serial, old_serial);
+  EXPECT_EQ(Sql(url_, audited),
+            "started bootstrapped,succeeded bootstrapped,started rotated,succeeded "
+            "rotated");
+  EXPECT_EQ(Sql(url_, "SELECT detail LIKE 'rotated responder " + new_serial +
+                          " of iss-local/g1%' FROM audit_events WHERE action = "
+                          "'ocsp.ensure-responder' ORDER BY id DESC LIMIT 1"),
+            "t");
   EXPECT_EQ(
       Sql(url_,
           "SELECT count(*) FROM ocsp_responder_cert_history WHERE serial_number = '" +

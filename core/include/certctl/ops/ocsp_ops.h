@@ -92,13 +92,14 @@ struct ResponderEnsured {
 // file present, loadable and matching, certificate issued by the generation's
 // CA with the responder profile, valid for longer than
 // config.ocsp_responder_renew_before); bootstraps or rotates otherwise, under
-// lock OcspResponderLockName(issuer) (waiting up to ctx.lock_wait). Not
-// audited when called by certctld's lazy bootstrap or scheduler (report.steps
-// says what happened). Dry run: report.plan says what would be done.
-// NotFound for an unknown issuer or generation.
+// lock OcspResponderLockName(issuer) (waiting up to ctx.lock_wait). A
+// replacement is audited ("ocsp.ensure-responder", started and ended, with
+// the action and reason), also when certctld's scheduler or lazy bootstrap
+// makes it; finding the responder usable (looked at first, without the lock)
+// writes no event. report.steps says what happened. Dry run: report.plan
+// says what would be done. NotFound for an unknown issuer or generation.
 Result<ResponderEnsured> EnsureOcspResponder(OpContext& ctx, const std::string& issuer,
-                                             int generation, bool audit,
-                                             OpReport& report);
+                                             int generation, OpReport& report);
 
 // One generation in the scheduler's rotation pass.
 struct ResponderRotation {
@@ -113,13 +114,12 @@ struct ResponderRotations {
   std::vector<ResponderRotation> responders;
 };
 
-// Scheduler: EnsureOcspResponder (not audited) for every generation of every
-// issuer. A retired generation is only kept up when it still has a responder
-// row and unexpired certificates, and never past its CA certificate's
-// notAfter. Busy for one issuer (another replica is on it) is not an error;
-// a generation that fails is kFailed with its error and an error finding
-// "ocsp.rotation_failed", and the pass goes on. Fails only when the issuers
-// or generations cannot be read.
+// Scheduler: EnsureOcspResponder for every generation of every issuer. A retired
+// generation is only kept up when it still has a responder row and unexpired
+// certificates, and never past its CA certificate's notAfter. Busy for one issuer
+// (another replica is on it) is not an error; a generation that fails is kFailed with its
+// error and an error finding "ocsp.rotation_failed", and the pass goes on. Fails only
+// when the issuers or generations cannot be read.
 Result<ResponderRotations> RotateDueOcspResponders(OpContext& ctx, OpReport& report);
 
 // A responder certificate as `ocsp status` inspects it.

@@ -1,6 +1,7 @@
 // certctld: serves CRLs and OCSP for each issuer, issues and revokes
 // certificates through its API, and runs the schedulers.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "certctl/util/exit_codes.h"
@@ -17,8 +18,9 @@ int main(int argc, char** argv) {
   app.add_flag(
       "--dev", options.dev,
       "Development mode: private PostgreSQL cluster, local CA and API key in --data-dir");
-  app.add_option("--data-dir", options.data_dir, "Dev-mode data directory")
-      ->capture_default_str();
+  app.add_option("--data-dir", options.data_dir,
+                 "Dev-mode data directory (default: $CERTCTL_DEV_DIR, else the nearest "
+                 "var/dev in the current directory or above, else ./var/dev)");
   app.add_option("--log-format", options.log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   options.config_explicit = config->count() > 0;
+  if (const char* dir = std::getenv(ops::kDevDirVariable)) options.dev_dir_env = dir;
 
   auto runtime = daemon::StartUp(options);
   if (!runtime.ok()) {

@@ -7,6 +7,7 @@
 
 #include "certctl/ops/trust.h"
 #include "certctl/util/exit_codes.h"
+#include "certctl/util/files.h"
 #include "daemon/app.h"
 #include "daemon/file_limit.h"
 #include "daemon/schedulers/crl_scheduler.h"
@@ -24,14 +25,23 @@ namespace {
 constexpr auto kStopGrace = std::chrono::seconds(20);
 
 // SIGHUP: every trust bundle through the shared procedure, then the TLS
-// certificate; a refused file keeps what is loaded.
+// certificate; a refused file keeps what is loaded. The outcome goes to the
+// log and, next to the pid file, to the record `certctl-admin trust reload
+// --signal` waits for.
 void Reload(App& app, TlsContextHolder& tls) {
+  // The system clock, not app.clock(): the admin tool compares it with its own.
+  ops::SignalReload record{static_cast<int>(::getpid()),
+                           std::chrono::system_clock::now(),
+                           Status::Ok(),
+                           {},
+                           ""};
   if (!app.trust().Names().empty()) {
     ops::OpContext ctx = app.Context(app.DaemonActor());
     ctx.actor.command_line = "SIGHUP";
     ops::OpReport report;
     auto reload = ops::ReloadTrustAnchors(ctx, app.trust(), "", report);
     if (!reload.ok()) {
+      record.status = reload.status();
       app.logger()->error("SIGHUP: {} (the previous bundles stay in place)",
                           reload.status().message());
     } else if (reload->refused()) {
@@ -40,11 +50,20 @@ void Reload(App& app, TlsContextHolder& tls) {
     } else {
       app.logger()->info("SIGHUP: trust bundles reloaded");
     }
+    if (reload.ok()) record.bundles = reload->bundles;
   }
   if (Status s = tls.Reload(); s.ok()) {
     app.logger()->info("SIGHUP: TLS certificate reloaded from {}", tls.cert_path());
   } else {
+    record.tls_error = s.message();
     app.logger()->error("SIGHUP: keeping the current TLS certificate: {}", s.message());
+  }
+  const std::string& pid_file = app.config().pid_file;
+  if (pid_file.empty()) return;
+  if (Status s = ops::WriteSignalReload(ops::SignalReloadPath(pid_file), record);
+      !s.ok()) {
+    app.logger()->warn("SIGHUP: the outcome was not recorded for certctl-admin: {}",
+                       s.ToString());
   }
 }
 
@@ -126,6 +145,9 @@ Status Serve(Runtime& rt) {
   crl.Stop();
   monitor.Stop();
   watcher.Stop();
+  if (!config.pid_file.empty()) {
+    (void)RemoveFileDurably(ops::SignalReloadPath(config.pid_file));
+  }
   app.logger()->info("stopped{}",
                      cut ? " (" + std::to_string(cut) + " connections cut)" : "");
   return Status::Ok();

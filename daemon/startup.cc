@@ -27,6 +27,19 @@ Result<std::unique_ptr<PidFile>> LockDevDataDir(const std::string& data_dir) {
   return PidFile::Create(ops::DevPidFilePath(data_dir));
 }
 
+// The dev data directory (see DaemonOptions), and a note on how it was found.
+std::string DevDataDir(const DaemonOptions& options, std::vector<std::string>& notes) {
+  auto search = ops::FindDevDataDir(options.data_dir, options.dev_dir_env, options.cwd);
+  if (search.found) {
+    notes.push_back("data directory " + *search.found + " (" + search.how + ")");
+    return *search.found;
+  }
+  std::string fresh = search.from + "/" + ops::kDevDataDirName;
+  notes.push_back("no " + std::string(ops::kDevDataDirName) + " in " + search.from +
+                  " or any directory above it: starting a new one in " + fresh);
+  return fresh;
+}
+
 // config.pid_file, unless it is the file dev mode already holds.
 Status TakePidFile(Runtime& rt) {
   namespace fs = std::filesystem;
@@ -70,10 +83,12 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
   ConfigLoadOptions load;
   load.path = options.config_path;
   load.path_is_explicit = options.config_explicit;
+  std::vector<std::string> dev_notes;
   if (options.dev) {
-    ASSIGN_OR_RETURN(rt->dev_lock, LockDevDataDir(options.data_dir));
-    ASSIGN_OR_RETURN(ops::DevEnvironment env,
-                     ops::PrepareDevEnvironment(options.data_dir));
+    std::string data_dir = DevDataDir(options, dev_notes);
+    ASSIGN_OR_RETURN(rt->dev_lock, LockDevDataDir(data_dir));
+    ASSIGN_OR_RETURN(ops::DevEnvironment env, ops::PrepareDevEnvironment(data_dir));
+    env.notes.insert(env.notes.begin(), dev_notes.begin(), dev_notes.end());
     rt->dev = std::move(env);
     if (!options.config_explicit) {
       load.path = rt->dev->config_path;

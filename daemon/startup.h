@@ -23,10 +23,14 @@ namespace certctl::daemon {
 struct DaemonOptions {
   std::string config_path;  // --config; empty: the default path if it exists
   bool config_explicit = false;
-  bool dev = false;                                // --dev
-  std::string data_dir = ops::kDefaultDevDataDir;  // --data-dir (dev mode)
-  std::string log_format;                          // --log-format; empty: from config
-  std::string log_level;                           // --log-level; empty: from config
+  bool dev = false;  // --dev
+  // Dev mode's data directory: --data-dir, else $CERTCTL_DEV_DIR, else the
+  // nearest var/dev at or above `cwd`, else (a first start) <cwd>/var/dev.
+  std::string data_dir;     // --data-dir
+  std::string dev_dir_env;  // $CERTCTL_DEV_DIR, read by main
+  std::string cwd = ".";
+  std::string log_format;  // --log-format; empty: from config
+  std::string log_level;   // --log-level; empty: from config
 };
 
 // What start-up produced; owned by main for the process lifetime.

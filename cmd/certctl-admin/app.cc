@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "certctl/log/logging.h"
@@ -129,7 +130,8 @@ AdminApp::AdminApp(int argc, char** argv)
   root_.add_flag("--dev", globals_.dev,
                  "Use the dev-mode configuration written by `certctld --dev`");
   root_.add_option("--data-dir", globals_.data_dir,
-                   "Dev-mode data directory (default ./var/dev)");
+                   "Dev-mode data directory (default: $CERTCTL_DEV_DIR, else the nearest "
+                   "var/dev in the current directory or above)");
   root_.add_option("--database-url", globals_.database_url,
                    "PostgreSQL URL; overrides CERTCTL_DATABASE_URL (prefer the variable: "
                    "a password here is visible to other users)");
@@ -234,25 +236,30 @@ Result<Config> AdminApp::LoadConfiguration() {
   load.path = globals_.config_path;
   load.path_is_explicit = !globals_.config_path.empty();
   if (globals_.dev && globals_.config_path.empty()) {
-    std::string dir =
-        globals_.data_dir.empty() ? ops::kDefaultDevDataDir : globals_.data_dir;
-    load.path = ops::DevConfigPath(dir);
+    const char* variable = std::getenv(ops::kDevDirVariable);
+    auto search = ops::FindDevDataDir(globals_.data_dir, variable ? variable : "",
+                                      std::filesystem::current_path().string());
+    if (!search.found) return Status::Configuration(search.NotFoundMessage());
+    dev_dir = *search.found;
+    load.path = ops::DevConfigPath(dev_dir);
     load.path_is_explicit = true;
   }
   auto config = LoadConfig(load);
-  if (!config.ok() && globals_.dev) {
-    return Status::Configuration(
-        config.status().message() +
-        " (has `certctld --dev` been started in this directory?)");
+  if (!config.ok() && !dev_dir.empty()) {
+    return Status::Configuration(config.status().message() +
+                                 " (has `certctld --dev` been started with the data "
+                                 "directory " +
+                                 dev_dir + "?)");
   }
   if (config.ok() && !globals_.database_url.empty()) {
     config->database_url = SecretString(globals_.database_url);
   }
   if (config.ok()) config->dev = globals_.dev;
+  std::string dev_dir;
   return config;
 }
 
-Result<std::unique_ptr<Environment>> AdminApp::Open(bool allow_outdated_schema) {
+Result<std::unique_ptr<Environment>> AdminApp::Open(const OpenOptions& options) {
   auto env = std::make_unique<Environment>();
   ASSIGN_OR_RETURN(env->config, LoadConfiguration());
   auto logger = MakeLogger("certctl-admin", LogFormat::kText, "warn");
@@ -260,17 +267,28 @@ Result<std::unique_ptr<Environment>> AdminApp::Open(bool allow_outdated_schema) 
   env->logger = *logger;
   auto db = Database::Open({.url = std::string(env->config.database_url.view()),
                             .pool_size = 4,
-                            .application_name = "certctl-admin"});
+                            .application_name = "certctl-admin",
+                            .connect_timeout = options.connect_timeout,
+                            .connect_lazily = !options.connect});
   if (!db.ok()) {
-    if (globals_.dev && db.status().code() == StatusCode::kUnavailable) {
-      return Status::Unavailable(
-          db.status().message() +
-          " (is `certctld --dev` running? it owns the dev database)");
+    // Only a dev cluster that is down is certctld --dev's to start.
+    auto stopped =
+        db.status().code() == StatusCode::kUnavailable
+            ? ops::StoppedDevCluster(std::string(env->config.database_url.view()))
+            : std::nullopt;
+    if (stopped) {
+      return Status::Unavailable(db.status().message() + " (the dev cluster of " +
+                                 *stopped +
+                                 " is not running: start `certctld --dev "
+                                 "--data-dir " +
+                                 *stopped + "`, which owns it)");
     }
     return db.status();
   }
   env->db = std::move(db).value();
-  if (!allow_outdated_schema) RETURN_IF_ERROR(ops::RequireCurrentSchema(*env->db));
+  if (options.connect && !options.allow_outdated_schema) {
+    RETURN_IF_ERROR(ops::RequireCurrentSchema(*env->db));
+  }
   env->keyring = std::make_unique<ops::CaKeyring>();
   env->actor = ops::Actor{globals_.actor.empty() ? InvokingUser() : globals_.actor,
                           HostName(), "certctl-admin", command_line_};

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,6 +88,15 @@ class AdminApp {
   AdminApp(int argc, char** argv);
 
   CLI::App& root() { return root_; }
+// How AdminApp::Open() opens the database.
+struct OpenOptions {
+  bool allow_outdated_schema = false;  // db migrate/status work on an old schema
+  // false: no connection yet, for a command that may not need the database:
+  // it connects (or fails with 69) only when something uses it.
+  bool connect = true;
+  std::chrono::seconds connect_timeout{5};
+};
+
   const CLI::App& root() const { return root_; }
   GlobalOptions& globals() { return globals_; }
   OutputFormat output() const;
@@ -111,7 +121,10 @@ class AdminApp {
   Result<Config> LoadConfiguration();
   // Loads the configuration and opens the database, refusing a schema that is
   // behind unless `allow_outdated_schema` (db migrate/status need that).
-  Result<std::unique_ptr<Environment>> Open(bool allow_outdated_schema = false);
+  Result<std::unique_ptr<Environment>> Open(bool allow_outdated_schema = false) {
+    return Open(OpenOptions{.allow_outdated_schema = allow_outdated_schema});
+  }
+  Result<std::unique_ptr<Environment>> Open(const OpenOptions& options);
 
   // An HTTP client for checks against certctld: --timeout, and --ca-file or
   // else the configured CA certificate (which signs certctld's dev TLS

@@ -39,8 +39,12 @@ void RenderVerify(const AdminApp& app, const ops::OpReport& r,
   PrintFields(out, {{"answers scanned", std::to_string(result->scanned)},
                     {"bad", std::to_string(result->bad)},
                     {"removed", std::to_string(result->fixed)}});
-  if (!r.has_errors())
+  if (result->bad == 0) {
     out << app.PaintVerdict("ok") << ": every cached answer is current\n";
+  } else if (!r.has_errors()) {
+    out << app.PaintVerdict("ok") << ": " << (r.dry_run ? "would remove " : "removed ")
+        << (r.dry_run ? result->bad : result->fixed) << " bad cached answer(s)\n";
+  }
 }
 
 void RegisterTruncate(AdminApp& app, CLI::App* cache) {
@@ -122,15 +126,20 @@ void RegisterVerify(AdminApp& app, CLI::App* cache) {
            "has), are past their nextUpdate, are signed by a responder certificate that "
            "is no longer current, or do not parse. Each is reported.\n\nWith --fix they "
            "are then deleted (under the cache lock, notifying running daemons); an "
-           "answer re-signed since the scan is left alone. Without --fix it only reads.",
+           "answer re-signed since the scan is left alone. Found answers are then "
+           "warnings and the exit status is the fix's, 0 when it worked, in a dry run as "
+           "in a real one. Without --fix it only reads.",
        .examples = {{"certctl-admin cache verify", "is any cached answer wrong?"},
                     {"certctl-admin cache verify --fix --yes", "remove the bad ones"}},
        .json_data = {{"scanned", "cached answers examined"},
                      {"bad", "answers found wrong or stale"},
                      {"fixed", "answers deleted (with --fix)"}},
-       .findings = "at least one bad answer was found (before fixing): cache.stale_good, "
-                   "cache.stale_revoked, cache.stale_unknown, cache.expired, "
-                   "cache.old_responder, cache.corrupt",
+       .findings = "without --fix, a bad answer was found: an error finding each, "
+                   "cache.stale_good, cache.stale_revoked, cache.stale_unknown, "
+                   "cache.expired, cache.old_responder or cache.corrupt",
+       .exit_status = {{0,
+                        "no bad answer was found; or, with --fix, every bad answer was "
+                        "removed (each a warning finding; with --dry-run: would be)"}},
        .mutating = true,
        .destructive = true});
   cmd->callback([&app, &fix, &flags] {

@@ -171,6 +171,8 @@ void Environment(std::ostream& out) {
       {"CERTCTL_API_KEY, CERTCTL_API_KEY_FILE",
        "the admin API key; never given on the command line"},
       {"CERTCTL_PID_FILE", "certctld's pid file, for trust reload --signal"},
+      {"CERTCTL_DEV_DIR",
+       "the dev data directory --dev uses when --data-dir is not given"},
       {"NO_COLOR", "when set, text output is never coloured"},
       {"SUDO_USER", "the default actor recorded in the audit log"}};
   for (const auto& [k, v] : vars) out << ".TP\n.B " << Roff(k) << "\n" << Roff(v) << "\n";
@@ -178,9 +180,10 @@ void Environment(std::ostream& out) {
 
 void Files(std::ostream& out) {
   out << ".SH FILES\n.TP\n.I /etc/certctl/certctl.yaml\nThe configuration "
-         "(\\fB\\-\\-config\\fR to use another).\n.TP\n.I ./var/dev/certctl.yaml\nThe "
+         "(\\fB\\-\\-config\\fR to use another).\n.TP\n.I var/dev/certctl.yaml\nThe "
          "dev-mode configuration written by \\fBcertctld \\-\\-dev\\fR, read with "
-         "\\fB\\-\\-dev\\fR.\n.TP\n.I "
+         "\\fB\\-\\-dev\\fR from the nearest \\fIvar/dev\\fR in the current directory "
+         "or above it (or \\fB\\-\\-data\\-dir\\fR, \\fBCERTCTL_DEV_DIR\\fR).\n.TP\n.I "
          "/var/lib/certctl/ocsp\\-responder\\-keys/\nResponder keys, "
          "\\fIISSUER\\fR\\-g\\fIN\\fR\\-\\fISERIAL\\fR.key, mode 0600; a "
          "replaced one is kept as \\fIFILE\\fR.bak\\-\\fISTAMP\\fR.\n";

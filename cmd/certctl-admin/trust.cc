@@ -78,7 +78,8 @@ void RegisterCheck(AdminApp& app, CLI::App* trust) {
                      {"problem",
                       "null, or unreadable, garbage, empty, expired, not_yet_valid"},
                      {"message", "the exact reason, naming the entry"}},
-       .findings = "the bundle would be refused (one error finding trust.<problem>)"});
+       .findings = "the bundle would be refused (one error finding trust.<problem>)",
+       .exit_status = {{69, ""}, {78, ""}}});
   cmd->callback([&app, &path] {
     app.SetAction("trust.check", [&app, &path] {
       ops::OpReport report;
@@ -93,18 +94,23 @@ void RegisterCheck(AdminApp& app, CLI::App* trust) {
 }
 
 void RunReload(AdminApp& app, ReloadFlags& f) {
-  auto env = app.Open();
+  // Only a request through the API is audited here (certctld audits the
+  // reload itself): a signal or a dry run does not need the database.
+  bool via_api = !f.signal && !f.mutation.dry_run;
+  auto env = app.Open({.connect = via_api});
   if (!env.ok()) return app.Fail(env.status());
   auto ctx = (*env)->Context(&f.mutation);
   std::optional<net::HttpClient> client;
-  if (!f.signal && !f.mutation.dry_run) {
+  if (via_api) {
     auto made = app.HttpClientFor(ctx.config);
     if (!made.ok()) return app.Fail(made.status());
     client = std::move(made).value();
   }
+  auto timeout = ParseDuration(app.globals().timeout);
   ops::TrustReloadRequest request{
       f.name, f.url.empty() ? AdminApp::AdminApiUrl(ctx.config) : f.url, f.signal,
-      client ? &*client : nullptr};
+      client ? &*client : nullptr,
+      timeout.ok() ? std::chrono::milliseconds(*timeout) : std::chrono::seconds(10)};
   ops::OpReport report;
   auto result = ops::RequestTrustReload(ctx, request, report);
   app.Finish(report, result,
@@ -126,8 +132,8 @@ void RegisterReload(AdminApp& app, CLI::App* trust) {
          "certctld's admin API (default: https://<listen_api> from the configuration)")
       ->type_name("URL");
   cmd->add_flag("--signal", f.signal,
-                "Send SIGHUP to the pid in pid_file instead of calling the API (reloads "
-                "every bundle; the result is only in certctld's log and audit events)");
+                "Send SIGHUP to the pid in pid_file instead of calling the API (certctld "
+                "reloads every bundle) and wait up to --timeout for its outcome");
   app.AddMutationFlags(cmd, f.mutation, /*locked=*/false);
   app.Document(
       cmd,
@@ -139,20 +145,45 @@ void RegisterReload(AdminApp& app, CLI::App* trust) {
            "with the reason and the old pool stays in place, so the endpoint never goes "
            "down; fix the file and retry.\n\nWith --signal the command sends SIGHUP to "
            "the pid in pid_file instead, like the runbook's `kill -HUP`; certctld then "
-           "reloads every bundle and records each result in its log and the audit log. "
-           "With --dry-run nothing is sent: each configured file is checked locally and "
-           "the plan says what certctld would do.",
+           "reloads every bundle (and its TLS certificate), logs and audits each result "
+           "and records the outcome in <pid_file>.reload, which the command waits for "
+           "(up to --timeout) and reports like the API's answer. With --dry-run nothing "
+           "is sent: each configured file is checked as certctld would check it, and the "
+           "result, findings and exit status are what certctld's answer would "
+           "be.\n\nNeither --signal nor --dry-run needs the database: certctld audits "
+           "every reload itself (a signalled one with the command line SIGHUP); a "
+           "request through the API is audited here too (trust.reload.request), with "
+           "the actor.",
        .examples = {{"certctl-admin trust reload est-clients", "reload one bundle"},
                     {"certctl-admin trust reload --all --dry-run",
                      "would certctld accept the files as they are now?"},
                     {"certctl-admin trust reload --signal", "the SIGHUP fallback"}},
        .json_data = {{"bundles",
                       "[{name, path, reloaded, problem, message, certificates, "
-                      "fingerprint, previous_fingerprint}] as certctld answered"}},
+                      "fingerprint, previous_fingerprint}] as certctld answered (with "
+                      "--dry-run: as it would, without fingerprints)"}},
        .findings = "certctld refused a bundle (trust.<problem>); the previous bundle "
                    "stays in place",
        .mutating = true,
        .locked = false});
+       .exit_status =
+           {{0,
+             "every bundle was reloaded (with --dry-run: certctld would accept every "
+             "file as it is now); also when none is configured, which a warning finding "
+             "trust.none_configured says"},
+            {1,
+             "certctld refused a bundle and keeps the previous one (with --dry-run: "
+             "would refuse it): an error finding trust.<problem>"},
+            {2,
+             "usage error, or no bundle of that name (at certctld; with --dry-run, in "
+             "the configuration)"},
+            {69,
+             "certctld could not be reached, did not report a signalled reload within "
+             "--timeout, or could not write its audit event; through the API also when "
+             "the database could not be reached"},
+            {78,
+             "no API key (CERTCTL_API_KEY), no pid_file for --signal, the API key was "
+             "refused, or another configuration error"}},
   cmd->callback(
       [&app, &f] { app.SetAction("trust.reload", [&app, &f] { RunReload(app, f); }); });
 }

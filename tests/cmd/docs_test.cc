@@ -96,6 +96,25 @@ TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
     EXPECT_EQ(groff->exit_code, 0);
     EXPECT_EQ(groff->output, "") << page;
   }
+  // Each command's own statuses (issue 12): what a refusal, a fix and a lock
+  // mean for it, and none it never exits with.
+  auto exits = [&](const std::string& page) {
+    auto text = ReadFile(Generated("man") + "/" + page);
+    EXPECT_TRUE(text.ok()) << page;
+    if (!text.ok()) return std::string();
+    size_t from = text->find(".SH EXIT STATUS");
+    return text->substr(from, text->find(".SH ", from + 1) - from);
+  };
+  std::string reload = exits("certctl-admin-trust-reload.1");
+  EXPECT_NE(reload.find("would refuse it"), std::string::npos) << reload;
+  EXPECT_EQ(reload.find("\n.B 75\n"), std::string::npos) << reload;
+  std::string check = exits("certctl-admin-trust-check.1");
+  EXPECT_EQ(check.find("\n.B 69\n"), std::string::npos) << check;
+  std::string verify = exits("certctl-admin-cache-verify.1");
+  EXPECT_NE(verify.find("every bad answer was removed"), std::string::npos) << verify;
+  EXPECT_NE(verify.find("\n.B 75\n"), std::string::npos) << verify;
+  EXPECT_EQ(exits("certctl-admin-crl-status.1").find("\n.B 75\n"), std::string::npos);
+
   auto rendered =
       RunProcess({"man", "-l", Generated("man") + "/certctl-admin-crl-regenerate.1"},
                  {.extra_env = {"MANPAGER=cat", "MANWIDTH=100"}});

@@ -28,6 +28,18 @@ class LiveTest : public testing::AdminTest {
   std::string CaPem(const std::string& cn, TimePoint not_before, TimePoint not_after) {
     return testing::SelfSignedCaPem(cn, not_before, not_after);
   }
+  // A config naming bundle "est" at <dir>/est.pem, which holds `pem`.
+  std::string TrustConfig(const std::string& pem) {
+    bundle_ = *dir_ / "est.pem";
+    EXPECT_TRUE(WriteFileAtomic(bundle_, pem, {.mode = 0644}).ok());
+    std::string config = *dir_ / "daemon.yaml";
+    EXPECT_TRUE(WriteFileAtomic(
+                    config, "trust_anchors:\n  - name: est\n    path: " + bundle_ + "\n",
+                    {.mode = 0600})
+                    .ok());
+    return config;
+  }
+  std::string bundle_;
 };
 
 TEST_F(LiveTest, CrlVerifyAndOcspCheckAgainstCertctld) {
@@ -82,14 +94,9 @@ TEST_F(LiveTest, CrlVerifyAndOcspCheckAgainstCertctld) {
 // with its typed error and the old pool stays; a good one is taken.
 TEST_F(LiveTest, TrustReloadGetsTheTypedErrorAndTheOldPoolStays) {
   auto now = std::chrono::system_clock::now();
-  std::string bundle = *dir_ / "est.pem";
   std::string first = CaPem("first", now - hours(1), now + hours(24));
-  ASSERT_TRUE(WriteFileAtomic(bundle, first, {.mode = 0644}).ok());
-  std::string config = *dir_ / "daemon.yaml";
-  ASSERT_TRUE(WriteFileAtomic(config,
-                              "trust_anchors:\n  - name: est\n    path: " + bundle + "\n",
-                              {.mode = 0600})
-                  .ok());
+  std::string config = TrustConfig(first);
+  std::string bundle = bundle_;
   auto d = StartDaemon({{"CONFIG", config}});
   ASSERT_NE(d, nullptr);
   auto env = DaemonEnv(*d);
@@ -136,6 +143,109 @@ TEST_F(LiveTest, TrustReloadGetsTheTypedErrorAndTheOldPoolStays) {
   EXPECT_EQ(signalled.exit_code, 0) << signalled.Both();
   EXPECT_NE(signalled.out.find("SIGHUP"), std::string::npos) << signalled.out;
   EXPECT_TRUE(d->process->Running());
+}
+
+// Each way of asking ends with the exit status of what happened (issue 12):
+// a refusal is 1 through the API, by SIGHUP and as a dry run's prediction;
+// a SIGHUP and a dry run need no database.
+TEST_F(LiveTest, TrustReloadExitsWithItsOutcomeHoweverItIsAsked) {
+  auto now = std::chrono::system_clock::now();
+  std::string good = CaPem("good", now - hours(1), now + hours(24));
+  std::string config = TrustConfig(good);
+  std::string bundle = bundle_;
+  auto d = StartDaemon({{"CONFIG", config}});
+  ASSERT_NE(d, nullptr);
+  auto env = DaemonEnv(*d);
+  testing::TempDir nowhere;
+  auto outage = env;  // the admin's database is unreachable
+  outage.push_back("CERTCTL_DATABASE_URL=host=" + nowhere.path() +
+                   " dbname=certctl connect_timeout=2");
+  auto run = [&](std::vector<std::string> args, const std::vector<std::string>& e) {
+    args.insert(args.begin(), {"--config", config, "-o", "json", "trust", "reload"});
+    return Admin(args, e);
+  };
+
+  // Good file: 0 every way, the SIGHUP one with certctld's own account.
+  for (const auto& e : {env, outage}) {
+    auto signalled = run({"--signal"}, e);
+    EXPECT_EQ(signalled.exit_code, 0) << signalled.Both();
+    ASSERT_EQ(signalled.json["data"]["bundles"].size(), 1u) << signalled.out;
+    EXPECT_EQ(signalled.json["data"]["bundles"][0]["reloaded"], true);
+    EXPECT_EQ(signalled.json["data"]["bundles"][0]["fingerprint"], Sha256Hex(good));
+    auto dry = run({"--dry-run"}, e);
+    EXPECT_EQ(dry.exit_code, 0) << dry.Both();
+    EXPECT_EQ(dry.json["data"]["bundles"][0]["reloaded"], true) << dry.out;
+  }
+  EXPECT_EQ(run({}, env).exit_code, 0);
+
+  // Garbage: 1 every way, the same finding, the old bundle kept.
+  ASSERT_TRUE(
+      WriteFileAtomic(bundle, "garbage\n", {.mode = 0644, .keep_backup = false}).ok());
+  std::vector<std::pair<std::string, testing::AdminRun>> refusals = {
+      {"api", run({}, env)},
+      {"signal", run({"--signal"}, env)},
+      {"signal, database down", run({"--signal"}, outage)},
+      {"dry run", run({"--dry-run"}, env)},
+      {"dry run, database down", run({"--dry-run"}, outage)}};
+  for (const auto& [how, r] : refusals) {
+    EXPECT_EQ(r.exit_code, 1) << how << r.Both();
+    ASSERT_FALSE(r.json["findings"].empty()) << how << r.out;
+    EXPECT_EQ(r.json["findings"][0]["code"], "trust.garbage") << how << r.out;
+    EXPECT_EQ(r.json["findings"][0]["severity"], "error") << how;
+    ASSERT_EQ(r.json["data"]["bundles"].size(), 1u) << how << r.out;
+    EXPECT_EQ(r.json["data"]["bundles"][0]["reloaded"], false) << how;
+  }
+  EXPECT_EQ(refusals[1].second.json["data"]["bundles"][0]["fingerprint"], Sha256Hex(good))
+      << "the old pool must stay";
+  // Only the request through the API wrote an audit event here.
+  EXPECT_EQ(AuditOutcomes("trust.reload.request"), "started,succeeded,started,failed");
+
+  // A bundle certctld does not have: 2 by SIGHUP, by API and in a dry run.
+  EXPECT_EQ(run({"nope", "--signal"}, env).exit_code, 2);
+  EXPECT_EQ(run({"nope"}, env).exit_code, 2);
+  EXPECT_EQ(run({"nope", "--dry-run"}, env).exit_code, 2);
+  EXPECT_TRUE(d->process->Running());
+}
+
+// No bundle configured: nothing to reload is a warning, exit 0, whether it
+// is asked for or only planned.
+TEST_F(LiveTest, TrustReloadWithNoBundlesIsTheSameInADryRun) {
+  auto d = StartDaemon();
+  ASSERT_NE(d, nullptr);
+  auto env = DaemonEnv(*d);
+  for (std::vector<std::string> args : {std::vector<std::string>{},
+                                        {"--dry-run"},
+                                        {"--signal"},
+                                        {"--signal", "--dry-run"}}) {
+    args.insert(args.begin(), {"-o", "json", "trust", "reload"});
+    auto r = Admin(args, env);
+    EXPECT_EQ(r.exit_code, 0) << r.Both();
+    ASSERT_EQ(r.json["findings"].size(), 1u) << r.out;
+    EXPECT_EQ(r.json["findings"][0]["code"], "trust.none_configured") << r.out;
+    EXPECT_EQ(r.json["findings"][0]["severity"], "warning");
+  }
+}
+
+// A pid file naming a process that is not certctld (it ignores SIGHUP and
+// writes no record): 69 after --timeout, saying so, instead of 0.
+TEST_F(LiveTest, TrustReloadBySignalWithoutAnAnswerIsUnavailable) {
+  e2e::BackgroundProcess impostor({"/bin/sh", "-c", "trap '' HUP; exec sleep 60"}, {},
+                                  *dir_ / "impostor.log");
+  ASSERT_TRUE(impostor.Start().ok());
+  // Ignoring SIGHUP from here on (the shell sets the trap, sleep inherits it).
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto comm = ReadFile("/proc/" + std::to_string(impostor.pid()) + "/comm");
+    return comm.ok() && *comm == "sleep\n";
+  }));
+  std::string pid_file = *dir_ / "impostor.pid";
+  ASSERT_TRUE(
+      WriteFileAtomic(pid_file, std::to_string(impostor.pid()) + "\n", {.mode = 0644})
+          .ok());
+  auto r = Admin({"--timeout", "1s", "trust", "reload", "--signal"},
+                 {"CERTCTL_PID_FILE=" + pid_file});
+  EXPECT_EQ(r.exit_code, 69) << r.Both();
+  EXPECT_NE(r.err.find("reported no reload"), std::string::npos) << r.err;
+  EXPECT_TRUE(impostor.Running());
 }
 
 }  // namespace

@@ -180,15 +180,31 @@ TEST_F(RunbookTest, CacheVerifyFindsAndFixesAStaleAnswer) {
   Sql(url_, "CREATE TABLE saved_answer AS SELECT * FROM ocsp_response_cache");
   Revoke(serial);
   Sql(url_, "INSERT INTO ocsp_response_cache SELECT * FROM saved_answer");
-  Sql(url_, "DROP TABLE saved_answer");
   auto found = Admin({"-o", "json", "cache", "verify"});
   EXPECT_EQ(found.exit_code, 1) << found.Both();
   EXPECT_EQ(found.json["findings"][0]["code"], "cache.stale_good") << found.out;
+  // A fix that worked is a success for cron: exit 0, the answer it removed a
+  // warning, no "error:" anywhere; its dry run says the same before.
+  auto planned = Admin({"cache", "verify", "--fix", "--dry-run"});
+  EXPECT_EQ(planned.exit_code, 0) << planned.Both();
+  EXPECT_NE(planned.out.find("would remove 1 bad cached answer"), std::string::npos)
+      << planned.out;
+  EXPECT_EQ(Count("ocsp_response_cache"), 1);
   auto fixed = Admin({"-o", "json", "cache", "verify", "--fix", "--yes"});
-  EXPECT_EQ(fixed.exit_code, 1) << fixed.Both();  // it found one, before fixing
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.Both();
   EXPECT_EQ(fixed.json["data"]["fixed"], 1);
+  EXPECT_EQ(fixed.json["findings"][0]["code"], "cache.stale_good") << fixed.out;
+  EXPECT_EQ(fixed.json["findings"][0]["severity"], "warning") << fixed.out;
+  EXPECT_EQ(fixed.json["ok"], true) << fixed.out;
   EXPECT_EQ(Count("ocsp_response_cache"), 0);
   EXPECT_EQ(Admin({"cache", "verify"}).exit_code, 0);
+  // The same in text.
+  Sql(url_, "INSERT INTO ocsp_response_cache SELECT * FROM saved_answer");
+  auto text = Admin({"cache", "verify", "--fix", "--yes"});
+  EXPECT_EQ(text.exit_code, 0) << text.Both();
+  EXPECT_EQ(text.out.find("error"), std::string::npos) << text.out;
+  EXPECT_TRUE(text.err.empty()) << text.err;
+  EXPECT_NE(text.out.find("removed 1 bad cached answer"), std::string::npos) << text.out;
 }
 
 // "Trust-bundle reload semantics": a bad bundle is refused with the exact

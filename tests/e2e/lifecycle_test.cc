@@ -10,6 +10,7 @@
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "e2e/e2e_fixture.h"
+#include "store/local_cluster.h"
 #include "store/operation_lock.h"
 
 namespace certctl::e2e {
@@ -137,10 +138,14 @@ TEST_F(LifecycleTest, SighupWithABadTrustBundleKeepsTheOldOne) {
 // touches anything: it names the running one's pid, and the first keeps its
 // PostgreSQL cluster and answers API calls that need the database. (It used
 // to fail on the port and, on its way out, stop the first one's cluster.)
+// The second is started in a subdirectory without --data-dir: it finds
+// var/dev above, as git finds .git.
 TEST_F(LifecycleTest, SecondDevInstanceRefusesWithoutTouchingTheFirst) {
   // The dev cluster runs as the postgres account when we are root.
   ::chmod(dir_->path().c_str(), 0755);
-  std::string data = Path("dev");
+  ASSERT_TRUE(EnsureDirectory(Path("var"), 0755).ok());
+  ASSERT_TRUE(EnsureDirectory(Path("src/deep"), 0755).ok());
+  std::string data = Path("var/dev");
   Instance d;
   d.api_port = FreePort();
   d.pki_port = FreePort();
@@ -169,7 +174,9 @@ TEST_F(LifecycleTest, SecondDevInstanceRefusesWithoutTouchingTheFirst) {
       std::chrono::seconds(120)))
       << d.process->Log();
 
-  BackgroundProcess second(argv, env, Path("dev-second.log"));
+  BackgroundProcess second({"/bin/sh", "-c", "cd \"$0\" && exec \"$1\" --dev",
+                            Path("src/deep"), CERTCTLD_PATH},
+                           env, Path("dev-second.log"));
   ASSERT_TRUE(second.Start().ok());
   EXPECT_EQ(second.Wait(std::chrono::seconds(60)), 78) << second.Log();
   EXPECT_NE(
@@ -184,6 +191,23 @@ TEST_F(LifecycleTest, SecondDevInstanceRefusesWithoutTouchingTheFirst) {
   EXPECT_EQ(*ReadFile(data + "/certctld.pid"), std::to_string(d.process->pid()) + "\n");
   EXPECT_EQ(Stop(d, std::chrono::seconds(60)), 0) << d.process->Log();
   EXPECT_FALSE(std::filesystem::exists(data + "/certctld.pid"));
+
+  // A cluster someone else started (here by hand) is never stopped: a
+  // certctld --dev that then fails to start (its API address cannot be
+  // bound) leaves it running.
+  auto bin_dir = FindPostgresBinDir();
+  ASSERT_TRUE(bin_dir.ok()) << bin_dir.status().ToString();
+  LocalCluster cluster({.dir = data + "/pg", .bin_dir = *bin_dir});
+  ASSERT_FALSE(cluster.IsRunning());
+  ASSERT_TRUE(cluster.Start().ok());
+  auto unbindable = env;
+  unbindable["CERTCTL_LISTEN_API"] = "192.0.2.1:" + std::to_string(d.api_port);
+  BackgroundProcess failing(argv, unbindable, Path("dev-third.log"));
+  ASSERT_TRUE(failing.Start().ok());
+  EXPECT_EQ(failing.Wait(std::chrono::seconds(60)), 78) << failing.Log();
+  EXPECT_NE(failing.Log().find("192.0.2.1"), std::string::npos) << failing.Log();
+  EXPECT_TRUE(cluster.IsRunning()) << failing.Log();
+  EXPECT_TRUE(cluster.Stop().ok());
 }
 
 TEST_F(LifecycleTest, SighupSwapsTheTlsCertificateAndKeepsItOnABadFile) {

@@ -206,9 +206,11 @@ Result<OcspCacheVerified> VerifyOcspCache(OpContext& ctx, bool fix, OpReport& re
     OcspCacheVerified result;
     std::vector<BadRow> bad;
     RETURN_IF_ERROR(ScanOcspCache(ctx, bad, result.scanned));
+    // With fix the bad rows are the work to do, not the outcome: warnings,
+    // and the exit status follows the fix (the same in a dry run).
     for (const auto& b : bad) {
       report.AddFinding(
-          "error", b.code,
+          fix ? "warning" : "error", b.code,
           b.answer.issuer_id + "/" + b.answer.serial + " (" + b.answer.cert_id_hash + ")",
           b.message);
     }

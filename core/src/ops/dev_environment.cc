@@ -144,6 +144,65 @@ Status EnsureConfig(DevEnvironment& env) {
 
 }  // namespace
 
+DevDataDirSearch FindDevDataDir(const std::string& given, const std::string& variable,
+                                const std::string& cwd) {
+  DevDataDirSearch search;
+  search.from = fs::absolute(cwd).lexically_normal().string();
+  auto absolute = [](const std::string& dir) {
+    std::string out = fs::absolute(dir).lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+  };
+  if (!given.empty()) {
+    search.found = absolute(given);
+    search.how = "--data-dir";
+    return search;
+  }
+  if (!variable.empty()) {
+    search.found = absolute(variable);
+    search.how = kDevDirVariable;
+    return search;
+  }
+  std::error_code ec;
+  for (fs::path dir = search.from;; dir = dir.parent_path()) {
+    if (fs::is_directory(dir / kDevDataDirName, ec)) {
+      search.found = absolute(dir / kDevDataDirName);
+      search.how = "found above " + search.from;
+      return search;
+    }
+    if (dir == dir.root_path() || dir.parent_path() == dir) break;
+  }
+  return search;
+}
+
+std::string DevDataDirSearch::NotFoundMessage() const {
+  return std::string("no dev data directory: there is no ") + kDevDataDirName + " in " +
+         from +
+         " or any directory above it (start `certctld --dev` in the checkout, "
+         "or name the directory with --data-dir or " +
+         kDevDirVariable + ")";
+}
+
+std::optional<std::string> StoppedDevCluster(const std::string& database_url) {
+  auto target = ParseConnectionTarget(database_url);
+  if (!target.ok() || target->host.empty() || target->host[0] != '/') return std::nullopt;
+  fs::path socket_dir = fs::path(target->host).lexically_normal();
+  if (socket_dir.filename().empty()) socket_dir = socket_dir.parent_path();
+  fs::path pg = socket_dir.parent_path();
+  fs::path data_dir = pg.parent_path();
+  std::error_code ec;
+  if (socket_dir.filename() != "run" || pg.filename() != "pg" ||
+      !fs::exists(pg / "pgdata", ec) || !fs::exists(data_dir / "certctl.yaml", ec)) {
+    return std::nullopt;
+  }
+  auto bin_dir = FindPostgresBinDir();  // none: it cannot be running here
+  if (bin_dir.ok() &&
+      LocalCluster({.dir = pg.string(), .bin_dir = *bin_dir}).IsRunning()) {
+    return std::nullopt;
+  }
+  return data_dir.string();
+}
+
 std::string DevConfigPath(const std::string& data_dir) {
   return fs::absolute(data_dir).lexically_normal().string() + "/certctl.yaml";
 }

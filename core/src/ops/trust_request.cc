@@ -1,88 +1,57 @@
 // RequestTrustReload: `certctl-admin trust reload` asking the running
 // certctld, through its admin API or SIGHUP.
-#include <signal.h>
-
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "certctl/ops/trust.h"
 #include "certctl/util/files.h"
+#include "ops/trust_internal.h"
 
 namespace certctl::ops {
 namespace {
 
 constexpr char kRequestAction[] = "trust.reload.request";
 
-// The names to reload: the one asked for; else, in a dry run, every
-// configured bundle, and in a real run "*" (certctld knows its own bundles).
-Result<std::vector<std::string>> Targets(const OpContext& ctx,
-                                         const TrustReloadRequest& request) {
-  if (!request.name.empty()) return std::vector<std::string>{request.name};
-  if (!ctx.dry_run) return std::vector<std::string>{"*"};
-  std::vector<std::string> names;
-  for (const auto& t : ctx.config.trust_anchors) names.push_back(t.name);
-  if (names.empty()) {
-    return Status::Configuration("no trust bundles are configured (trust_anchors in " +
-                                 (ctx.config.source_path.empty()
-                                      ? std::string("the config file")
-                                      : ctx.config.source_path) +
-                                 ")");
+// The configured bundles a dry run checks: the one named (NotFound when it is
+// not configured, as certctld would answer) or every one.
+Result<std::vector<TrustAnchorConfig>> Configured(const OpContext& ctx,
+                                                  const std::string& name) {
+  if (name.empty()) return ctx.config.trust_anchors;
+  for (const auto& t : ctx.config.trust_anchors) {
+    if (t.name == name) return std::vector<TrustAnchorConfig>{t};
   }
-  return names;
+  return Status::NotFound("no trust bundle named \"" + name + "\" is configured (" +
+                          internal::TrustAnchorsSource(ctx.config) + ")");
 }
 
-// Dry run: what certctld would make of each configured file right now.
-void PlanReload(OpContext& ctx, const TrustReloadRequest& request,
-                const std::vector<std::string>& names, OpReport& report) {
+// Dry run: what certctld would make of each configured file right now, in
+// the same result and findings as its answer.
+Status PlanReload(OpContext& ctx, const TrustReloadRequest& request,
+                  const std::vector<TrustAnchorConfig>& bundles, TrustReload& result,
+                  OpReport& report) {
   std::string how = request.signal
                         ? "would signal certctld to reload"
                         : "would ask certctld at " + request.api_url + " to reload";
-  for (const auto& name : names) {
-    std::string path;
-    for (const auto& t : ctx.config.trust_anchors) {
-      if (t.name == name) path = t.path;
+  for (const auto& t : bundles) {
+    TrustBundleCheck check = CheckTrustBundleFile(t.path, ctx.clock.Now());
+    result.bundles.push_back({t.name, t.path, check.problem, check.message,
+                              static_cast<int64_t>(check.entries.size()), "", ""});
+    if (check.ok()) {
+      report.plan.push_back(how + " " + t.name + " (" + t.path + " checks out: " +
+                            std::to_string(check.entries.size()) + " certificate(s))");
+      continue;
     }
-    std::string verdict = "(not in this configuration)";
-    if (!path.empty()) {
-      auto check = CheckTrustBundleFile(path, ctx.clock.Now());
-      verdict = check.ok() ? "(" + path +
-                                 " checks out: " + std::to_string(check.entries.size()) +
-                                 " certificate(s))"
-                           : "(certctld would refuse " + path +
-                                 " and keep the old bundle: " + check.message + ")";
-    }
-    report.plan.push_back(how + " " + name + " " + verdict);
+    report.plan.push_back(how + " " + t.name + ", which it would refuse");
+    report.AddFinding("error", "trust." + std::string(TrustProblemName(*check.problem)),
+                      t.name,
+                      "certctld would refuse " + t.path +
+                          " and keep the previous bundle: " + check.message);
   }
-}
-
-std::optional<TrustProblem> ProblemNamed(const std::string& name) {
-  for (auto p : {TrustProblem::kUnreadable, TrustProblem::kGarbage, TrustProblem::kEmpty,
-                 TrustProblem::kExpired, TrustProblem::kNotYetValid}) {
-    if (TrustProblemName(p) == name) return p;
+  if (bundles.empty()) {
+    internal::NoTrustBundles(internal::TrustAnchorsSource(ctx.config), report);
   }
-  return std::nullopt;
-}
-
-// One bundle of certctld's answer (ToJson(TrustBundleReloaded) read back).
-std::optional<TrustBundleReloaded> BundleFrom(const nlohmann::json& j) {
-  if (!j.is_object()) return std::nullopt;
-  TrustBundleReloaded b;
-  b.name = j.value("name", "");
-  b.path = j.value("path", "");
-  if (j.contains("problem") && j["problem"].is_string()) {
-    // A problem this version does not know is still a refusal.
-    b.problem =
-        ProblemNamed(j["problem"].get<std::string>()).value_or(TrustProblem::kGarbage);
-  } else if (!j.value("reloaded", true)) {
-    b.problem = TrustProblem::kGarbage;
-  }
-  b.message = j.value("message", "");
-  b.certificates = j.value("certificates", int64_t{0});
-  b.fingerprint = j.value("fingerprint", "");
-  b.previous_fingerprint = j.value("previous_fingerprint", "");
-  return b;
+  return result.refused() ? Status::FailedPrecondition(result.RefusalMessage())
+                          : Status::Ok();
 }
 
 const nlohmann::json& Member(const nlohmann::json& j, const char* key) {
@@ -100,7 +69,7 @@ Status Interpret(const std::string& name, const net::HttpResponse& response,
   const nlohmann::json& data = Member(document, "data");
   if (data.contains("bundles") && data["bundles"].is_array()) {
     for (const auto& j : data["bundles"]) {
-      if (auto b = BundleFrom(j)) result.bundles.push_back(std::move(*b));
+      if (auto b = internal::BundleFromJson(j)) result.bundles.push_back(std::move(*b));
     }
   }
   const nlohmann::json& error = Member(body, "error");
@@ -112,6 +81,10 @@ Status Interpret(const std::string& name, const net::HttpResponse& response,
                             : response.body.substr(0, 200);
   int s = response.status;
   if (s >= 200 && s < 300) {
+    if (name == "*" && result.bundles.empty()) {
+      internal::NoTrustBundles("certctld", report);
+      return Status::Ok();
+    }
     report.steps.push_back(name == "*" ? "certctld reloaded every configured bundle"
                                        : "certctld reloaded " + name);
     return Status::Ok();
@@ -159,35 +132,6 @@ Status ReloadOverApi(OpContext& ctx, const TrustReloadRequest& request,
   return first;
 }
 
-Status ReloadBySignal(const Config& config, OpReport& report) {
-  if (config.pid_file.empty()) {
-    return Status::Configuration(
-        "--signal needs pid_file (CERTCTL_PID_FILE) in the configuration");
-  }
-  auto text = ReadFile(config.pid_file);
-  if (!text.ok()) {
-    return Status::Unavailable("cannot read certctld's pid file " + config.pid_file +
-                               ": " + text.status().message() +
-                               " (is certctld running?)");
-  }
-  int pid = std::atoi(text->c_str());
-  if (pid <= 1)
-    return Status::Unavailable("pid file " + config.pid_file + " holds no pid");
-  if (::kill(pid, SIGHUP) != 0) {
-    int err = errno;
-    if (err == EPERM) {
-      return Status::PermissionDenied("not allowed to signal certctld (pid " +
-                                      std::to_string(pid) + "): run as its user or root");
-    }
-    return Status::Unavailable("cannot signal certctld (pid " + std::to_string(pid) +
-                               "): " + std::strerror(err));
-  }
-  report.steps.push_back("sent SIGHUP to certctld (pid " + std::to_string(pid) +
-                         "); it reloads every bundle and logs and audits each result "
-                         "(certctl-admin audit list --action trust.reload)");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<TrustReload> RequestTrustReload(OpContext& ctx, const TrustReloadRequest& asked,
@@ -196,19 +140,22 @@ Result<TrustReload> RequestTrustReload(OpContext& ctx, const TrustReloadRequest&
   while (!request.api_url.empty() && request.api_url.back() == '/') {
     request.api_url.pop_back();
   }
-  ASSIGN_OR_RETURN(auto names, Targets(ctx, request));
+  std::vector<TrustAnchorConfig> configured;
+  if (ctx.dry_run) {
+    ASSIGN_OR_RETURN(configured, Configured(ctx, request.name));
+  }
+  std::vector<std::string> names{request.name.empty() ? "*" : request.name};
+  // SIGHUP reaches certctld without the database; certctld audits what it does.
   MutationSpec spec{
       kRequestAction,
-      request.name.empty() ? "*" : request.name,
+      names.front(),
       {{"bundles", names}, {"via", request.signal ? "SIGHUP" : request.api_url}},
-      {}};
+      {},
+      /*audit=*/!request.signal};
   TrustReload result;
   Status s = RunMutation(ctx, spec, report, [&]() -> Status {
-    if (ctx.dry_run) {
-      PlanReload(ctx, request, names, report);
-      return Status::Ok();
-    }
-    if (request.signal) return ReloadBySignal(ctx.config, report);
+    if (ctx.dry_run) return PlanReload(ctx, request, configured, result, report);
+    if (request.signal) return internal::ReloadBySignal(ctx, request, result, report);
     return ReloadOverApi(ctx, request, names, result, report);
   });
   // A refusal is the answer the operator asked for (an error finding with the

@@ -1,5 +1,7 @@
 #include "certctl/store/database.h"
 
+#include <libpq-fe.h>
+
 #include <condition_variable>
 #include <cstdlib>
 #include <deque>
@@ -73,6 +75,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (options.pool_size < 1)
     return Status::Configuration("database pool size must be >= 1");
   std::unique_ptr<Database> db(new Database(options));
+  if (options.connect_lazily) return db;
   ASSIGN_OR_RETURN(auto conn, db->Connect());
   {
     std::lock_guard lock(db->pool_->mu);
@@ -80,6 +83,54 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
     db->pool_->idle.push_back(std::move(conn));
   }
   return db;
+}
+
+namespace {
+
+// libpq's value of `keyword` in an option array, "" when unset.
+std::string OptionValue(const PQconninfoOption* options, std::string_view keyword) {
+  for (const PQconninfoOption* o = options; o && o->keyword; ++o) {
+    if (keyword == o->keyword) return o->val ? o->val : "";
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<ConnectionTarget> ParseConnectionTarget(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* given = PQconninfoParse(url.c_str(), &error);
+  if (!given) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return Status::InvalidArgument("database URL does not parse: " + why);
+  }
+  PQconninfoOption* defaults = PQconndefaults();  // the PG* environment applied
+  auto value = [&](std::string_view keyword) {
+    std::string v = OptionValue(given, keyword);
+    return v.empty() ? OptionValue(defaults, keyword) : v;
+  };
+  ConnectionTarget t{value("host"), value("port"), value("dbname"), value("user")};
+  if (t.host.empty()) t.host = value("hostaddr");
+  PQconninfoFree(given);
+  PQconninfoFree(defaults);
+  if (t.port.empty()) t.port = "5432";
+  if (t.dbname.empty()) t.dbname = t.user;
+  return t;
+}
+
+std::string ConnectionTarget::Describe() const {
+  std::string where;
+  if (host.empty()) {
+    where = "libpq's default socket directory, port " + port;
+  } else if (host[0] == '/' || host[0] == '@') {
+    where = "socket " + host + "/.s.PGSQL." + port;
+  } else {
+    where = "host " + host + " port " + port;
+  }
+  return where + ", database " + (dbname.empty() ? "?" : dbname) + ", user " +
+         (user.empty() ? "?" : user);
 }
 
 std::string ConninfoWithConnectTimeout(const std::string& url,
@@ -107,7 +158,9 @@ Result<std::unique_ptr<PooledConnection>> Database::Connect() {
   } catch (const pqxx::broken_connection& e) {
     std::string why = e.what();
     while (!why.empty() && why.back() == '\n') why.pop_back();
-    return Status::Unavailable("cannot connect to database " + MaskedUrl() + ": " + why);
+    auto target = ParseConnectionTarget(options_.url);
+    std::string tried = target.ok() ? target->Describe() : MaskedUrl();
+    return Status::Unavailable("cannot connect to PostgreSQL at " + tried + ": " + why);
   } catch (...) {
     return StatusFromCurrentException("connect to database " + MaskedUrl());
   }

@@ -47,7 +47,14 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   }
   std::string ca_before = *ReadFile(data + "/ca/ca.crt");
   std::string audit_key = *ReadFile(data + "/audit-key");
+  // A connection failure hints at `certctld --dev` only while the dev
+  // cluster the URL names is down (issue 12).
+  std::string url(config->database_url.view());
+  EXPECT_EQ(ops::StoppedDevCluster(url), std::nullopt);
   ASSERT_TRUE(first->cluster->Stop().ok());
+  EXPECT_EQ(ops::StoppedDevCluster(url), std::optional<std::string>(data));
+  EXPECT_EQ(ops::StoppedDevCluster("host=/tmp port=5432 dbname=certctl"), std::nullopt);
+  EXPECT_EQ(ops::StoppedDevCluster("postgresql://db.example/certctl"), std::nullopt);
   // A dev directory from before audit keys: its config gains the two settings.
   std::string yaml = *ReadFile(first->config_path);
   yaml.erase(yaml.find("audit_key_file:"));
@@ -70,6 +77,35 @@ TEST(DevEnvironmentTest, CreatesThenReuses) {
   EXPECT_EQ(std::string(upgraded->audit_key.view()) + "\n", audit_key);
   EXPECT_EQ(upgraded->audit_anchor_file, data + "/audit.anchor");
   EXPECT_TRUE(second->cluster->Stop().ok());
+}
+
+// --dev finds its data directory the way git finds .git (issue 12).
+TEST(DevEnvironmentTest, DataDirectoryIsFoundAboveTheCurrentDirectory) {
+  testing::TempDir dir;
+  std::string root = dir.path();
+  ASSERT_TRUE(EnsureDirectory(root + "/checkout/var/dev", 0700).ok());
+  ASSERT_TRUE(EnsureDirectory(root + "/checkout/src/deep", 0700).ok());
+  ASSERT_TRUE(EnsureDirectory(root + "/elsewhere", 0700).ok());
+  auto above = ops::FindDevDataDir("", "", root + "/checkout/src/deep");
+  ASSERT_TRUE(above.found.has_value());
+  EXPECT_EQ(*above.found, root + "/checkout/var/dev");
+  auto here = ops::FindDevDataDir("", "", root + "/checkout");
+  EXPECT_EQ(here.found, std::optional<std::string>(root + "/checkout/var/dev"));
+  // The variable and then --data-dir win over the walk.
+  auto variable = ops::FindDevDataDir("", root + "/elsewhere/", root + "/checkout");
+  EXPECT_EQ(variable.found, std::optional<std::string>(root + "/elsewhere"));
+  EXPECT_EQ(variable.how, "CERTCTL_DEV_DIR");
+  auto given = ops::FindDevDataDir("rel", root + "/elsewhere", root + "/checkout");
+  EXPECT_EQ(given.found,
+            std::optional<std::string>(std::filesystem::absolute("rel").string()));
+  // Nothing found (no var/dev above the temporary directory either): the
+  // message says where it looked.
+  auto none = ops::FindDevDataDir("", "", root + "/elsewhere");
+  EXPECT_FALSE(none.found.has_value()) << *none.found;
+  EXPECT_NE(none.NotFoundMessage().find("no var/dev in " + root +
+                                        "/elsewhere or any directory above it"),
+            std::string::npos)
+      << none.NotFoundMessage();
 }
 
 TEST(DevEnvironmentTest, HalfPresentCaIsRefused) {

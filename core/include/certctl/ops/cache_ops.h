@@ -51,7 +51,7 @@ struct OcspCacheRows {
 
 struct OcspCacheVerified {
   int64_t scanned = 0;                  // cached answers examined
-  int64_t bad = 0;                      // found wrong or stale (one error finding each)
+  int64_t bad = 0;                      // found wrong or stale (one finding each)
   int64_t fixed = 0;                    // deleted (with fix, not in a dry run)
   std::optional<OcspCacheRows> before;  // {scanned, bad}
   std::optional<OcspCacheRows> after;   // after deleting; absent when nothing was
@@ -61,9 +61,10 @@ struct OcspCacheVerified {
 // certificate_revocations ("cache.stale_good", "cache.stale_revoked"), are past
 // nextUpdate ("cache.expired"), are signed by a responder that is no longer
 // current ("cache.old_responder"), or do not parse ("cache.corrupt"). Each
-// is an error finding. With `fix`, deletes them (audited, locked) after
-// reporting them. Also "cache.stale_unknown" (an "unknown" answer cached
-// for a certificate the database has). One finding per bad row, subject
+// is an error finding, or with `fix` a warning (the outcome is then the
+// fix's: a dry run and a real run end alike), and `fix` deletes them
+// (audited, locked) after reporting them. Also "cache.stale_unknown" (an "unknown" answer
+// cached for a certificate the database has). One finding per bad row, subject
 // "<issuer>/<serial> (<hash>)". Locks "cache:*" when fixing; a row re-signed
 // since the scan is left alone. Dry run with fix: findings and plan, nothing
 // deleted.

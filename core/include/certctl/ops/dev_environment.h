@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,25 @@ class LocalCluster;  // core/src/store/local_cluster.h
 
 namespace certctl::ops {
 
-inline constexpr char kDefaultDevDataDir[] = "./var/dev";
+// The dev data directory below a checkout, and the variable that names one.
+inline constexpr char kDevDataDirName[] = "var/dev";
+inline constexpr char kDevDirVariable[] = "CERTCTL_DEV_DIR";
+
+// Where `--dev` finds its data directory, the way git finds .git:
+//  1. `given` (--data-dir), when not empty;
+//  2. `variable` ($CERTCTL_DEV_DIR), when not empty;
+//  3. the first <dir>/var/dev that is a directory, for <dir> the current
+//     directory `cwd` and then each one above it up to /.
+struct DevDataDirSearch {
+  std::optional<std::string> found;  // absolute, normalised
+  std::string how;                   // "--data-dir", "CERTCTL_DEV_DIR", "found above"
+  std::string from;                  // `cwd`, where the walk began
+  // "no var/dev in /a/b or any directory above it (...)": what a caller says
+  // when nothing was found, with how to name one.
+  std::string NotFoundMessage() const;
+};
+DevDataDirSearch FindDevDataDir(const std::string& given, const std::string& variable,
+                                const std::string& cwd);
 
 struct DevEnvironment {
   DevEnvironment();
@@ -51,6 +70,12 @@ struct DevEnvironment {
 // (migrating the database). The caller stops the cluster when done, if
 // cluster_started says this call started it.
 Result<DevEnvironment> PrepareDevEnvironment(const std::string& data_dir);
+
+// When `database_url` names a dev cluster (its socket directory
+// <data_dir>/pg/run, as the dev config writes it) that is not running: that
+// data directory, for the hint to start `certctld --dev`. nullopt for any
+// other server, or when the dev cluster runs (the failure is something else).
+std::optional<std::string> StoppedDevCluster(const std::string& database_url);
 
 // <data_dir>/certctl.yaml, for `certctl-admin --dev`.
 std::string DevConfigPath(const std::string& data_dir);

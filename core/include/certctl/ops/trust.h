@@ -97,8 +97,9 @@ struct TrustBundleReloaded {
 };
 
 struct TrustReload {
-  std::vector<TrustBundleReloaded> bundles;  // empty in a dry run and after SIGHUP
-  bool refused() const;                      // some bundle was refused
+  // As certctld reports them; in a dry run, as it would (no fingerprints).
+  std::vector<TrustBundleReloaded> bundles;
+  bool refused() const;  // some bundle was refused
   // "refused to reload; <name>: <problem>: <message>..." or "" when none was.
   std::string RefusalMessage() const;
 };
@@ -117,6 +118,23 @@ Result<TrustReload> ReloadTrustAnchors(OpContext& ctx, TrustAnchorRegistry& regi
 void LoadTrustAnchors(TrustAnchorRegistry& registry, TimePoint now,
                       spdlog::logger& logger);
 
+// What certctld did about its latest SIGHUP, written (atomically, 0644, no
+// secret in it) to SignalReloadPath(config.pid_file) so that `certctl-admin
+// trust reload --signal` can tell the operator the outcome without the API
+// or the database.
+struct SignalReload {
+  int pid = 0;           // the certctld that reloaded
+  TimePoint started_at;  // when it began, after the signal arrived
+  Status status;         // why it reloaded nothing (e.g. the audit event failed)
+  std::vector<TrustBundleReloaded> bundles;  // each configured bundle's outcome
+  std::string tls_error;  // why the TLS certificate was kept ("": reloaded)
+};
+// "<pid_file>.reload".
+std::string SignalReloadPath(const std::string& pid_file);
+Status WriteSignalReload(const std::string& path, const SignalReload& reload);
+// NotFound when there is none yet; Corruption when it does not parse.
+Result<SignalReload> ReadSignalReload(const std::string& path);
+
 // `certctl-admin trust reload`: asks the running certctld to reload, through
 // its admin API (POST /api/v1/admin/trust-anchors/{name}/reload with
 // config.api_key) or, with `signal`, by SIGHUP to the pid in
@@ -126,13 +144,27 @@ void LoadTrustAnchors(TrustAnchorRegistry& registry, TimePoint now,
 // event says failed), as with ReloadTrustAnchors; the other answers are
 // errors: Unauthenticated (401), PermissionDenied (403), NotFound (404),
 // Unavailable (5xx, unreachable), Configuration (no API key or pid_file).
-// A dry run with no name checks every configured bundle (Configuration when
-// none is configured); a real one asks certctld for every bundle it has.
+// A dry run with no name checks every configured bundle; a real one asks
+// certctld for every bundle it has. No bundle at all is not an error: a
+// warning finding "trust.none_configured" says so.
+//
+// With `signal` it sends SIGHUP and waits, up to signal_wait, for certctld's
+// SignalReload record of a reload that began after the signal: its bundles
+// are the result (a refused one is an error finding, as above), its status
+// the error (Unavailable when certctld could not write its audit event), a
+// refused TLS certificate a warning finding "tls.refused"; no record in time
+// is Unavailable. Neither `signal` nor a dry run uses the database: the
+// request is audited only when it goes through the API (certctld audits
+// every reload itself, a SIGHUP one with the command line "SIGHUP"). A dry
+// run predicts: a bundle certctld would refuse is an error finding
+// "trust.<problem>", as when it does, and a name that is not configured is
+// NotFound, as certctld's answer would be.
 struct TrustReloadRequest {
   std::string name;     // the bundle; empty: every bundle
   std::string api_url;  // e.g. "https://127.0.0.1:8443"
   bool signal = false;
   const net::HttpClient* client = nullptr;  // for the API; not used with `signal`
+  std::chrono::milliseconds signal_wait{10000};
 };
 Result<TrustReload> RequestTrustReload(OpContext& ctx, const TrustReloadRequest& request,
                                        OpReport& report);

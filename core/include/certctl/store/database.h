@@ -32,6 +32,10 @@ struct DatabaseOptions {
   std::string application_name = "certctl";         // shown in pg_stat_activity
   std::chrono::milliseconds acquire_timeout{5000};  // wait for a free connection
   std::chrono::seconds connect_timeout{5};
+  // false: Open connects once to prove the server is reachable. true: Open
+  // only checks the options; the first use connects (and fails Unavailable
+  // then), for work that may not need the database at all.
+  bool connect_lazily = false;
 };
 
 // `url` with libpq's connect_timeout set to `timeout` (whole seconds, at
@@ -40,6 +44,20 @@ struct DatabaseOptions {
 // PGCONNECT_TIMEOUT instead would race with libpq's getenv on pool threads.)
 std::string ConninfoWithConnectTimeout(const std::string& url,
                                        std::chrono::seconds timeout);
+
+// What libpq tries for a connection string: each key as given, else as the
+// PG* environment or libpq's default says. Never holds the password.
+struct ConnectionTarget {
+  std::string host;  // a name, an address, or a socket directory ("/..."); "" default
+  std::string port;
+  std::string dbname;
+  std::string user;
+  // "socket /run/pg/.s.PGSQL.5432, database certctl, user certctl", or
+  // "host db.internal port 5432, ...".
+  std::string Describe() const;
+};
+// InvalidArgument (libpq's reason) when `url` does not parse.
+Result<ConnectionTarget> ParseConnectionTarget(const std::string& url);
 
 class Transaction;  // opaque; repositories in core/src/store use it
 class PooledConnection;
@@ -57,7 +75,9 @@ class Session;
 class Database {
  public:
   // Opens the pool and one connection to prove the server is reachable:
-  // Unavailable (naming the URL with its password masked) when it is not.
+  // Unavailable when it is not, naming what was tried (ConnectionTarget) and
+  // libpq's reason.
+  // With options.connect_lazily, no connection yet.
   static Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
   ~Database();
 

@@ -209,6 +209,22 @@ const std::vector<std::string>* AdminApp::ChoicesFor(const CLI::Option* option) 
   return it == choices_.end() ? nullptr : &it->second;
 }
 
+CLI::Option* AdminApp::CompleteWith(CLI::Option* option, std::string kind) {
+  completions_[option] = std::move(kind);
+  return option;
+}
+
+const std::string* AdminApp::CompletionFor(const CLI::Option* option) const {
+  auto it = completions_.find(option);
+  if (it != completions_.end()) return &it->second;
+  // An ISSUER argument (AddIssuerArgument) or an option taking one (type
+  // name ISSUER) completes issuer ids without being registered.
+  static const std::string kIssuers = kIssuerNames;
+  std::string type = option->get_type_name();
+  if (option->get_name() == "ISSUER" || type.rfind("ISSUER", 0) == 0) return &kIssuers;
+  return nullptr;
+}
+
 const CommandDoc* AdminApp::DocFor(const CLI::App* cmd) const {
   auto it = docs_.find(cmd);
   return it == docs_.end() ? nullptr : &it->second;
@@ -235,6 +251,7 @@ Result<Config> AdminApp::LoadConfiguration() {
   ConfigLoadOptions load;
   load.path = globals_.config_path;
   load.path_is_explicit = !globals_.config_path.empty();
+  std::string dev_dir;
   if (globals_.dev && globals_.config_path.empty()) {
     const char* variable = std::getenv(ops::kDevDirVariable);
     auto search = ops::FindDevDataDir(globals_.data_dir, variable ? variable : "",
@@ -255,7 +272,6 @@ Result<Config> AdminApp::LoadConfiguration() {
     config->database_url = SecretString(globals_.database_url);
   }
   if (config.ok()) config->dev = globals_.dev;
-  std::string dev_dir;
   return config;
 }
 

@@ -47,6 +47,13 @@ struct CommandDoc {
   bool locked = true;        // mutating: takes an operation lock (exit 75, --wait)
 };
 
+// Kinds of names the shell completions list at run time with the hidden
+// `certctl-admin __complete KIND` (complete.cc).
+inline constexpr char kIssuerNames[] = "issuers";
+inline constexpr char kTrustBundleNames[] = "trust-bundles";
+inline constexpr char kAuditActionNames[] = "audit-actions";
+inline constexpr char kLockNames[] = "locks";
+
 // Flags every mutating command has.
 struct MutationFlags {
   bool dry_run = false;
@@ -81,13 +88,6 @@ struct Environment {
   ops::OpContext Context(const MutationFlags* flags = nullptr);
 };
 
-enum class Colour { kGreen, kYellow, kRed, kBold };
-
-class AdminApp {
- public:
-  AdminApp(int argc, char** argv);
-
-  CLI::App& root() { return root_; }
 // How AdminApp::Open() opens the database.
 struct OpenOptions {
   bool allow_outdated_schema = false;  // db migrate/status work on an old schema
@@ -97,6 +97,13 @@ struct OpenOptions {
   std::chrono::seconds connect_timeout{5};
 };
 
+enum class Colour { kGreen, kYellow, kRed, kBold };
+
+class AdminApp {
+ public:
+  AdminApp(int argc, char** argv);
+
+  CLI::App& root() { return root_; }
   const CLI::App& root() const { return root_; }
   GlobalOptions& globals() { return globals_; }
   OutputFormat output() const;
@@ -112,6 +119,10 @@ struct OpenOptions {
   // Restricts an option to `values` and remembers them for completions.
   CLI::Option* Choices(CLI::Option* option, std::vector<std::string> values);
   const std::vector<std::string>* ChoicesFor(const CLI::Option* option) const;
+  // Completes `option` (or positional) with the names of `kind` (kIssuerNames
+  // ...) that `__complete` lists when the shell asks.
+  CLI::Option* CompleteWith(CLI::Option* option, std::string kind);
+  const std::string* CompletionFor(const CLI::Option* option) const;
 
   // Adds --dry-run, --yes and (when it takes an operation lock) --wait to a
   // mutating command.
@@ -185,6 +196,7 @@ struct OpenOptions {
   GlobalOptions globals_;
   std::map<const CLI::App*, CommandDoc> docs_;
   std::map<const CLI::Option*, std::vector<std::string>> choices_;
+  std::map<const CLI::Option*, std::string> completions_;
   std::string operation_;
   std::function<void()> action_;
   std::vector<std::shared_ptr<void>> storage_;

@@ -152,7 +152,9 @@ void RegisterList(AdminApp& app, CLI::App* audit) {
                   "Only events at or after this time (2026-11-27T17:00:00Z, 2026-11-27) "
                   "or within this long back from now (24h, 7d)")
       ->type_name("WHEN");
-  cmd->add_option("--action", f.action, "Only this action, e.g. crl.regenerate")
+  app.CompleteWith(
+         cmd->add_option("--action", f.action, "Only this action, e.g. crl.regenerate"),
+         kAuditActionNames)
       ->type_name("ACTION");
   cmd->add_option("--actor", f.actor, "Only events by this actor")->type_name("NAME");
   cmd->add_option("--limit", f.limit,

@@ -14,6 +14,9 @@ void RegisterCaCommands(AdminApp& app);
 void RegisterTrustCommands(AdminApp& app);
 void RegisterAuditCommands(AdminApp& app);
 void RegisterDbCommands(AdminApp& app);
+void RegisterLockCommands(AdminApp& app);
+// `__complete KIND` (hidden): names for the shell completions.
+void RegisterCompleteCommand(AdminApp& app);
 // `help [COMMAND...]`: a command's --help.
 void RegisterHelpCommand(AdminApp& app);
 

@@ -10,11 +10,13 @@ namespace {
 using Register = void (*)(certctl::admin::AdminApp&);
 
 constexpr Register kCommandGroups[] = {
-    certctl::admin::RegisterCrlCommands,   certctl::admin::RegisterOcspCommands,
-    certctl::admin::RegisterCacheCommands, certctl::admin::RegisterCaCommands,
-    certctl::admin::RegisterTrustCommands, certctl::admin::RegisterAuditCommands,
-    certctl::admin::RegisterDbCommands,    certctl::admin::RegisterHelpCommand,
-    certctl::admin::RegisterDocsCommand,  // hidden
+    certctl::admin::RegisterCrlCommands,     certctl::admin::RegisterOcspCommands,
+    certctl::admin::RegisterCacheCommands,   certctl::admin::RegisterCaCommands,
+    certctl::admin::RegisterTrustCommands,   certctl::admin::RegisterAuditCommands,
+    certctl::admin::RegisterDbCommands,      certctl::admin::RegisterLockCommands,
+    certctl::admin::RegisterHelpCommand,
+    certctl::admin::RegisterDocsCommand,      // hidden
+    certctl::admin::RegisterCompleteCommand,  // hidden
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 // certctl-admin ocsp: the runbook's "OCSP responder cert recovery" section
 // and the check behind "OCSP response cache recovery".
+#include "certctl/ops/key_files.h"
+#include "certctl/ops/key_files_json.h"
 #include "certctl/ops/ocsp_json.h"
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/util/time_format.h"
@@ -276,15 +278,77 @@ void RegisterCheck(AdminApp& app, CLI::App* ocsp) {
   });
 }
 
+void RenderPrune(const AdminApp& app, const ops::OpReport& r,
+                 const Result<ops::KeyBackupsPruned>& result, std::ostream& out) {
+  PrintPlanStepsFindings(app, r, out);
+  if (!result.ok()) return;
+  if (result->removed.empty() && !r.dry_run) {
+    out << "no key backup in " << result->directory << " is older than "
+        << FormatDuration(result->retention) << "\n";
+  }
+  if (!result->kept.empty()) {
+    out << "kept " << result->kept.size() << " younger backup(s)\n";
+  }
+}
+
+void RegisterPruneBackups(AdminApp& app, CLI::App* ocsp) {
+  auto& flags = app.Make<MutationFlags>();
+  auto* cmd = ocsp->add_subcommand(
+      "prune-backups", "Remove replaced responder key files past their retention");
+  app.AddMutationFlags(cmd, flags);
+  app.Document(
+      cmd,
+      {.description =
+           "A replaced responder key is not deleted: its file is kept as "
+           "<file>.bak-<UTC time> in the responder key directory. This command removes "
+           "those backups once they are older than key_backup_retention "
+           "(CERTCTL_KEY_BACKUP_RETENTION, default 30d), aged by the time in their "
+           "name; certctld's upkeep does the same every few hours.\n\nOnly certctl's "
+           "own backups are removed: regular files directly in the key directory named "
+           "<issuer>-g<N>-<serial>.key.bak-<YYYYMMDDTHHMMSSZ>. A file that a CA "
+           "generation or a responder row names as its key is never removed, whatever "
+           "its name (a warning says so), and nothing else in the directory is touched. "
+           "It deletes key material, so it asks for confirmation.",
+       .examples = {{"certctl-admin ocsp prune-backups --dry-run",
+                     "which backups are past their retention?"},
+                    {"certctl-admin ocsp prune-backups --yes", "remove them"}},
+       .json_data = {{"directory", "the responder key directory"},
+                     {"retention", "key_backup_retention, e.g. 30d"},
+                     {"removed",
+                      "[{path, retired_at}] removed (with --dry-run: would be)"},
+                     {"kept", "[{path, retired_at}] younger than the retention"},
+                     {"named", "paths old enough but named by a row, kept"}},
+       .findings = "never (a backup a row names is a warning, keys.backup_named)",
+       .mutating = true,
+       .destructive = true});
+  cmd->callback([&app, &flags] {
+    app.SetAction("ocsp.prune-backups", [&app, &flags] {
+      Status confirmed =
+          app.Confirm(flags, "Remove the responder key backups past their retention?");
+      if (!confirmed.ok()) return app.Fail(confirmed);
+      auto env = app.Open();
+      if (!env.ok()) return app.Fail(env.status());
+      auto ctx = (*env)->Context(&flags);
+      ops::OpReport report;
+      auto result = ops::PruneKeyBackups(ctx, ops::PruneTrigger::kCommand, report);
+      app.Finish(report, result,
+                 [&app](const auto& r, const auto& result, std::ostream& out) {
+                   RenderPrune(app, r, result, out);
+                 });
+    });
+  });
+}
+
 }  // namespace
 
 void RegisterOcspCommands(AdminApp& app) {
-  auto* ocsp =
-      app.root().add_subcommand("ocsp", "OCSP responder: diagnose, reset, check answers");
+  auto* ocsp = app.root().add_subcommand(
+      "ocsp", "OCSP responder: diagnose, reset, check answers, prune key backups");
   ocsp->require_subcommand(1);
   RegisterStatus(app, ocsp);
   RegisterReset(app, ocsp);
   RegisterCheck(app, ocsp);
+  RegisterPruneBackups(app, ocsp);
 }
 
 }  // namespace certctl::admin

@@ -124,7 +124,9 @@ void RegisterReload(AdminApp& app, CLI::App* trust) {
   auto* cmd =
       trust->add_subcommand("reload", "Ask the running certctld to reload trust bundles");
   auto* name =
-      cmd->add_option("NAME", f.name, "The configured bundle name (default: all)")
+      app.CompleteWith(
+             cmd->add_option("NAME", f.name, "The configured bundle name (default: all)"),
+             kTrustBundleNames)
           ->type_name("");
   cmd->add_flag("--all", f.all, "Every configured bundle (the default)")->excludes(name);
   cmd->add_option(
@@ -164,8 +166,6 @@ void RegisterReload(AdminApp& app, CLI::App* trust) {
                       "--dry-run: as it would, without fingerprints)"}},
        .findings = "certctld refused a bundle (trust.<problem>); the previous bundle "
                    "stays in place",
-       .mutating = true,
-       .locked = false});
        .exit_status =
            {{0,
              "every bundle was reloaded (with --dry-run: certctld would accept every "
@@ -184,6 +184,8 @@ void RegisterReload(AdminApp& app, CLI::App* trust) {
             {78,
              "no API key (CERTCTL_API_KEY), no pid_file for --signal, the API key was "
              "refused, or another configuration error"}},
+       .mutating = true,
+       .locked = false});
   cmd->callback(
       [&app, &f] { app.SetAction("trust.reload", [&app, &f] { RunReload(app, f); }); });
 }

@@ -2,6 +2,7 @@
 
 #include "certctl/ops/cache_ops.h"
 #include "certctl/ops/issuer_ops.h"
+#include "certctl/ops/key_files.h"
 #include "certctl/ops/ocsp_ops.h"
 
 namespace certctl::daemon {
@@ -54,7 +55,26 @@ Status Maintenance::CacheUpkeep() {
     app_.logger()->info("OCSP cache upkeep: removed {} of {} cached answers",
                         verified->fixed, verified->scanned);
   }
-  return verified.status();
+  Status pruned = PruneKeyBackups();
+  return verified.ok() ? pruned : verified.status();
+}
+
+Status Maintenance::PruneKeyBackups() {
+  ops::OpContext ctx = app_.Context(app_.DaemonActor());
+  ops::OpReport report;
+  auto pruned = ops::PruneKeyBackups(ctx, ops::PruneTrigger::kScheduled, report);
+  if (!pruned.ok()) {
+    app_.logger()->warn("key backup upkeep: {}", pruned.status().ToString());
+  } else if (!pruned->removed.empty()) {
+    app_.logger()->info(
+        "key backup upkeep: removed {} responder key backup(s) older "
+        "than key_backup_retention",
+        pruned->removed.size());
+  }
+  for (const auto& f : report.findings) {
+    app_.logger()->warn("key backup upkeep: {}: {}", f.subject, f.message);
+  }
+  return pruned.status();
 }
 
 void Maintenance::RefreshResponderExpiry() {

@@ -3,7 +3,8 @@
 //    responders and rotates those with less than
 //    config.ocsp_responder_renew_before left), on the scheduler leader;
 //  - cache upkeep (VerifyOcspCache with fix: expired, stale, corrupt and
-//    old-responder rows leave ocsp_response_cache), on the leader;
+//    old-responder rows leave ocsp_response_cache; PruneKeyBackups: replaced
+//    responder keys past key_backup_retention go, audited), on the leader;
 //  - the responder expiry metric, on every replica.
 #pragma once
 
@@ -31,7 +32,8 @@ class Maintenance {
 
   // Each duty once (the loop's steps; tests call them directly).
   Status RotateResponders();
-  Status CacheUpkeep();
+  Status CacheUpkeep();  // also PruneKeyBackups
+  Status PruneKeyBackups();
   void RefreshResponderExpiry();
 
  private:

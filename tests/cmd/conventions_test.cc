@@ -68,7 +68,10 @@ TEST_F(ConventionsTest, EveryCommandHasHelp) {
                                                           {"db", "status"},
                                                           {"ca", "status"},
                                                           {"ca", "backup"},
-                                                          {"ca", "rotate"}};
+                                                          {"ca", "rotate"},
+                                                          {"locks", "list"},
+                                                          {"locks", "release"},
+                                                          {"ocsp", "prune-backups"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");
@@ -170,6 +173,8 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
        "backup_path,cert_path,csr_path,from_generation,issuer,key_path,mode,"
        "new_fingerprint,next,old_fingerprint,plan,rotation,state,steps,test_serials,"
        "to_generation"},
+      {{"locks", "list"}, "host,locks"},
+      {{"ocsp", "prune-backups", "--dry-run"}, "directory,kept,named,removed,retention"},
   };
   for (const auto& c : cases) {
     auto args = c.args;
@@ -223,6 +228,7 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
        "rsa-3072", "--subject", "CN=Other CA"},
       {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups", "--csr-out",
        *dir_ / "g2.csr"},
+      {"ocsp", "prune-backups"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -235,7 +241,8 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
     EXPECT_EQ(run.json["dry_run"], true) << what;
     // Nothing to plan: every cached answer is good, the schema is current,
     // the audit log has no break.
-    if (what != "cache.verify" && what != "db.migrate" && what != "audit.anchor") {
+    if (what != "cache.verify" && what != "db.migrate" && what != "audit.anchor" &&
+        what != "ocsp.prune-backups") {
       EXPECT_FALSE(run.json["plan"].empty()) << what << " has no plan";
     }
     EXPECT_EQ(Snapshot(), before) << what << " changed something in a dry run";
@@ -255,6 +262,8 @@ TEST_F(ConventionsTest, DestructiveCommandsNeedYesWithoutATerminal) {
       {"cache", "verify", "--fix"},
       {"audit", "anchor", "--reason", "test"},
       {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups"},
+      {"ocsp", "prune-backups"},
+      {"locks", "release", "crl:iss-local"},
   };
   auto before = Snapshot();
   for (const auto& c : commands) {
@@ -349,6 +358,7 @@ TEST_F(ConventionsTest, MutatingCommandsAuditStartAndEnd) {
       {{"cache", "verify", "--fix", "--yes"}, "cache.verify"},
       {{"db", "migrate"}, "db.migrate"},
       {{"ca", "backup", "iss-local", "--to", *dir_ / "audited-backup"}, "ca.backup"},
+      {{"ocsp", "prune-backups", "--yes"}, "ocsp.prune-backups"},
   };
   for (const auto& c : ok) {
     auto args = c.args;

@@ -59,7 +59,7 @@ TEST_F(DocsTest, CommittedDocsAreCurrent) {
 
 TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
   auto pages = Names(Generated("man"));
-  EXPECT_EQ(pages.size(), 19u);  // certctl-admin(1) and 18 commands
+  EXPECT_EQ(pages.size(), 22u);  // certctl-admin(1) and 21 commands
   for (const auto& page : pages) {
     std::string path = Generated("man") + "/" + page;
     auto text = ReadFile(path);
@@ -143,7 +143,8 @@ TEST_F(DocsTest, BashCompletionCompletesCommandsOptionsAndValues) {
   };
   EXPECT_EQ(complete("certctl-admin cr"), "crl ");
   EXPECT_EQ(complete("certctl-admin crl re"), "regenerate ");
-  EXPECT_EQ(complete("certctl-admin ocsp "), "check reset-responder status ");
+  EXPECT_EQ(complete("certctl-admin ocsp "),
+            "check prune-backups reset-responder status ");
   EXPECT_EQ(complete("certctl-admin ca "), "backup rotate status ");
   EXPECT_EQ(complete("certctl-admin ca backup --v"), "--verify ");
   EXPECT_EQ(complete("certctl-admin -o "), "json text ");
@@ -181,7 +182,8 @@ TEST_F(DocsTest, ZshAndFishCompletionsParseAndComplete) {
     return r.ok() ? r->output : std::string();
   };
   EXPECT_EQ(fish_complete("certctl-admin crl re"), "regenerate\n");
-  EXPECT_EQ(fish_complete("certctl-admin ocsp "), "check reset-responder status\n");
+  EXPECT_EQ(fish_complete("certctl-admin ocsp "),
+            "check prune-backups reset-responder status\n");
   EXPECT_EQ(fish_complete("certctl-admin -o "), "json text\n");
   EXPECT_EQ(fish_complete("certctl-admin cache truncate --se"), "--serial\n");
   EXPECT_EQ(zsh->find("(generate-docs)"), std::string::npos);

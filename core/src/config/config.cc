@@ -134,6 +134,8 @@ const std::vector<KeySpec>& KeyTable() {
        Duration("ca_expiry_warning", &Config::ca_expiry_warning)},
       {"ca_expiry_critical", false,
        Duration("ca_expiry_critical", &Config::ca_expiry_critical)},
+      {"key_backup_retention", false,
+       Duration("key_backup_retention", &Config::key_backup_retention)},
       {"certificate_default_validity_days", false,
        Int("certificate_default_validity_days",
            &Config::certificate_default_validity_days, 1, 3650)},
@@ -364,6 +366,11 @@ Status Validate(Config& c) {
     return Invalid("ca_expiry_critical", FormatDuration(c.ca_expiry_critical),
                    "must not be longer than ca_expiry_warning (" +
                        FormatDuration(c.ca_expiry_warning) + ")");
+  }
+  if (c.key_backup_retention < hours(24)) {
+    return Invalid("key_backup_retention", FormatDuration(c.key_backup_retention),
+                   "must be at least 1d: a replaced key is kept for a while in case it "
+                   "is needed back");
   }
   if (c.certificate_default_validity_days > c.certificate_max_validity_days) {
     return Invalid("certificate_default_validity_days",

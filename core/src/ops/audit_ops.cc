@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "certctl/util/time_format.h"
+#include "store/audit_action_repo.h"
 #include "store/audit_repo.h"
 
 namespace certctl::ops {
@@ -43,6 +44,11 @@ Result<AuditEventList> ListAuditEvents(OpContext& ctx, const AuditQuery& query,
   report.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - started);
   return list;
+}
+
+Result<std::vector<std::string>> ListAuditActions(OpContext& ctx) {
+  return ctx.db.Query<std::vector<std::string>>(
+      [](Transaction& tx) { return AuditActionRepo::Distinct(tx); });
 }
 
 }  // namespace certctl::ops

@@ -6,19 +6,19 @@
 
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
+#include "store/lock_registry.h"
 #include "store/pg.h"
 
 namespace certctl {
 namespace {
 
-constexpr char kKeySql[] = "hashtextextended('certctl:lock:' || $1, 0)";
+const std::string kKeySql = LockKeySql("$1");
 
 Result<bool> TryLock(Session& session, const std::string& name, const LockOwner& owner) {
   bool got = false;
   RETURN_IF_ERROR(session.Run([&](Transaction& tx) -> Status {
     return Guard("take lock " + name, [&] {
-      static const std::string sql =
-          std::string("SELECT pg_try_advisory_lock(") + kKeySql + ")";
+      static const std::string sql = "SELECT pg_try_advisory_lock(" + kKeySql + ")";
       got = tx.Exec("lock_try", sql.c_str(), name)[0][0].as<bool>();
       if (got) {
         tx.Exec("lock_record",
@@ -85,7 +85,7 @@ Result<std::optional<LockHolder>> OperationLock::FindHolder(Database& db,
   return db.Query<std::optional<LockHolder>>([&](Transaction& tx) {
     return GuardValue<std::optional<LockHolder>>("find lock holder", [&] {
       static const std::string sql =
-          std::string("WITH k AS (SELECT ") + kKeySql +
+          "WITH k AS (SELECT " + kKeySql +
           " AS key) "
           "SELECT l.pid, a.application_name, coalesce(a.client_hostname, "
           "host(a.client_addr), "

@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace certctl {
 
@@ -95,6 +98,50 @@ std::string HostName() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
   return buf;
+}
+
+namespace {
+
+// When process `pid` started, from /proc/<pid>/stat (field 22, clock ticks
+// after boot) and the boot time in /proc/stat; nullopt when unreadable.
+std::optional<std::chrono::system_clock::time_point> ProcessStart(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return std::nullopt;
+  // The command name (field 2) is in parentheses and may hold spaces.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(line.substr(close + 2));
+  std::string field;
+  for (int i = 3; i < 22 && fields >> field; ++i) {
+  }
+  unsigned long long ticks = 0;
+  if (!(fields >> ticks)) return std::nullopt;
+  std::ifstream boot("/proc/stat");
+  long long btime = -1;
+  for (std::string key; boot >> key;) {
+    if (key == "btime") {
+      boot >> btime;
+      break;
+    }
+    std::getline(boot, key);
+  }
+  long hz = ::sysconf(_SC_CLK_TCK);
+  if (btime < 0 || hz <= 0) return std::nullopt;
+  auto since_boot = std::chrono::milliseconds(static_cast<int64_t>(ticks * 1000 / hz));
+  return std::chrono::system_clock::time_point(std::chrono::seconds(btime)) + since_boot;
+}
+
+}  // namespace
+
+bool LocalProcessRuns(int pid,
+                      std::optional<std::chrono::system_clock::time_point> not_after) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  if (!not_after) return true;
+  auto started = ProcessStart(pid);
+  // btime is whole seconds: allow that much.
+  return !started || *started <= *not_after + std::chrono::seconds(1);
 }
 
 std::string InvokingUser() {

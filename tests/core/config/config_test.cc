@@ -155,6 +155,23 @@ TEST(ConfigTest, ConnectionLimitsAndReadTimeout) {
   }
 }
 
+// Replaced responder keys are kept 30 days unless told otherwise, and at
+// least a day.
+TEST(ConfigTest, KeyBackupRetention) {
+  auto c = Load({});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->key_backup_retention, std::chrono::hours(24 * 30));
+  auto longer = Load({{"CERTCTL_KEY_BACKUP_RETENTION", "90d"}});
+  ASSERT_TRUE(longer.ok()) << longer.status().ToString();
+  EXPECT_EQ(longer->key_backup_retention, std::chrono::hours(24 * 90));
+  auto short_one = Load({{"CERTCTL_KEY_BACKUP_RETENTION", "1h"}});
+  ASSERT_FALSE(short_one.ok());
+  EXPECT_EQ(short_one.status().code(), StatusCode::kConfiguration);
+  EXPECT_NE(short_one.status().message().find("CERTCTL_KEY_BACKUP_RETENTION"),
+            std::string::npos)
+      << short_one.status().message();
+}
+
 TEST(ConfigTest, SanCapDefaultsTo100AndIsBounded) {
   EXPECT_EQ(Load({})->certificate_max_sans, 100);
   EXPECT_EQ(Load({{"CERTCTL_CERTIFICATE_MAX_SANS", "5"}})->certificate_max_sans, 5);

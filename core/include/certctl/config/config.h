@@ -59,6 +59,10 @@ struct Config {
   std::chrono::seconds ocsp_responder_validity = std::chrono::hours(24 * 30);
   std::chrono::seconds ocsp_responder_renew_before = std::chrono::hours(24 * 7);
   std::chrono::seconds ocsp_response_validity = std::chrono::hours(24 * 4);  // 8h..10d
+  // CERTCTL_KEY_BACKUP_RETENTION: how long a replaced responder key file
+  // (<key>.bak-<stamp> in ocsp_responder_key_dir) is kept before `ocsp
+  // prune-backups` and certctld's upkeep remove it; at least 1d.
+  std::chrono::seconds key_backup_retention = std::chrono::hours(24 * 30);
 
   // `ca status`: less time left on the active CA certificate than this is a
   // warning, less than critical an error (critical <= warning).

@@ -40,6 +40,10 @@ struct AuditEventList {
 Result<AuditEventList> ListAuditEvents(OpContext& ctx, const AuditQuery& query,
                                        OpReport& report);
 
+// Every action the log holds, sorted (for completing `audit list --action`).
+// Read-only, and quick on a long log.
+Result<std::vector<std::string>> ListAuditActions(OpContext& ctx);
+
 struct AuditVerifyOptions {
   // Anchor files to check the log against. Empty: the configured
   // audit_anchor_file, when it exists.

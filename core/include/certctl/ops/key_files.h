@@ -8,6 +8,7 @@
 
 #include "certctl/config/config.h"
 #include "certctl/ops/op.h"
+#include "certctl/util/clock.h"
 #include "certctl/util/status.h"
 
 namespace certctl::ops {
@@ -36,5 +37,37 @@ Result<std::vector<std::string>> RemoveStaleKeyTempFiles(
 // before it writes, under the lock it holds anyway.)
 Result<std::vector<std::string>> RemoveInterruptedKeyWrites(OpContext& ctx,
                                                             const std::string& issuer);
+
+// A replaced responder key file, kept as "<key file>.bak-<UTC stamp>[-N]"
+// (util/files.h KeepAsBackup) in config.ocsp_responder_key_dir.
+struct KeyBackup {
+  std::string path;
+  TimePoint retired_at;  // the stamp in its name
+};
+
+struct KeyBackupsPruned {
+  std::string directory;              // config.ocsp_responder_key_dir
+  std::chrono::seconds retention{0};  // config.key_backup_retention
+  std::vector<KeyBackup> removed;     // older than the retention (a dry run: would be)
+  std::vector<KeyBackup> kept;        // younger
+  std::vector<std::string> named;     // old enough, but a row names them: kept, a finding
+};
+
+// Who asks for PruneKeyBackups.
+enum class PruneTrigger {
+  kCommand,    // `ocsp prune-backups`: audited, also when nothing is due
+  kScheduled,  // certctld's upkeep: audited only when something is due
+};
+
+// `ocsp prune-backups` and certctld's upkeep: removes the responder key
+// backups older than config.key_backup_retention. Only certctl's own: a
+// regular file (not a symlink) directly in the key directory named
+// "<issuer>-g<N>[-<hex serial>].key.bak-<YYYYMMDDTHHMMSSZ>[-N]", aged by
+// that stamp (when it was retired). Never a file that a CA generation or a
+// responder row (current or in history) names as its key: that is kept and a
+// warning finding "keys.backup_named". Audited ("ocsp.prune-backups"),
+// locked ("ocsp-key-backups"); dry run: the plan, nothing removed.
+Result<KeyBackupsPruned> PruneKeyBackups(OpContext& ctx, PruneTrigger trigger,
+                                         OpReport& report);
 
 }  // namespace certctl::ops

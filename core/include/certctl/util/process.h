@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,15 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 
 // This machine's host name.
 std::string HostName();
+
+// Whether process `pid` of this host still runs: kill(pid, 0) finds it (or
+// is not allowed to signal it, which means it exists too), and, when
+// `not_after` is given, it started no later than that (a process started
+// after it only reuses the pid). The start time comes from /proc; where
+// /proc cannot say, the pid alone decides.
+bool LocalProcessRuns(
+    int pid,
+    std::optional<std::chrono::system_clock::time_point> not_after = std::nullopt);
 
 // The human behind this invocation: SUDO_USER when set, else the login name of
 // the effective uid, else "uid:<n>".

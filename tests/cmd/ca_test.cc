@@ -21,7 +21,7 @@ class CaCommandTest : public testing::AdminTest {
     ops::OpReport crl, responder;
     ASSERT_TRUE(
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, crl).ok());
-    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder).ok());
+    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, responder).ok());
   }
 
   static std::vector<std::string> Codes(const nlohmann::json& document) {

@@ -91,8 +91,7 @@ class CaOpsTest : public OpsTest {
     auto regenerated =
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, crl);
     ASSERT_TRUE(regenerated.ok()) << regenerated.status().ToString();
-    auto ensured =
-        ops::EnsureOcspResponder(ctx, kLocalIssuerId, generation, false, responder);
+    auto ensured = ops::EnsureOcspResponder(ctx, kLocalIssuerId, generation, responder);
     ASSERT_TRUE(ensured.ok()) << ensured.status().ToString();
   }
 

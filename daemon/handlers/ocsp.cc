@@ -1,4 +1,6 @@
 // OCSP over POST, RFC 6960 A.1 GET, and GET by serial.
+#include "certctl/pki/ocsp.h"
+
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/util/encoding.h"
 #include "daemon/handlers/common.h"
@@ -62,13 +64,10 @@ HttpResponse OcspPost(const HttpRequest& req, App& app) {
 }
 
 HttpResponse OcspGet(const HttpRequest& req, App& app) {
-  // The request may contain '/' (base64) and arrive percent-encoded or not;
-  // anything that does not decode is answered as the malformed request it is.
-  std::string der;
-  if (auto decoded = PercentDecode(req.Param("request")); decoded.ok()) {
-    if (auto raw = Base64Decode(*decoded); raw.ok()) der = std::move(raw).value();
-  }
-  return OcspHttpResponse(app, app.ocsp().Respond(req.Param("issuer"), der), true);
+  // Anything that does not decode is answered as the malformed request it is.
+  auto der = DecodeOcspGetRequest(req.Param("request"));
+  return OcspHttpResponse(
+      app, app.ocsp().Respond(req.Param("issuer"), der.ok() ? *der : ""), true);
 }
 
 HttpResponse OcspGetBySerial(const HttpRequest& req, App& app) {

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 
 #include "certctl/pki/ocsp.h"
+#include "certctl/util/encoding.h"
 
 namespace certctl {
 namespace {
@@ -137,6 +138,11 @@ Result<OcspRequestInfo> ParseOcspRequest(std::string_view der) {
   }
   ASSIGN_OR_RETURN(out.nonce, RequestNonce(req));
   return out;
+}
+
+Result<std::string> DecodeOcspGetRequest(std::string_view encoded) {
+  ASSIGN_OR_RETURN(std::string base64, PercentDecode(encoded));
+  return Base64Decode(base64);
 }
 
 bool CertIdIssuedBy(const OcspCertId& id, X509* ca_cert) {

@@ -6,6 +6,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/ocsp.h"
 #include "certctl/pki/ocsp_responder.h"
+#include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "support/pg_harness.h"
@@ -264,6 +265,27 @@ TEST_F(OcspMessageTest, CertIdCountIsCapped) {
   EXPECT_TRUE(ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), serials)).ok());
   serials.push_back(*Serial::Parse("ffff"));
   EXPECT_FALSE(ParseOcspRequest(*MakeOcspRequestDer(ca_.cert.get(), serials)).ok());
+}
+
+// RFC 6960 A.1 GET: base64 of the DER, percent-encoded or not, in either
+// base64 alphabet; what does not decode is refused.
+TEST_F(OcspMessageTest, DecodesGetRequestsAsClientsEncodeThem) {
+  std::string der = CliRequest("0a1b", {"-nonce"});
+  std::string b64 = Base64Encode(der);
+  std::string pct, url_safe;
+  for (char c : b64) {
+    pct += c == '/' ? "%2F" : c == '+' ? "%2B" : c == '=' ? "%3D" : std::string(1, c);
+    if (c != '=') url_safe += c == '/' ? '_' : c == '+' ? '-' : c;
+  }
+  for (const std::string& form : {b64, pct, url_safe}) {
+    auto decoded = DecodeOcspGetRequest(form);
+    ASSERT_TRUE(decoded.ok()) << form << ": " << decoded.status().ToString();
+    EXPECT_EQ(*decoded, der) << form;
+  }
+  for (const std::string& bad : {std::string("%zz"), std::string("MEI%"), "MEI!" + b64}) {
+    EXPECT_EQ(DecodeOcspGetRequest(bad).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+  }
 }
 
 TEST_F(OcspMessageTest, SignedAnswersVerifyWithTheCli) {

@@ -76,6 +76,11 @@ struct OcspRequestInfo {
 // and certctl answers anyone).
 Result<OcspRequestInfo> ParseOcspRequest(std::string_view der);
 
+// The DER request of an RFC 6960 A.1 GET from the path after the responder's
+// URL: the base64 of the DER (standard or URL-safe alphabet, '/' included),
+// percent-encoded or not. InvalidArgument when it does not decode.
+Result<std::string> DecodeOcspGetRequest(std::string_view encoded);
+
 // Whether `id` names `ca_cert` as its issuer: issuer name hash and issuer key
 // hash recomputed with the CertID's own hash algorithm (false for any
 // algorithm but SHA-1 and SHA-2).

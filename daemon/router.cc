@@ -226,4 +226,13 @@ std::string EndpointName(const std::string& method, std::string_view path) {
   return found.route ? found.route->endpoint : "not_found";
 }
 
+Result<RouteMatch> MatchRoute(const std::string& method, std::string_view path) {
+  RouteMatch match;
+  Lookup found = Find(method, path, match.params);
+  if (!found.route) return Status::NotFound("no route for " + Printable(method, 16));
+  RETURN_IF_ERROR(CanonicalizeParams(match.params));
+  match.endpoint = found.route->endpoint;
+  return match;
+}
+
 }  // namespace certctl::daemon

@@ -149,5 +149,39 @@ TEST_F(RouterTest, EndpointNames) {
   EXPECT_EQ(daemon::EndpointName("GET", "/api/v1/certificates/"), "not_found");
 }
 
+// What handlers receive: canonical parameters, or the request is refused.
+// No database needed (the router fuzz target checks the same on any input).
+TEST(MatchRoute, ParametersAreCanonicalOrRefused) {
+  auto m = daemon::MatchRoute("GET", "/.well-known/pki/ocsp/iss%2Dlocal/serial/%30A:1b");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->endpoint, "ocsp_serial");
+  EXPECT_EQ(m->params.at("issuer"), "iss-local");
+  EXPECT_EQ(m->params.at("serial"), "a1b");
+
+  m = daemon::MatchRoute("HEAD", "/.well-known/pki/crl/iss-local/7");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->params.at("generation"), "7");
+
+  // The OCSP GET payload stays raw: DecodeOcspGetRequest decodes it.
+  m = daemon::MatchRoute("GET", "/.well-known/pki/ocsp/iss-local/MEUw%2FQ+x==");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->params.at("request"), "MEUw%2FQ+x==");
+
+  for (const char* path :
+       {"/.well-known/pki/ocsp/iss-local%00x/serial/1a",
+        "/.well-known/pki/ocsp/ISS-LOCAL/serial/1a",
+        "/.well-known/pki/ocsp/iss-local/serial/1a%0a",
+        "/.well-known/pki/crl/iss-local/01", "/.well-known/pki/crl/iss-local/1000001",
+        "/api/v1/admin/trust-anchors/%ff/reload"}) {
+    const char* method =
+        std::string_view(path).find("reload") == std::string_view::npos ? "GET" : "POST";
+    m = daemon::MatchRoute(method, path);
+    EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument) << path;
+  }
+  EXPECT_EQ(daemon::MatchRoute("DELETE", "/api/v1/issuers").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(daemon::MatchRoute("GET", "/nowhere").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace certctl::testing

@@ -70,7 +70,9 @@ Status CheckEcKey(EVP_PKEY* key, const std::string& description) {
 }
 
 Status CheckKey(EVP_PKEY* key, std::string& description) {
-  if (!key) return Status::InvalidArgument("CSR has no usable public key");
+  if (!key) {
+    return OpenSslError(StatusCode::kInvalidArgument, "CSR has no usable public key");
+  }
   description = DescribeKey(key);
   int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_RSA) {
@@ -120,7 +122,18 @@ Status ReadName(const GENERAL_NAME* gn, Csr& out) {
 
 Status ReadSubjectAltNames(X509_REQ* req, const CsrLimits& limits, Csr& out) {
   UniquePtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(req));
-  if (!exts) return Status::Ok();
+  if (!exts) {
+    // NULL is both "no extensionRequest" and "it does not parse"; the
+    // attribute tells which. A request that does not parse is refused, not
+    // read as asking for no names.
+    if (X509_REQ_get_attr_by_NID(req, NID_ext_req, -1) < 0 &&
+        X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1) < 0) {
+      ERR_clear_error();
+      return Status::Ok();
+    }
+    return OpenSslError(StatusCode::kInvalidArgument,
+                        "CSR extension request does not parse");
+  }
   int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
   if (idx < 0) return Status::Ok();
   if (X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, idx) >= 0) {

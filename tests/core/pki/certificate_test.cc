@@ -1,6 +1,7 @@
 #include "certctl/pki/certificate.h"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include "certctl/pki/ca.h"
@@ -116,6 +117,38 @@ TEST(CsrTest, RefusesTamperedSignature) {
   auto refused = ParseCsrPem(std::string(data, static_cast<size_t>(n)));
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("signature"), std::string::npos);
+}
+
+// Found by csr_fuzz: an extension request that does not parse was taken for
+// "no extensions" (the CSR was issued without the names it asked for), and
+// OpenSSL's errors were left on the thread's queue, where the next failure
+// on that thread (another client's request in certctld) would report them.
+TEST(CsrTest, RefusesAnExtensionRequestThatDoesNotParse) {
+  auto key = GenerateKey(KeyAlgorithm::kEd25519);
+  ASSERT_TRUE(key.ok());
+  UniquePtr<X509_REQ> req(X509_REQ_new());
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("a.example"), -1, -1,
+                             0);
+  ASSERT_EQ(X509_REQ_set_pubkey(req.get(), key->get()), 1);
+  // extensionRequest holding SEQUENCE { INTEGER 1 }: not a list of Extensions.
+  const unsigned char not_extensions[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+  ASSERT_EQ(X509_REQ_add1_attr_by_NID(req.get(), NID_ext_req, V_ASN1_SEQUENCE,
+                                      not_extensions, sizeof not_extensions),
+            1);
+  ASSERT_GT(X509_REQ_sign(req.get(), key->get(), nullptr), 0);
+  UniquePtr<BIO> bio(BIO_new(BIO_s_mem()));
+  ASSERT_EQ(PEM_write_bio_X509_REQ(bio.get(), req.get()), 1);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  ERR_clear_error();
+
+  auto csr = ParseCsrPem(std::string(data, static_cast<size_t>(n)));
+  ASSERT_FALSE(csr.ok());
+  EXPECT_EQ(csr.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(csr.status().message().find("extension"), std::string::npos)
+      << csr.status().ToString();
+  EXPECT_EQ(ERR_peek_error(), 0u) << "ParseCsrPem left an OpenSSL error on the queue";
 }
 
 TEST(BundleTest, ParsesAndRefuses) {

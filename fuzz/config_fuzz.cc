@@ -57,5 +57,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.environment.emplace();
   auto config = certctl::LoadConfig(options);
   if (config.ok()) CheckLoaded(*config);
+  certctl::fuzz::ExpectNoOpenSslErrorLeft();
   return 0;
 }

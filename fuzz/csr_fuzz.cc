@@ -97,5 +97,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Try(input);
   Try(PemArmour(input));
   if (std::string resigned = Resigned(input); !resigned.empty()) Try(PemArmour(resigned));
+  fuzz::ExpectNoOpenSslErrorLeft();
   return 0;
 }

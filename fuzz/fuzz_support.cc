@@ -1,5 +1,7 @@
 #include "fuzz/fuzz_support.h"
 
+#include <openssl/err.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -64,6 +66,14 @@ void Expect(bool ok, std::string_view what) {
   std::fprintf(stderr, "fuzz: expectation failed: %.*s\n", static_cast<int>(what.size()),
                what.data());
   std::abort();
+}
+
+void ExpectNoOpenSslErrorLeft() {
+  if (ERR_peek_error() != 0) {
+    ERR_print_errors_fp(stderr);  // with OpenSSL's file, line and function
+    Expect(false, "no OpenSSL error is left on the thread's queue");
+  }
+  ERR_clear_error();  // frees the strings OpenSSL keeps of errors already read
 }
 
 std::string_view Input(const uint8_t* data, size_t size) {

@@ -15,5 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Expect(again.ok() && *again == *der, "base64 round trip of a decoded request");
   auto request = ParseOcspRequest(*der);
   if (request.ok()) fuzz::AnswerAndCheck(*request);
+  fuzz::ExpectNoOpenSslErrorLeft();
   return 0;
 }

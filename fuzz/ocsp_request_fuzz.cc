@@ -8,5 +8,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace certctl;
   auto request = ParseOcspRequest(fuzz::Input(data, size));
   if (request.ok()) fuzz::AnswerAndCheck(*request);
+  fuzz::ExpectNoOpenSslErrorLeft();
   return 0;
 }

@@ -100,5 +100,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
            "a matched route with a bad parameter is InvalidArgument");
   }
   (void)daemon::ParseQuery(req.Query());
+  fuzz::ExpectNoOpenSslErrorLeft();
   return 0;
 }

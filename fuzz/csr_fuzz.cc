@@ -6,15 +6,23 @@
 //  3. as DER re-keyed and re-signed with the fuzz key, so that the subject
 //     and subjectAltName parsing behind the signature check is reached too
 //     (a mutated CSR almost never keeps a valid self-signature).
-// What parses is issued by the test CA with certctl's profile (subject from
-// the CSR, its SANs) and the certificate is read back.
+// What parses must hold what ParseCsrPem promises (csr.h): the subject as
+// issued passes CheckSubject again unchanged, the CN is within RFC 5280's
+// bound, every SAN passes its check and there are at most CsrLimits::max_sans.
+// It is then issued by the test CA as ops::IssueCertificate does (the checked
+// subject, the SANs, CDP and AIA) and the certificate is read back: it
+// verifies, and its subjectAltName is critical exactly when the subject is
+// empty (RFC 5280 §4.2.1.6).
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <optional>
+
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/csr.h"
+#include "certctl/pki/name_checks.h"
 #include "certctl/util/encoding.h"
 #include "fuzz/fuzz_support.h"
 
@@ -52,6 +60,25 @@ std::string Resigned(std::string_view der) {
 void CheckParsed(const Csr& csr) {
   Expect(csr.request && csr.public_key(), "a parsed CSR has a public key");
   Expect(!csr.key_description.empty(), "a parsed CSR's key is described");
+  Expect(csr.subject_name != nullptr, "a parsed CSR has the subject to issue");
+  Expect(X509_NAME_entry_count(csr.subject_name.get()) <= kMaxSubjectAttributes,
+         "at most kMaxSubjectAttributes subject attributes");
+  auto again = CheckSubject(csr.subject_name.get());
+  Expect(again.ok() && again->common_name == csr.common_name &&
+             X509_NAME_cmp(again->name.get(), csr.subject_name.get()) == 0,
+         "the subject as issued passes CheckSubject unchanged");
+  Expect(
+      csr.common_name.empty() || CheckSubjectValue(NID_commonName, csr.common_name).ok(),
+      "the CN is clean text within RFC 5280's 64 characters");
+  size_t sans =
+      csr.dns_names.size() + csr.ip_addresses.size() + csr.email_addresses.size();
+  Expect(sans <= static_cast<size_t>(CsrLimits{}.max_sans), "at most max_sans SANs");
+  for (const auto& name : csr.dns_names) {
+    Expect(CheckDnsName(name).ok(), "DNS name SANs pass CheckDnsName");
+  }
+  for (const auto& address : csr.email_addresses) {
+    Expect(CheckEmailAddress(address).ok(), "e-mail SANs pass CheckEmailAddress");
+  }
   for (const auto& ip : csr.ip_addresses) {
     unsigned char buf[16];
     Expect(inet_pton(AF_INET, ip.c_str(), buf) == 1 ||
@@ -60,10 +87,17 @@ void CheckParsed(const Csr& csr) {
   }
 }
 
+// Whether `cert`'s subjectAltName is marked critical; nullopt without one.
+std::optional<bool> SanCritical(X509* cert) {
+  int idx = X509_get_ext_by_NID(cert, NID_subject_alt_name, -1);
+  if (idx < 0) return std::nullopt;
+  return X509_EXTENSION_get_critical(X509_get_ext(cert, idx)) == 1;
+}
+
 void Issue(const Csr& csr) {
   const fuzz::FuzzPki& pki = fuzz::Pki();
   IssueRequest r;
-  r.subject = X509_REQ_get_subject_name(csr.request.get());
+  r.subject = csr.subject_name.get();
   r.public_key = csr.public_key();
   r.not_before = pki.now;
   r.not_after = pki.now + std::chrono::hours(24);
@@ -74,6 +108,7 @@ void Issue(const Csr& csr) {
   r.email_addresses = csr.email_addresses;
   r.crl_distribution_url = "http://127.0.0.1:8080/.well-known/pki/crl/iss-local/1";
   r.ocsp_url = "http://127.0.0.1:8080/.well-known/pki/ocsp/iss-local";
+  r.ca_issuers_url = "http://127.0.0.1:8080/.well-known/pki/ca/iss-local/1";
   auto serial = Serial::Random();
   Expect(serial.ok(), "a random serial");
   auto cert = IssueCertificate(r, *serial, pki.ca_cert.get(), pki.ca_key.get());
@@ -81,6 +116,12 @@ void Issue(const Csr& csr) {
   auto back = ParseCertificateDer(CertificateToDer(cert->get()));
   Expect(back.ok(), "an issued certificate parses back");
   Expect(SignedBy(back->get(), pki.ca_cert.get()), "an issued certificate verifies");
+  bool has_sans =
+      !csr.dns_names.empty() || !csr.ip_addresses.empty() || !csr.email_addresses.empty();
+  bool empty_subject = X509_NAME_entry_count(csr.subject_name.get()) == 0;
+  Expect(SanCritical(back->get()) ==
+             (has_sans ? std::optional<bool>(empty_subject) : std::nullopt),
+         "the subjectAltName is critical exactly when the subject is empty");
 }
 
 void Try(std::string_view pem) {

@@ -46,8 +46,8 @@ FuzzPki LoadPki() {
 }
 
 // The database's answer under the rule of AnswerAndCheck.
-OcspSingleAnswer Decide(const OcspCertId& id, const FuzzPki& pki) {
-  OcspSingleAnswer a{&id, OcspCertStatus::kUnknown};
+OcspSingleResponse Decide(const OcspCertId& id, const FuzzPki& pki) {
+  OcspSingleResponse a{&id, OcspCertStatus::kUnknown};
   if (!CertIdIssuedBy(id, pki.ca_cert.get()) || !id.serial) return a;
   char last = id.serial->hex().back();
   bool revoked = (last >= '0' && last <= '9' ? last - '0' : last - 'a' + 10) % 2 == 1;
@@ -93,7 +93,7 @@ void AnswerAndCheck(const OcspRequestInfo& request) {
   Expect(!request.nonce || (request.nonce->size() >= kMinOcspNonceBytes &&
                             request.nonce->size() <= kMaxOcspNonceBytes),
          "a parsed nonce has an accepted size");
-  std::vector<OcspSingleAnswer> answers;
+  std::vector<OcspSingleResponse> answers;
   bool all_ours = true;
   for (const auto& id : request.ids) {
     answers.push_back(Decide(id, pki));

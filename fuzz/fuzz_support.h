@@ -44,7 +44,7 @@ struct FuzzPki {
 };
 const FuzzPki& Pki();
 
-// Answers `request` the way OcspEngine::Answer does, with the database
+// Answers `request` the way OcspEngine::Respond does, with the database
 // replaced by a rule (a serial of the test CA whose last hex digit is odd is
 // revoked, any other is good; CertIDs of other issuers are unknown), signs
 // the answer with the test responder, reads it back and checks it: one

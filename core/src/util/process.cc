@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace certctl {
 
@@ -37,13 +38,26 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
-  std::vector<std::string> env_storage;
-  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  std::vector<std::string> added;
   if (options.run_as) {
-    env_storage.push_back("HOME=" + options.run_as->home);
-    env_storage.push_back("USER=" + options.run_as->name);
+    added.push_back("HOME=" + options.run_as->home);
+    added.push_back("USER=" + options.run_as->name);
   }
-  for (const auto& e : options.extra_env) env_storage.push_back(e);
+  added.insert(added.end(), options.extra_env.begin(), options.extra_env.end());
+  // An added variable replaces the inherited one: with both in the
+  // environment, getenv() in the child would find the inherited one first.
+  auto replaced = [&](std::string_view entry) {
+    std::string_view name = entry.substr(0, entry.find('='));
+    for (const auto& a : added) {
+      if (std::string_view(a).substr(0, a.find('=')) == name) return true;
+    }
+    return false;
+  };
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e; ++e) {
+    if (!replaced(*e)) env_storage.emplace_back(*e);
+  }
+  env_storage.insert(env_storage.end(), added.begin(), added.end());
   std::vector<char*> cenv;
   for (auto& e : env_storage) cenv.push_back(e.data());
   cenv.push_back(nullptr);

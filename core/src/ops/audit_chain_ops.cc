@@ -24,14 +24,15 @@ std::chrono::milliseconds Since(std::chrono::steady_clock::time_point started) {
 }
 
 // The files named, or else the configured one if it exists yet.
-Result<std::vector<audit::NamedAnchor>> LoadAnchors(
-    const Config& config, const std::vector<std::string>& files) {
+Result<std::vector<audit::NamedAnchor>> LoadAnchors(const Config& config,
+                                                    const std::vector<std::string>& files,
+                                                    bool configured = true) {
   std::vector<audit::NamedAnchor> out;
   for (const auto& file : files) {
     ASSIGN_OR_RETURN(audit::AnchorHead head, audit::ReadAnchorFile(file));
     out.push_back({file, std::move(head)});
   }
-  if (!files.empty() || config.audit_anchor_file.empty()) return out;
+  if (!files.empty() || !configured || config.audit_anchor_file.empty()) return out;
   auto head = audit::ReadAnchorFile(config.audit_anchor_file);
   if (head.ok()) {
     out.push_back({config.audit_anchor_file, std::move(head).value()});
@@ -54,13 +55,14 @@ Status WrongKey(const audit::ChainReport& chain, const std::string& key_id) {
       "(CERTCTL_AUDIT_KEY or audit_key_file) and verify again");
 }
 
-Result<Verification> Verify(OpContext& ctx, const std::vector<std::string>& files) {
+Result<Verification> Verify(OpContext& ctx, const std::vector<std::string>& files,
+                            bool configured_anchor = true) {
   ASSIGN_OR_RETURN(audit::AuditKey key, audit::AuditKey::FromConfig(ctx.config));
   Verification v;
   v.key_id = key.id();
   // Anchors first: the row an anchor names was committed before it was
   // written, so the log read after it must hold that row.
-  ASSIGN_OR_RETURN(v.anchors, LoadAnchors(ctx.config, files));
+  ASSIGN_OR_RETURN(v.anchors, LoadAnchors(ctx.config, files, configured_anchor));
   RETURN_IF_ERROR(ctx.db.Run([&](Transaction& tx) -> Status {
     audit::ChainVerifier verifier(key, v.anchors);
     RETURN_IF_ERROR(
@@ -187,7 +189,7 @@ Result<AuditLogVerified> VerifyAuditLog(OpContext& ctx, OpReport& report,
   report.operation = "audit.verify";
   report.target = "audit_events";
   auto started = std::chrono::steady_clock::now();
-  auto v = Verify(ctx, options.anchor_files);
+  auto v = Verify(ctx, options.anchor_files, options.configured_anchor);
   report.duration = Since(started);
   if (!v.ok()) return v.status();
   return Describe(std::move(v).value(), report);

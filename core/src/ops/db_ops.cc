@@ -3,6 +3,7 @@
 
 #include "certctl/audit/audit_key.h"
 #include "certctl/ops/db_json.h"
+#include "ops/config_key_check.h"
 #include "store/migrator.h"
 
 namespace certctl::ops {
@@ -50,6 +51,9 @@ Result<DatabaseMigrated> MigrateDatabase(OpContext& ctx, OpReport& report) {
       if (!ctx.dry_run) report.steps.push_back("applied " + m.name);
     }
     if (migrated.applied.empty()) report.steps.push_back("schema already current");
+    if (!ctx.dry_run) {
+      RETURN_IF_ERROR(internal::RecordEncryptionKeyCheck(ctx.db, ctx.config, report));
+    }
     return result;
   };
   if (audit_ready) {

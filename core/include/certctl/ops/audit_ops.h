@@ -48,6 +48,9 @@ struct AuditVerifyOptions {
   // Anchor files to check the log against. Empty: the configured
   // audit_anchor_file, when it exists.
   std::vector<std::string> anchor_files;
+  // False: no anchor unless named in anchor_files (a restored copy's log
+  // ends before the head this host anchored). Default true.
+  bool configured_anchor = true;
 };
 
 struct AuditLogVerified {

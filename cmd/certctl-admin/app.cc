@@ -20,7 +20,8 @@ namespace {
 
 // Flags whose values are secrets or may hold one (a database URL's password).
 bool IsSensitiveFlag(std::string_view flag) {
-  for (std::string_view word : {"key", "token", "password", "secret", "database-url"}) {
+  for (std::string_view word : {"key", "token", "password", "secret", "database-url",
+                                "from-database", "scratch-url"}) {
     if (flag.find(word) != std::string_view::npos && flag.rfind("--", 0) == 0) {
       return flag.find("-file") == std::string_view::npos && flag != "--keep-key";
     }

@@ -3,6 +3,7 @@
 #include "certctl/ops/db_ops.h"
 #include "certctl/util/time_format.h"
 #include "commands.h"
+#include "db_commands.h"
 
 namespace certctl::admin {
 namespace {
@@ -51,7 +52,11 @@ void RegisterDbCommands(AdminApp& app) {
            "has not seen yet, in order, each in its own transaction, under an advisory "
            "lock so that concurrent runs serialise. Every applied file is recorded in "
            "schema_migrations with its checksum; a file that changed after it was "
-           "applied is refused, naming it.\n\nBoth certctld and certctl-admin refuse to "
+           "applied is refused, naming it. With CERTCTL_CONFIG_ENCRYPTION_KEY "
+           "configured, the "
+           "first run records the key's key-check value (an HMAC of a random salt, never "
+           "the key), which `db restore-check` later opens to tell whether the key at "
+           "hand is the database's.\n\nBoth certctld and certctl-admin refuse to "
            "work with a database that is behind; this is the command they point to.",
        .examples = {{"certctl-admin db migrate --dry-run",
                      "show which migrations would run"},
@@ -101,6 +106,8 @@ void RegisterDbCommands(AdminApp& app) {
       app.Finish(report, result, RenderStatus);
     });
   });
+
+  RegisterDbRestoreCheck(app, db);
 }
 
 }  // namespace certctl::admin

@@ -1,0 +1,11 @@
+// The sub-commands of `certctl-admin db` that live in files of their own;
+// RegisterDbCommands (db.cc) creates the group and calls them in order.
+#pragma once
+
+#include "app.h"
+
+namespace certctl::admin {
+
+void RegisterDbRestoreCheck(AdminApp& app, CLI::App* db);  // db_restore_check.cc
+
+}  // namespace certctl::admin

@@ -94,6 +94,12 @@ class RestoreCheckTest : public testing::AdminTest {
     return std::find(codes.begin(), codes.end(), code) != codes.end();
   }
 
+  // The document's error message (JSON output puts it there, not on stderr).
+  static std::string ErrorMessage(const testing::AdminRun& run) {
+    const auto& e = run.json["error"];
+    return e.is_object() ? e["message"].get<std::string>() : "";
+  }
+
   static std::string Message(const nlohmann::json& document, const std::string& code) {
     for (const auto& f : document["findings"]) {
       if (f["code"] == code) return f["message"];
@@ -119,7 +125,7 @@ TEST_F(RestoreCheckTest, APopulatedDumpIsUsableAndNothingElseChanges) {
   EXPECT_EQ(d["reasons"], nlohmann::json::array());
   EXPECT_EQ(testing::Keys(d),
             "audit,dump_schema_version,encryption_key,extra_tables,"
-            "foreign_key_violations,format,key_files,kept,migrations_applied,"
+            "foreign_key_violations,format,kept,key_files,migrations_applied,"
             "missing_tables,phases,reasons,reused_crl_numbers,"
             "revocations_after_backup,schema_version,scratch_database,scratch_dir,"
             "scratch_server,source,tables,verdict");
@@ -373,7 +379,8 @@ TEST_F(RestoreCheckTest, ATruncatedDumpIsAClearError) {
   ASSERT_TRUE(WriteFileAtomic(junk, "this is not a dump\n").ok());
   auto junk_run = Check({"--dump", junk});
   EXPECT_EQ(junk_run.exit_code, 2) << junk_run.Both();
-  EXPECT_NE(junk_run.err.find("not a pg_dump archive"), std::string::npos);
+  EXPECT_NE(ErrorMessage(junk_run).find("not a pg_dump archive"), std::string::npos)
+      << junk_run.out;
   EXPECT_EQ(Check({"--dump", *dumps_ / "missing.dump"}).exit_code, 2);
   EXPECT_EQ(ScratchDatabases(), "");
 }
@@ -391,7 +398,7 @@ TEST_F(RestoreCheckTest, APlainDumpThatConnectsElsewhereIsRefused) {
   auto before = Snapshot();
   auto run = Check({"--dump", evil});
   EXPECT_EQ(run.exit_code, 2) << run.Both();
-  EXPECT_NE(run.err.find("\\connect"), std::string::npos) << run.err;
+  EXPECT_NE(ErrorMessage(run).find("\\connect"), std::string::npos) << run.out;
   EXPECT_EQ(before, Snapshot());
 }
 
@@ -445,7 +452,8 @@ TEST_F(RestoreCheckTest, KeepLeavesTheScratchDatabaseAndTheLiveOneIsRefused) {
   EXPECT_EQ(exists.exit_code, 2) << exists.Both();
   auto live = Check({"--dump", dump, "--scratch-url", url_});
   EXPECT_EQ(live.exit_code, 2) << live.Both();
-  EXPECT_NE(live.err.find("names the live database"), std::string::npos) << live.err;
+  EXPECT_NE(ErrorMessage(live).find("names the live database"), std::string::npos)
+      << live.out;
   EXPECT_TRUE(testing::TestCluster::Get().cluster().DropDatabase(name).ok());
   EXPECT_EQ(ScratchDatabases(), "");
 

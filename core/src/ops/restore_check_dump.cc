@@ -31,12 +31,18 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 Status CheckPlainDump(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("cannot read " + path);
-  std::string line, last;
-  bool in_copy = false;
+  std::string line;
+  bool in_copy = false, complete = false;
   int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (!line.empty()) last = line;
+    // The closing line, followed by nothing but comments and \unrestrict.
+    if (line == kPlainTrailer) {
+      complete = true;
+    } else if (complete && !line.empty() && !StartsWith(line, "--") &&
+               !StartsWith(line, "\\unrestrict ")) {
+      complete = false;
+    }
     if (in_copy) {
       in_copy = line != "\\.";
       continue;
@@ -51,7 +57,7 @@ Status CheckPlainDump(const std::string& path) {
         "database to restore into): take the dump without --create, or in the custom "
         "format (pg_dump -Fc)");
   }
-  if (in_copy || last != kPlainTrailer) {
+  if (in_copy || !complete) {
     return Status::Corruption(path + " ends before pg_dump's closing line \"" +
                               kPlainTrailer + "\": the dump is truncated");
   }

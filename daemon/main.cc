@@ -7,12 +7,18 @@
 #include "certctl/util/exit_codes.h"
 #include "daemon/serve.h"
 #include "daemon/startup.h"
+#include "daemon/version.h"
 
 int main(int argc, char** argv) {
   using namespace certctl;
   daemon::DaemonOptions options;
   CLI::App app{"certctld: the certctl revocation-plane daemon (CRL, OCSP, issuance API)"};
-  app.set_version_flag("--version", std::string("certctld ") + CERTCTL_VERSION);
+  // Not CLI11's version flag: --version also reports the configured
+  // database server (daemon/version.h), so it is read after the other options.
+  bool version = false;
+  app.add_flag("--version", version,
+               "Show the version, the git revision, OpenSSL, libpqxx and the PostgreSQL "
+               "server");
   auto* config = app.add_option("--config", options.config_path,
                                 "YAML config file (default /etc/certctl/certctl.yaml)");
   app.add_flag(
@@ -33,6 +39,10 @@ int main(int argc, char** argv) {
   }
   options.config_explicit = config->count() > 0;
   if (const char* dir = std::getenv(ops::kDevDirVariable)) options.dev_dir_env = dir;
+  if (version) {
+    std::cout << daemon::VersionText(options);
+    return kExitOk;
+  }
 
   auto runtime = daemon::StartUp(options);
   if (!runtime.ok()) {

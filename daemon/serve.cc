@@ -15,6 +15,7 @@
 #include "daemon/schedulers/invalidation_watcher.h"
 #include "daemon/schedulers/maintenance.h"
 #include "daemon/server.h"
+#include "daemon/systemd_notify.h"
 #include "daemon/tls_context.h"
 
 namespace certctl::daemon {
@@ -109,10 +110,16 @@ ServerOptions MakeServerOptions(const Config& config, spdlog::logger& log) {
   return options;
 }
 
+// A systemd that cannot be told is worth a warning, not a refusal to serve.
+void TellSystemd(spdlog::logger& log, const std::string& socket, std::string_view state) {
+  if (Status s = NotifySystemd(socket, state); !s.ok()) log.warn("{}", s.message());
+}
+
 }  // namespace
 
 Status Serve(Runtime& rt) {
   const Config& config = rt.config;
+  const std::string notify_socket = SystemdNotifySocket();
   App app(*rt.db, config, *rt.keyring, *rt.clock, rt.logger);
   app.readiness().SetCaLoaded(true);
   app.LoadTrustAnchors();
@@ -137,8 +144,12 @@ Status Serve(Runtime& rt) {
   maintenance.Start();
   app.logger()->info("serving: API and PKI on https://{}, PKI on http://{} (base URL {})",
                      server.api_address(), server.pki_address(), config.base_url);
+  TellSystemd(*app.logger(), notify_socket,
+              "READY=1\nSTATUS=serving on " + server.api_address() + " and " +
+                  server.pki_address() + "\nMAINPID=" + std::to_string(::getpid()));
 
   server.WaitForStop();
+  TellSystemd(*app.logger(), notify_socket, "STOPPING=1\nSTATUS=draining connections");
   StartWatchdog(options.drain_timeout + kStopGrace, app.logger());
   size_t cut = server.Drain();
   maintenance.Stop();

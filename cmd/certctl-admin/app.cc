@@ -10,6 +10,7 @@
 #include "certctl/log/logging.h"
 #include "certctl/ops/db_ops.h"
 #include "certctl/ops/dev_environment.h"
+#include "certctl/ops/version.h"
 #include "certctl/util/exit_codes.h"
 #include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
@@ -121,7 +122,11 @@ AdminApp::AdminApp(int argc, char** argv)
       argc_(argc),
       argv_(argv),
       command_line_(MaskedCommandLine(argc, argv)) {
-  root_.set_version_flag("--version", std::string("certctl-admin ") + CERTCTL_VERSION);
+  // Not CLI11's version flag: --version also reports the configured
+  // database server, so it is a flag read after the global options.
+  root_.add_flag("--version", Make<bool>(),
+                 "Show the version, the git revision, OpenSSL, libpqxx and the "
+                 "PostgreSQL server");
   root_.require_subcommand(1);
   root_.fallthrough();
   root_.option_defaults()->group("Global options");
@@ -400,7 +405,11 @@ int AdminApp::Run() {
   // CLI11 would let `db nope --help` print db's help and call `ca` "A
   // subcommand is required".
   CommandPath path;
-  Status words = CheckCommandLine(root_, {argv_ + 1, argv_ + argc_}, path);
+  std::vector<std::string> args(argv_ + 1, argv_ + argc_);
+  if (std::find(args.begin(), args.end(), "--version") != args.end()) {
+    root_.require_subcommand(0, 1);
+  }
+  Status words = CheckCommandLine(root_, args, path);
   if (!words.ok()) return UsageError(words.message(), path.Dotted());
   try {
     root_.parse(argc_, argv_);
@@ -411,6 +420,12 @@ int AdminApp::Run() {
       return UsageError(MissingCommand(path), path.Dotted());
     }
     return UsageError(e.what(), ParsedCommand(root_));
+  }
+  if (root_.get_option("--version")->count() > 0) {
+    auto info = ops::CurrentVersion();
+    info.server = ops::DescribeServer(LoadConfiguration(), std::chrono::seconds(2));
+    std::cout << ops::FormatVersion("certctl-admin", info);
+    return kExitOk;
   }
   if (action_) {
     try {

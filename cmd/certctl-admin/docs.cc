@@ -96,18 +96,25 @@ std::string ValueName(const AdminApp& app, const CLI::Option* option) {
 void RegisterDocsCommand(AdminApp& app) {
   auto& man_dir = app.Make<std::string>();
   auto& completions_dir = app.Make<std::string>();
+  auto& example_dir = app.Make<std::string>();
   auto* cmd = app.root().add_subcommand(
       "generate-docs", "Write the man pages and shell completions (for maintainers)");
   cmd->group("");  // hidden: not in --help, the pages or the completions
   cmd->add_option("--man-dir", man_dir, "Where to write the man pages")->required();
   cmd->add_option("--completions-dir", completions_dir, "Where to write the completions")
       ->required();
-  cmd->callback([&app, &man_dir, &completions_dir] {
-    app.SetAction("generate-docs", [&app, &man_dir, &completions_dir] {
-      Status s = WriteAll(man_dir, ManPages(app), {"certctl-admin"});
+  cmd->add_option("--example-dir", example_dir,
+                  "Where to write the example configuration, certctl.yaml")
+      ->required();
+  cmd->callback([&app, &man_dir, &completions_dir, &example_dir] {
+    app.SetAction("generate-docs", [&app, &man_dir, &completions_dir, &example_dir] {
+      Status s = WriteAll(man_dir, ManPages(app), {"certctl-admin", "certctl.yaml"});
       if (s.ok()) {
         s = WriteAll(completions_dir, Completions(app),
                      {"certctl-admin", "_certctl-admin"});
+      }
+      if (s.ok()) {
+        s = WriteAll(example_dir, {{"certctl.yaml", ExampleConfig()}}, {"certctl.yaml"});
       }
       if (!s.ok()) return app.Fail(s);
     });

@@ -2,9 +2,11 @@
 // each command's CommandDoc: one source of truth for --help, man and
 // completion, never a second list kept in sync by hand.
 //
-// `certctl-admin generate-docs --man-dir DIR --completions-dir DIR` (hidden)
-// writes them; man/ and completions/ in the source tree hold the committed
-// output, and a test regenerates it and fails when it differs.
+// `certctl-admin generate-docs --man-dir DIR --completions-dir DIR
+// --example-dir DIR` (hidden) writes them, with certctl.yaml(5) and the
+// example certctl.yaml from the configuration loader's key table; man/,
+// completions/ and examples/ in the source tree hold the committed output,
+// and a test regenerates it and fails when it differs.
 #pragma once
 
 #include <map>
@@ -40,7 +42,11 @@ std::string ValueName(const AdminApp& app, const CLI::Option* option);
 
 // File name -> content.
 using GeneratedFiles = std::map<std::string, std::string>;
+// certctl-admin.1, one page per command, and certctl.yaml.5.
 GeneratedFiles ManPages(const AdminApp& app);
+// certctl.yaml(5) and the commented example certctl.yaml (man_config.cc).
+std::string ConfigPage();
+std::string ExampleConfig();
 // certctl-admin.bash, _certctl-admin (zsh), certctl-admin.fish.
 GeneratedFiles Completions(const AdminApp& app);
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "certctl/config/config_keys.h"
 #include "certctl/util/encoding.h"
 #include "certctl/util/files.h"
 #include "certctl/util/time_format.h"
@@ -17,11 +18,25 @@ namespace certctl {
 namespace {
 
 using Setter = std::function<Status(Config&, const std::string&)>;
+// The value of a key in a configuration, as the file would spell it.
+using Getter = std::function<std::string(const Config&)>;
 
+// How a key's value is parsed and shown: its type in the operator's words
+// (certctl.yaml(5)), the parser, and the reader that shows a default.
+struct Field {
+  std::string type;
+  Setter set;
+  Getter get;
+};
+
+// One row of the key table: the loader's parser and certctl.yaml(5)'s
+// documentation of the same key, so the page cannot drift from the loader.
 struct KeySpec {
   const char* key;
-  bool secret;
-  Setter set;
+  bool secret;  // also KEY_file / CERTCTL_KEY_FILE; never shown
+  Field field;
+  const char* meaning;
+  const char* example;  // a valid value for the example file; "" : the default
 };
 
 std::string EnvName(std::string_view key) {
@@ -39,137 +54,222 @@ Status Invalid(std::string_view key, std::string_view value, std::string_view wh
                                " (" + EnvName(key) + "): " + std::string(why));
 }
 
-Setter String(std::string Config::*field) {
-  return [field](Config& c, const std::string& v) {
-    c.*field = v;
-    return Status::Ok();
-  };
+Field String(std::string Config::*field, std::string type = "string") {
+  return {std::move(type),
+          [field](Config& c, const std::string& v) {
+            c.*field = v;
+            return Status::Ok();
+          },
+          [field](const Config& c) { return c.*field; }};
 }
 
-Setter Secret(SecretString Config::*field) {
-  return [field](Config& c, const std::string& v) {
-    c.*field = SecretString(v);
-    return Status::Ok();
-  };
+Field Secret(SecretString Config::*field) {
+  return {"secret",
+          [field](Config& c, const std::string& v) {
+            c.*field = SecretString(v);
+            return Status::Ok();
+          },
+          [](const Config&) { return std::string(); }};
 }
 
 // The audit key's length is checked here so that a short one is a
 // configuration error at start-up, not a failure at the first audit event.
-Setter AuditKeySecret() {
-  return [](Config& c, const std::string& v) {
-    if (v.size() < 32) {
-      return Invalid("audit_key", v,
-                     "must be at least 32 characters (openssl rand -hex 32)",
-                     /*secret=*/true);
-    }
-    c.audit_key = SecretString(v);
-    return Status::Ok();
-  };
+Field AuditKeySecret() {
+  return {"secret, at least 32 characters",
+          [](Config& c, const std::string& v) {
+            if (v.size() < 32) {
+              return Invalid("audit_key", v,
+                             "must be at least 32 characters (openssl rand -hex 32)",
+                             /*secret=*/true);
+            }
+            c.audit_key = SecretString(v);
+            return Status::Ok();
+          },
+          [](const Config&) { return std::string(); }};
 }
 
-Setter Duration(const char* key, std::chrono::seconds Config::*field) {
-  return [key, field](Config& c, const std::string& v) {
-    auto d = ParseDuration(v);
-    if (!d.ok()) return Invalid(key, v, "expected a duration like 90s, 15m, 1h or 7d");
-    c.*field = *d;
-    return Status::Ok();
-  };
+Field Duration(const char* key, std::chrono::seconds Config::*field) {
+  return {"duration (90s, 15m, 1h, 7d)",
+          [key, field](Config& c, const std::string& v) {
+            auto d = ParseDuration(v);
+            if (!d.ok())
+              return Invalid(key, v, "expected a duration like 90s, 15m, 1h or 7d");
+            c.*field = *d;
+            return Status::Ok();
+          },
+          [field](const Config& c) { return FormatDuration(c.*field); }};
 }
 
-Setter Int(const char* key, int Config::*field, int min, int max) {
-  return [=](Config& c, const std::string& v) {
-    int n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
-      return Invalid(key, v,
-                     "expected an integer from " + std::to_string(min) + " to " +
-                         std::to_string(max));
-    }
-    c.*field = n;
-    return Status::Ok();
-  };
+Field Int(const char* key, int Config::*field, int min, int max) {
+  return {"integer, " + std::to_string(min) + " to " + std::to_string(max),
+          [=](Config& c, const std::string& v) {
+            int n = 0;
+            auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max) {
+              return Invalid(key, v,
+                             "expected an integer from " + std::to_string(min) + " to " +
+                                 std::to_string(max));
+            }
+            c.*field = n;
+            return Status::Ok();
+          },
+          [field](const Config& c) { return std::to_string(c.*field); }};
 }
 
-Setter OneOf(const char* key, std::string Config::*field,
-             std::vector<std::string> allowed) {
-  return [=](Config& c, const std::string& v) {
-    if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return Invalid(key, v, "expected one of " + list);
-    }
-    c.*field = v;
-    return Status::Ok();
-  };
+Field OneOf(const char* key, std::string Config::*field,
+            std::vector<std::string> allowed) {
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+  return {"one of " + list,
+          [=](Config& c, const std::string& v) {
+            if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+              return Invalid(key, v, "expected one of " + list);
+            }
+            c.*field = v;
+            return Status::Ok();
+          },
+          [field](const Config& c) { return c.*field; }};
 }
 
-Setter ListenAddress(const char* key, std::string Config::*field) {
-  return [=](Config& c, const std::string& v) {
-    auto hp = ParseHostPort(v);
-    if (!hp.ok()) return Invalid(key, v, "expected host:port like 127.0.0.1:8443");
-    c.*field = v;
-    return Status::Ok();
-  };
+Field ListenAddress(const char* key, std::string Config::*field) {
+  return {"host:port",
+          [=](Config& c, const std::string& v) {
+            auto hp = ParseHostPort(v);
+            if (!hp.ok())
+              return Invalid(key, v, "expected host:port like 127.0.0.1:8443");
+            c.*field = v;
+            return Status::Ok();
+          },
+          [field](const Config& c) { return c.*field; }};
 }
 
 const std::vector<KeySpec>& KeyTable() {
   static const std::vector<KeySpec> table = {
-      {"data_dir", false, String(&Config::data_dir)},
-      {"database_url", true, Secret(&Config::database_url)},
+      {"data_dir", false, String(&Config::data_dir, "directory"),
+       "Dev mode only: where `certctld --dev` keeps its PostgreSQL cluster, CA and "
+       "generated configuration.",
+       "/var/lib/certctl/dev"},
+      {"database_url", true, Secret(&Config::database_url),
+       "The PostgreSQL connection, as a libpq URL or key=value string. Prefer a Unix "
+       "socket and peer authentication, or database_url_file for a password.",
+       "postgresql:///certctl?host=/run/postgresql"},
       {"database_pool_size", false,
-       Int("database_pool_size", &Config::database_pool_size, 1, 200)},
-      {"ca_cert_path", false, String(&Config::ca_cert_path)},
-      {"ca_key_path", false, String(&Config::ca_key_path)},
+       Int("database_pool_size", &Config::database_pool_size, 1, 200),
+       "Database connections certctld keeps open (and its worker threads, at least 4).",
+       ""},
+      {"ca_cert_path", false, String(&Config::ca_cert_path, "file"),
+       "The PEM certificate of the CA of issuer iss-local; it must be one of the "
+       "issuer's CA generations in the database.",
+       "/etc/certctl/ca.crt"},
+      {"ca_key_path", false, String(&Config::ca_key_path, "file"),
+       "The CA's private key (PEM, mode 0600, readable by certctld only).",
+       "/etc/certctl/ca.key"},
       {"crl_generation_interval", false,
-       Duration("crl_generation_interval", &Config::crl_generation_interval)},
-      {"crl_validity", false, Duration("crl_validity", &Config::crl_validity)},
-      {"ocsp_responder_key_dir", false, String(&Config::ocsp_responder_key_dir)},
+       Duration("crl_generation_interval", &Config::crl_generation_interval),
+       "How often certctld regenerates every issuer's CRL; shorter than crl_validity.",
+       ""},
+      {"crl_validity", false, Duration("crl_validity", &Config::crl_validity),
+       "How long a new CRL is valid (nextUpdate); at most 10d.", ""},
+      {"ocsp_responder_key_dir", false,
+       String(&Config::ocsp_responder_key_dir, "directory"),
+       "Where the OCSP responder keys are kept (ISSUER-gN-SERIAL.key, mode 0600); "
+       "certctld writes here.",
+       ""},
       {"ocsp_responder_validity", false,
-       Duration("ocsp_responder_validity", &Config::ocsp_responder_validity)},
+       Duration("ocsp_responder_validity", &Config::ocsp_responder_validity),
+       "The validity of a new OCSP responder certificate.", ""},
       {"ocsp_responder_renew_before", false,
-       Duration("ocsp_responder_renew_before", &Config::ocsp_responder_renew_before)},
+       Duration("ocsp_responder_renew_before", &Config::ocsp_responder_renew_before),
+       "certctld replaces a responder certificate this long before it expires; "
+       "shorter than ocsp_responder_validity.",
+       ""},
       {"ocsp_response_validity", false,
-       Duration("ocsp_response_validity", &Config::ocsp_response_validity)},
+       Duration("ocsp_response_validity", &Config::ocsp_response_validity),
+       "How long an OCSP answer is valid (nextUpdate); 8h to 10d.", ""},
       {"ca_expiry_warning", false,
-       Duration("ca_expiry_warning", &Config::ca_expiry_warning)},
+       Duration("ca_expiry_warning", &Config::ca_expiry_warning),
+       "`ca status` warns when the active CA certificate has less time left.", ""},
       {"ca_expiry_critical", false,
-       Duration("ca_expiry_critical", &Config::ca_expiry_critical)},
+       Duration("ca_expiry_critical", &Config::ca_expiry_critical),
+       "`ca status` reports an error when the active CA certificate has less time "
+       "left; not longer than ca_expiry_warning.",
+       ""},
       {"key_backup_retention", false,
-       Duration("key_backup_retention", &Config::key_backup_retention)},
+       Duration("key_backup_retention", &Config::key_backup_retention),
+       "How long a replaced responder key (FILE.bak-STAMP) is kept before `ocsp "
+       "prune-backups` and certctld's upkeep remove it; at least 1d.",
+       ""},
       {"certificate_default_validity_days", false,
        Int("certificate_default_validity_days",
-           &Config::certificate_default_validity_days, 1, 3650)},
+           &Config::certificate_default_validity_days, 1, 3650),
+       "Validity of an issued certificate when the request names none.", ""},
       {"certificate_max_validity_days", false,
        Int("certificate_max_validity_days", &Config::certificate_max_validity_days, 1,
-           3650)},
+           3650),
+       "The longest validity a request may ask for.", ""},
       {"certificate_max_sans", false,
-       Int("certificate_max_sans", &Config::certificate_max_sans, 1, 1000)},
-      {"api_key", true, Secret(&Config::api_key)},
-      {"config_encryption_key", true, Secret(&Config::config_encryption_key)},
-      {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token)},
-      {"audit_key", true, AuditKeySecret()},
-      {"audit_anchor_file", false, String(&Config::audit_anchor_file)},
-      {"server_tls_cert_path", false, String(&Config::server_tls_cert_path)},
-      {"server_tls_key_path", false, String(&Config::server_tls_key_path)},
-      {"listen_api", false, ListenAddress("listen_api", &Config::listen_api)},
-      {"listen_pki", false, ListenAddress("listen_pki", &Config::listen_pki)},
-      {"base_url", false, String(&Config::base_url)},
+       Int("certificate_max_sans", &Config::certificate_max_sans, 1, 1000),
+       "The most subjectAltName entries an issued certificate may carry.", ""},
+      {"api_key", true, Secret(&Config::api_key),
+       "The admin API key named \"default\" (more keys, with roles, in api_keys).", ""},
+      {"config_encryption_key", true, Secret(&Config::config_encryption_key),
+       "The key of the database's encrypted configuration columns; back it up outside "
+       "the database, with the CA key (certctl-dr(7)).",
+       ""},
+      {"agent_bootstrap_token", true, Secret(&Config::agent_bootstrap_token),
+       "The token agents present when they enrol; a secret the DR checklist rotates "
+       "yearly.",
+       ""},
+      {"audit_key", true, AuditKeySecret(),
+       "Signs the audit log (`openssl rand -hex 32`), the same on every host and kept "
+       "outside the database. Unset: nothing that writes audit events runs.",
+       ""},
+      {"audit_anchor_file", false, String(&Config::audit_anchor_file, "file"),
+       "This host's record of the audit chain's head, so that `audit verify` sees a "
+       "truncated log. Empty: none.",
+       "/var/lib/certctl/audit.anchor"},
+      {"server_tls_cert_path", false, String(&Config::server_tls_cert_path, "file"),
+       "The TLS certificate (PEM, with its chain) of certctld's HTTPS listener.",
+       "/etc/certctl/tls.crt"},
+      {"server_tls_key_path", false, String(&Config::server_tls_key_path, "file"),
+       "Its private key.", "/etc/certctl/tls.key"},
+      {"listen_api", false, ListenAddress("listen_api", &Config::listen_api),
+       "Where certctld serves HTTPS: the API, health, metrics, and CRLs and OCSP.", ""},
+      {"listen_pki", false, ListenAddress("listen_pki", &Config::listen_pki),
+       "Where certctld serves CRLs and OCSP over plain HTTP.", ""},
+      {"base_url", false, String(&Config::base_url, "URL"),
+       "The public URL of the PKI listener, written into issued certificates' CRL "
+       "distribution points and OCSP URLs. Empty: http://LISTEN_PKI.",
+       "http://pki.example.com"},
       {"listen_api_max_connections", false,
-       Int("listen_api_max_connections", &Config::listen_api_max_connections, 1,
-           1000000)},
+       Int("listen_api_max_connections", &Config::listen_api_max_connections, 1, 1000000),
+       "The most connections the API listener holds (fitted under the file "
+       "descriptor limit).",
+       ""},
       {"listen_api_reserved_connections", false,
        Int("listen_api_reserved_connections", &Config::listen_api_reserved_connections, 0,
-           1000000)},
+           1000000),
+       "Of those, how many are kept for /healthz, /readyz, /metrics and admin-key "
+       "requests; less than listen_api_max_connections.",
+       ""},
       {"listen_pki_max_connections", false,
-       Int("listen_pki_max_connections", &Config::listen_pki_max_connections, 1,
-           1000000)},
+       Int("listen_pki_max_connections", &Config::listen_pki_max_connections, 1, 1000000),
+       "The most connections the PKI listener holds.", ""},
       {"http_read_timeout", false,
-       Duration("http_read_timeout", &Config::http_read_timeout)},
-      {"pid_file", false, String(&Config::pid_file)},
+       Duration("http_read_timeout", &Config::http_read_timeout),
+       "The most time a client gets to send a request's header (also how long an idle "
+       "keep-alive connection stays open), and again its body; 1s to 1h.",
+       ""},
+      {"pid_file", false, String(&Config::pid_file, "file"),
+       "certctld's pid file, locked while it runs; `trust reload --signal` reads it. "
+       "Empty: none.",
+       "/run/certctl/certctld.pid"},
       {"log_level", false,
        OneOf("log_level", &Config::log_level,
-             {"trace", "debug", "info", "warn", "error"})},
-      {"log_format", false, OneOf("log_format", &Config::log_format, {"text", "json"})},
+             {"trace", "debug", "info", "warn", "error"}),
+       "The least severe log messages written.", ""},
+      {"log_format", false, OneOf("log_format", &Config::log_format, {"text", "json"}),
+       "Log lines as text or as one JSON object each.", ""},
   };
   return table;
 }
@@ -302,7 +402,7 @@ Status ApplyYaml(const std::string& file, Config& c) {
         const KeySpec* spec = FindKey(key.substr(0, key.size() - 5));
         if (spec && spec->secret) {
           ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(spec->key, value));
-          Status s = spec->set(c, secret);
+          Status s = spec->field.set(c, secret);
           Cleanse(secret);
           RETURN_IF_ERROR(s);
           continue;
@@ -313,7 +413,7 @@ Status ApplyYaml(const std::string& file, Config& c) {
         return Status::Configuration(Where(kv.first, file) + ": unknown key \"" + key +
                                      "\"");
       }
-      RETURN_IF_ERROR(spec->set(c, value));
+      RETURN_IF_ERROR(spec->field.set(c, value));
     }
   } catch (const YAML::Exception& e) {
     return Status::Configuration("config file " + file + ": " + e.what());
@@ -331,10 +431,10 @@ Status ApplyEnvironment(const std::map<std::string, std::string>& env, Config& c
                                    "_FILE are set; set one");
     }
     if (direct != env.end()) {
-      RETURN_IF_ERROR(spec.set(c, direct->second));
+      RETURN_IF_ERROR(spec.field.set(c, direct->second));
     } else if (file != env.end()) {
       ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(name, file->second));
-      Status s = spec.set(c, secret);
+      Status s = spec.field.set(c, secret);
       Cleanse(secret);
       RETURN_IF_ERROR(s);
     }
@@ -446,6 +546,22 @@ std::map<std::string, std::string> CertctlEnvironment() {
 std::vector<std::string> ConfigEnvironmentNames() {
   std::vector<std::string> out;
   for (const auto& spec : KeyTable()) out.push_back(EnvName(spec.key));
+  return out;
+}
+
+std::vector<ConfigKeyInfo> ConfigKeys() {
+  const Config defaults;
+  std::vector<ConfigKeyInfo> out;
+  for (const auto& spec : KeyTable()) {
+    std::string shown = spec.field.get(defaults);
+    out.push_back({.key = spec.key,
+                   .environment = EnvName(spec.key),
+                   .type = spec.field.type,
+                   .default_value = shown,
+                   .meaning = spec.meaning,
+                   .example = *spec.example ? spec.example : shown,
+                   .secret = spec.secret});
+  }
   return out;
 }
 

@@ -89,17 +89,20 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libpqxx-6.4 libssl3 libyaml-cpp0.7 libc6; do
   [[ $depends == *"$lib"* ]] || fail "the .deb does not depend on $lib: $depends"
 done
-dpkg-deb -c "$deb" | grep -q '\./usr/lib/systemd/system/certctld.service$' ||
+# (Listings are read whole: grep -q leaving a pipe early fails it.)
+contents=$(dpkg-deb -c "$deb")
+[[ $contents == *"./usr/lib/systemd/system/certctld.service"* ]] ||
   fail "the .deb lacks certctld.service"
-dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx '\./postinst' ||
-  fail "the .deb has no postinst (the certctl user)"
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+[[ $control == *"./postinst"* ]] || fail "the .deb has no postinst (the certctl user)"
 root=$work/root
 dpkg -x "$deb" "$root"
 version=$("$root/usr/bin/certctl-admin" --version) || fail "certctl-admin --version failed"
 [[ $version == "certctl-admin "*" (git "*")"* ]] || fail "unexpected --version: $version"
 [[ $version == *"libpqxx 6.4"* && $version == *"OpenSSL 3"* ]] ||
   fail "--version lacks the libraries: $version"
-"$root/usr/bin/certctld" --version | grep -q '^certctld ' || fail "certctld --version failed"
+daemon_version=$("$root/usr/bin/certctld" --version) || fail "certctld --version failed"
+[[ $daemon_version == "certctld "* ]] || fail "unexpected certctld --version: $daemon_version"
 page=$(MANPAGER=cat MANWIDTH=80 man -l "$root/usr/share/man/man1/certctl-admin-crl-status.1")
 [[ $page == *"certctl-admin crl status"* && $page == *"EXIT STATUS"* ]] ||
   fail "man -l did not render the installed page: $page"

@@ -40,7 +40,7 @@ class RestoreCheckTest : public testing::AdminTest {
     ops::OpReport crl, responder;
     ASSERT_TRUE(
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, crl).ok());
-    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, responder).ok());
+    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, responder).ok());
     auto migrate = Admin({"db", "migrate"}, Secrets());
     ASSERT_EQ(migrate.exit_code, 0) << migrate.Both();
     ASSERT_EQ(testing::Sql(url_, "SELECT count(*) FROM config_encryption_key_check"),

@@ -17,7 +17,7 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/locks|/locks/list|/locks/release|/help) path="$path/$w"; args=0 ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/db/restore-check|/locks|/locks/list|/locks/release|/help) path="$path/$w"; args=0 ;;
       *) [[ "$w" != -* ]] && ((args++)) ;;
     esac
   done
@@ -64,6 +64,9 @@ _certctl_admin() {
     /audit/anchor:--reason) return ;;
     /audit/anchor:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     /audit/anchor:--wait) return ;;
+    /db/restore-check:--dump) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /db/restore-check:--from-database) return ;;
+    /db/restore-check:--scratch-url) return ;;
   esac
   local words="" files=0 names=""
   case "$path" in
@@ -91,9 +94,10 @@ _certctl_admin() {
     /audit/list) words="--since --action --actor --limit" ;;
     /audit/verify) words="--anchor" ;;
     /audit/anchor) words="--reason --anchor --dry-run -y --yes --wait" ;;
-    /db) words="migrate status" ;;
+    /db) words="migrate status restore-check" ;;
     /db/migrate) words="--dry-run -y --yes" ;;
     /db/status) words="" ;;
+    /db/restore-check) words="--dump --from-database --scratch-url --keep --compare-live" ;;
     /locks) words="list release" ;;
     /locks/list) words="" ;;
     /locks/release) words="--force --dry-run -y --yes"; names=locks ;;

@@ -36,6 +36,14 @@ CachedCrlCheck CheckCachedCrl(const CrlCacheRecord& row, const CaGenerationRecor
 
 CrlArtifact ArtifactFrom(CrlCacheRecord row);
 
+// RegenerateCrl for a caller that already holds CrlLockName(issuer) (and
+// writes its own audit events): the same generations, numbers, events and
+// checks, without RunMutation. ctx.dry_run plans only.
+Result<CrlRegeneration> RegenerateHoldingLock(OpContext& ctx, const std::string& issuer,
+                                              CrlTrigger trigger,
+                                              const RegenerateOptions& options,
+                                              OpReport& report);
+
 // "host:pid", the crl_generation_events.runner of this process.
 std::string Runner();
 

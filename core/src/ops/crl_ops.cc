@@ -8,6 +8,7 @@
 #include "certctl/util/identifiers.h"
 #include "certctl/util/time_format.h"
 #include "ops/crl_internal.h"
+#include "ops/crl_published.h"
 #include "store/certificate_repo.h"
 #include "store/crl_repo.h"
 #include "store/invalidation.h"
@@ -53,20 +54,27 @@ struct Generated {
   std::optional<int64_t> size;
 };
 
-// The number for the next CRL: the counter's next value, or past the cached
-// CRL's number when the counter is behind it.
+// The number for the next CRL: the counter's next value, or past the highest
+// number published when the counter is behind it: the cached CRL's, or the
+// one recorded beside the CA key (ops/crl_published.h), which a database
+// restored from an older backup can not take back.
 Result<int64_t> ReserveNumber(OpContext& ctx, Transaction& tx,
                               const CaGenerationRecord& gen,
                               const std::optional<CrlCacheRecord>& cached,
                               OpReport& report) {
   ASSIGN_OR_RETURN(int64_t number,
                    IssuerRepo::NextCrlNumber(tx, gen.issuer_id, gen.generation));
-  if (!cached || number > cached->crl_number) return number;
-  ASSIGN_OR_RETURN(number, CrlRepo::ReserveNumberAbove(tx, gen.issuer_id, gen.generation,
-                                                       cached->crl_number));
+  ASSIGN_OR_RETURN(int64_t recorded, internal::PublishedCrlNumberFloor(gen));
+  int64_t published = std::max(recorded, cached ? cached->crl_number : int64_t{0});
+  if (number > published) return number;
+  ASSIGN_OR_RETURN(
+      number, CrlRepo::ReserveNumberAbove(tx, gen.issuer_id, gen.generation, published));
   std::string note = "CRL number counter of " +
                      GenerationLabel(gen.issuer_id, gen.generation) +
-                     " was behind the cached CRL " + std::to_string(cached->crl_number) +
+                     " was behind the published CRL " + std::to_string(published) +
+                     (published == recorded
+                          ? " (recorded in " + internal::PublishedCrlNumberPath(gen) + ")"
+                          : "") +
                      "; moved it to " + std::to_string(number);
   ctx.logger->warn("{}", note);
   report.steps.push_back(note);
@@ -120,6 +128,8 @@ Status BuildAndStore(OpContext& ctx, Transaction& tx, const CaGenerationRecord& 
                    now + ctx.config.crl_validity};
   ASSIGN_OR_RETURN(std::string der, SignCrl(ctx, tx, gen, ca, params, out));
   CERTCTL_FAIL_POINT("crl.signed");
+  // On disk before the commit that publishes it (ops/crl_published.h).
+  RETURN_IF_ERROR(internal::RecordPublishedCrl(gen, number, der));
 
   CrlCacheRecord row;
   row.issuer_id = gen.issuer_id;
@@ -236,7 +246,8 @@ Result<std::vector<PlannedCrl>> PlanRegeneration(
       ASSIGN_OR_RETURN(auto cached,
                        CrlRepo::FindSummary(tx, gen.issuer_id, gen.generation));
       if (cached) number = std::max(number, cached->crl_number);
-      ++number;
+      ASSIGN_OR_RETURN(int64_t recorded, internal::PublishedCrlNumberFloor(gen));
+      number = std::max(number, recorded) + 1;
       ASSIGN_OR_RETURN(
           entries, RevocationRepo::CountForGeneration(tx, gen.issuer_id, gen.generation));
       return Status::Ok();
@@ -279,6 +290,34 @@ Result<std::vector<CaGenerationRecord>> Targets(OpContext& ctx, const std::strin
         }
         return gens;
       });
+}
+
+// RegenerateCrl's body, under the CRL lock.
+Result<CrlRegeneration> GenerateTargets(OpContext& ctx, const std::string& issuer,
+                                        const std::vector<CaGenerationRecord>& targets,
+                                        CrlTrigger trigger,
+                                        const RegenerateOptions& options,
+                                        OpReport& report) {
+  CrlRegeneration result{issuer, {}, std::nullopt};
+  if (ctx.dry_run) {
+    ASSIGN_OR_RETURN(result.planned, PlanRegeneration(ctx, targets, report));
+    return result;
+  }
+  Status first;
+  for (const auto& gen : targets) {
+    Generated out;
+    Status s = GenerateOne(ctx, gen, trigger, options.reuse_valid_cache, out, report);
+    if (!s.ok()) {
+      report.AddFinding("error", "crl.generation_failed",
+                        GenerationLabel(issuer, gen.generation), s.ToString());
+      if (first.ok()) first = s;
+      continue;
+    }
+    if (!out.reused) result.crls.push_back(Regenerated(out.artifact));
+    if (options.artifacts) options.artifacts->push_back(std::move(out.artifact));
+  }
+  if (!first.ok()) return first;
+  return result;
 }
 
 }  // namespace
@@ -324,27 +363,15 @@ Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
   // Daemon-initiated generations are recorded by their event rows.
   spec.audit = trigger == CrlTrigger::kAdmin;
   return RunMutation(ctx, spec, report, [&]() -> Result<CrlRegeneration> {
-    CrlRegeneration result{issuer, {}, std::nullopt};
-    if (ctx.dry_run) {
-      ASSIGN_OR_RETURN(result.planned, PlanRegeneration(ctx, targets, report));
-      return result;
-    }
-    Status first;
-    for (const auto& gen : targets) {
-      Generated out;
-      Status s = GenerateOne(ctx, gen, trigger, options.reuse_valid_cache, out, report);
-      if (!s.ok()) {
-        report.AddFinding("error", "crl.generation_failed",
-                          GenerationLabel(issuer, gen.generation), s.ToString());
-        if (first.ok()) first = s;
-        continue;
-      }
-      if (!out.reused) result.crls.push_back(Regenerated(out.artifact));
-      if (options.artifacts) options.artifacts->push_back(std::move(out.artifact));
-    }
-    if (!first.ok()) return first;
-    return result;
+    return GenerateTargets(ctx, issuer, targets, trigger, options, report);
   });
+}
+
+Result<CrlRegeneration> crl_internal::RegenerateHoldingLock(
+    OpContext& ctx, const std::string& issuer, CrlTrigger trigger,
+    const RegenerateOptions& options, OpReport& report) {
+  ASSIGN_OR_RETURN(auto targets, Targets(ctx, issuer, options.generation));
+  return GenerateTargets(ctx, issuer, targets, trigger, options, report);
 }
 
 Result<CrlCacheInvalidated> InvalidateCrlCache(OpContext& ctx, const std::string& issuer,

@@ -365,6 +365,9 @@ Result<ResponderReset> ResetOcspResponder(OpContext& ctx, const std::string& iss
     if (keep_key) {
       ASSIGN_OR_RETURN(options.keep_key_path, KeyToKeep(state));
       result.key_path = *options.keep_key_path;
+      ASSIGN_OR_RETURN(std::string database_id, internal::ThisDatabaseId(ctx, &report));
+      RETURN_IF_ERROR(internal::CheckKeyFileOwned(*options.keep_key_path, database_id)
+                          .WithContext("cannot keep the responder key"));
     }
     PlanReset(ctx, state, options, report);
     if (ctx.dry_run) return result;

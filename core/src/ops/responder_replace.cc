@@ -10,6 +10,7 @@
 #include "certctl/util/files.h"
 #include "certctl/util/identifiers.h"
 #include "ops/responder_keys.h"
+#include "store/database_identity_repo.h"
 #include "store/invalidation.h"
 
 namespace certctl::ops::internal {
@@ -20,13 +21,18 @@ namespace {
 struct Prepared {
   UniquePtr<EVP_PKEY> key;
   OcspResponderRecord record;
+  std::string database_id;
 };
 
 Result<Prepared> Prepare(OpContext& ctx, const CaGenerationRecord& gen,
-                         const IssueOptions& options) {
+                         const IssueOptions& options, OpReport& report) {
   ASSIGN_OR_RETURN(auto ca, ctx.keyring.Get(gen));
   TimePoint now = ctx.clock.Now();
   Prepared p;
+  ASSIGN_OR_RETURN(p.database_id, ThisDatabaseId(ctx, &report));
+  if (options.keep_key_path) {
+    RETURN_IF_ERROR(CheckKeyFileOwned(*options.keep_key_path, p.database_id));
+  }
   if (options.keep_key_path) {
     ASSIGN_OR_RETURN(p.key, LoadPrivateKeyFile(*options.keep_key_path));
   } else {
@@ -49,20 +55,21 @@ Result<Prepared> Prepare(OpContext& ctx, const CaGenerationRecord& gen,
   r.cert_pem = CertificateToPem(cert.get());
   r.not_before = NotBefore(cert.get());
   r.not_after = NotAfter(cert.get());
-  r.key_path = options.keep_key_path ? *options.keep_key_path
-                                     : ResponderKeyPath(ctx.config, gen.issuer_id,
-                                                        gen.generation, serial.hex());
+  r.key_path = options.keep_key_path
+                   ? *options.keep_key_path
+                   : ResponderKeyPath(ctx.config, gen.issuer_id, gen.generation,
+                                      serial.hex(), p.database_id);
   r.created_at = now;
   return p;
 }
 
 // The key directory made ready: present, 0700, and without what interrupted
 // writes of this generation's keys left behind.
-Status PrepareKeyDirectory(OpContext& ctx, const OcspResponderRecord& r,
-                           OpReport& report) {
+Status PrepareKeyDirectory(OpContext& ctx, const Prepared& p, OpReport& report) {
+  const OcspResponderRecord& r = p.record;
   RETURN_IF_ERROR(EnsureDirectory(ctx.config.ocsp_responder_key_dir, 0700));
-  ASSIGN_OR_RETURN(auto removed,
-                   RemoveResponderKeyTemps(ctx.config, r.issuer_id, r.generation));
+  ASSIGN_OR_RETURN(auto removed, RemoveResponderKeyTemps(ctx.config, r.issuer_id,
+                                                         r.generation, p.database_id));
   for (const auto& file : removed) {
     ctx.logger->warn("removed {}, left behind by an interrupted key write", file);
     report.steps.push_back("removed " + file +
@@ -84,6 +91,10 @@ Status Switch(OpContext& ctx, const Prepared& p, const IssueOptions& options,
     }
     CERTCTL_FAIL_POINT("responder.switch-uncommitted");
     if (options.keep_key_path) return Status::Ok();
+    // The identity is read again under its row lock, held until COMMIT: a
+    // database that became a copy meanwhile does not write under the old name.
+    ASSIGN_OR_RETURN(auto identity, DatabaseIdentityRepo::Current(tx));
+    RETURN_IF_ERROR(CheckKeyFileOwned(r.key_path, identity.id));
     RETURN_IF_ERROR(WritePrivateKeyFile(
         r.key_path, p.key.get(),
         {.allow_overwrite = false, .before_rename = "responder.key-temp-written"}));
@@ -127,7 +138,8 @@ Status AfterFailedSwitch(OpContext& ctx, const OcspResponderRecord& r, bool key_
 void RetireOldKeys(OpContext& ctx, const OcspResponderRecord& r, NewResponder& out,
                    OpReport& report) {
   std::string subject = GenerationLabel(r.issuer_id, r.generation);
-  auto retired = RetireReplacedKeys(ctx, r.issuer_id, r.generation, r.key_path);
+  auto retired =
+      RetireReplacedKeys(ctx, r.issuer_id, r.generation, r.key_path, out.database_id);
   if (!retired.ok()) {
     ctx.logger->warn("OCSP responder of {}: the replaced key file was not retired: {}",
                      subject, retired.status().ToString());
@@ -136,7 +148,11 @@ void RetireOldKeys(OpContext& ctx, const OcspResponderRecord& r, NewResponder& o
                           retired.status().ToString());
     return;
   }
-  for (const auto& [old_path, backup] : *retired) {
+  for (const auto& path : retired->left_alone) {
+    report.steps.push_back("left the replaced key " + path + " in place: " +
+                           CheckKeyFileOwned(path, out.database_id).message());
+  }
+  for (const auto& [old_path, backup] : retired->retired) {
     // A backup keeps the file's mode; a retired key must not stay readable.
     if (::chmod(backup.c_str(), 0600) != 0) {
       report.AddFinding("warning", "ocsp.key_mode", subject,
@@ -152,11 +168,12 @@ void RetireOldKeys(OpContext& ctx, const OcspResponderRecord& r, NewResponder& o
 
 Result<NewResponder> IssueResponder(OpContext& ctx, const CaGenerationRecord& gen,
                                     const IssueOptions& options, OpReport& report) {
-  ASSIGN_OR_RETURN(Prepared p, Prepare(ctx, gen, options));
+  ASSIGN_OR_RETURN(Prepared p, Prepare(ctx, gen, options, report));
   CERTCTL_FAIL_POINT("responder.locked");
-  if (!options.keep_key_path) RETURN_IF_ERROR(PrepareKeyDirectory(ctx, p.record, report));
+  if (!options.keep_key_path) RETURN_IF_ERROR(PrepareKeyDirectory(ctx, p, report));
   NewResponder out;
   out.record = p.record;
+  out.database_id = p.database_id;
   bool key_written = false;
   Status switched = Switch(ctx, p, options, out, key_written);
   if (!switched.ok()) {

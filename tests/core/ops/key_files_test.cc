@@ -1,6 +1,7 @@
 // Responder key files (core/src/ops/key_files.cc): a file of its own per
-// responder, the scheme before it still served and retired, interrupted
-// writes cleaned up, and nothing outside the generation's own files touched.
+// responder, named after the database that wrote it; the schemes before still
+// served and left in place; interrupted writes cleaned up; nothing outside the
+// generation's own files, nor another database's, touched.
 #include "certctl/ops/key_files.h"
 
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <filesystem>
 
 #include "ops/ocsp_test_helpers.h"
+#include "store/local_cluster.h"
 #include "store/operation_lock.h"
 
 namespace certctl {
@@ -43,6 +45,9 @@ class KeyFilesTest : public testing::OcspFixture {
     ASSERT_EQ(::utime(path.c_str(), &t), 0);
   }
   bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+  std::string DatabaseId(const std::string& url) {
+    return Sql(url, "SELECT database_id FROM database_identity");
+  }
 };
 
 TEST_F(KeyFilesTest, EveryResponderKeyGetsAFileOfItsOwn) {
@@ -50,7 +55,8 @@ TEST_F(KeyFilesTest, EveryResponderKeyGetsAFileOfItsOwn) {
   ASSERT_TRUE(Ensure(boot).ok()) << boot.status().ToString();
   std::string serial = Sql(url_, "SELECT serial_number FROM ocsp_responder_certs");
   std::string first = KeyPath();
-  EXPECT_EQ(first, Dir() + "/iss-local-g1-" + serial + ".key");
+  EXPECT_EQ(first,
+            Dir() + "/iss-local-g1-" + serial + ".db-" + DatabaseId(url_) + ".key");
   std::string first_key = ReadBytes(first);
 
   ops::ResponderReset reset = Reset();
@@ -71,7 +77,9 @@ TEST_F(KeyFilesTest, EveryResponderKeyGetsAFileOfItsOwn) {
       first);
 }
 
-TEST_F(KeyFilesTest, ARowOfTheSchemeBeforeKeepsWorkingAndIsRetiredAtTheNextReset) {
+// A file named before database identities (schema 7) may be named by a copy
+// of the database too: it keeps working, and is left in place when replaced.
+TEST_F(KeyFilesTest, ARowOfTheSchemeBeforeKeepsWorkingAndIsLeftInPlaceAtTheNextReset) {
   OpRun<ops::ResponderEnsured> boot;
   ASSERT_TRUE(Ensure(boot).ok());
   std::string legacy = Dir() + "/iss-local-g1.key";
@@ -83,10 +91,93 @@ TEST_F(KeyFilesTest, ARowOfTheSchemeBeforeKeepsWorkingAndIsRetiredAtTheNextReset
   OpRun<ops::ResponderEnsured> usable;
   ASSERT_TRUE(Ensure(usable).ok());
   EXPECT_EQ(usable->action, ops::ResponderAction::kNone);
-  ops::ResponderReset reset = Reset();
+  auto ctx = Context();
+  ops::OpReport report;
+  auto reset = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report);
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
   EXPECT_NE(KeyPath(), legacy);
-  EXPECT_FALSE(Exists(legacy));
-  EXPECT_EQ(ReadBytes(reset.key_backup), legacy_key);
+  EXPECT_EQ(ReadBytes(legacy), legacy_key);
+  EXPECT_EQ(reset->key_backup, "");
+  std::string steps;
+  for (const auto& step : report.steps) steps += step + "\n";
+  EXPECT_NE(steps.find("left the replaced key " + legacy + " in place"),
+            std::string::npos)
+      << steps;
+  // Keeping it is refused: it carries no database identity.
+  Sql(url_, "UPDATE ocsp_responder_certs SET key_path = '" + legacy + "'");
+  auto keep_legacy = ops::ResetOcspResponder(ctx, kLocalIssuerId, true, report);
+  ASSERT_FALSE(keep_legacy.ok());
+  EXPECT_EQ(keep_legacy.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(keep_legacy.status().message().find("carries no database identity"),
+            std::string::npos)
+      << keep_legacy.status().ToString();
+  EXPECT_TRUE(kept.ok()) << kept.status().ToString();
+}
+
+// Issue 11: a restored copy of production on the same host, whose rows name
+// production's key file, never writes, retires or reuses it.
+TEST_F(KeyFilesTest, ACopyOfTheDatabaseNeverTouchesTheOriginalsKeyFile) {
+  OpRun<ops::ResponderEnsured> boot;
+  ASSERT_TRUE(Ensure(boot).ok()) << boot.status().ToString();
+  std::string production_id = DatabaseId(url_);
+  std::string production_key = KeyPath();
+  std::string production_bytes = ReadBytes(production_key);
+  ASSERT_NE(production_key.find(".db-" + production_id + ".key"), std::string::npos);
+
+  // The copy: pg_dump of production restored with psql into a new database.
+  auto bin = FindPostgresBinDir();
+  ASSERT_TRUE(bin.ok()) << bin.status().ToString();
+  std::string dump = *dir_ / "production.sql";
+  std::string copy_name = testing::TestCluster::Get().CreateEmptyDatabase();
+  std::string copy_url = testing::TestCluster::Get().Url(copy_name);
+  auto dumped = RunProcess({*bin + "/pg_dump", "-d", url_, "-f", dump});
+  ASSERT_TRUE(dumped.ok() && dumped->exit_code == 0)
+      << (dumped.ok() ? dumped->output : "");
+  auto restored = RunProcess(
+      {*bin + "/psql", "-q", "-v", "ON_ERROR_STOP=1", "-d", copy_url, "-f", dump});
+  ASSERT_TRUE(restored.ok() && restored->exit_code == 0)
+      << (restored.ok() ? restored->output : "");
+  EXPECT_EQ(DatabaseId(copy_url), production_id) << "the row comes along in the dump";
+  EXPECT_EQ(Sql(copy_url, "SELECT key_path FROM ocsp_responder_certs"), production_key);
+
+  auto copy_db = Database::Open({.url = copy_url, .pool_size = 2});
+  ASSERT_TRUE(copy_db.ok()) << copy_db.status().ToString();
+  ops::OpContext copy = Context();
+  ops::OpContext ctx{**copy_db,   copy.config,  copy.clock,
+                     copy.logger, copy.keyring, copy.actor};
+
+  // Reusing production's key file is refused, naming both identities.
+  ops::OpReport refused_report;
+  auto refused =
+      ops::ResetOcspResponder(ctx, kLocalIssuerId, /*keep_key=*/true, refused_report);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  std::string why = refused.status().message();
+  EXPECT_NE(why.find(production_key), std::string::npos) << why;
+  EXPECT_NE(why.find("belongs to the database with identity " + production_id),
+            std::string::npos)
+      << why;
+  std::string copy_id = DatabaseId(copy_url);
+  EXPECT_NE(copy_id, production_id) << "the copy got an identity of its own";
+  EXPECT_EQ(Sql(copy_url, "SELECT copied_from FROM database_identity"), production_id);
+  EXPECT_NE(why.find("this database's identity is " + copy_id), std::string::npos) << why;
+
+  // A new responder for the copy: a key file of its own; production's is left.
+  ops::OpReport report;
+  auto reset = ops::ResetOcspResponder(ctx, kLocalIssuerId, false, report);
+  ASSERT_TRUE(reset.ok()) << reset.status().ToString();
+  EXPECT_NE(reset->key_path.find(".db-" + copy_id + ".key"), std::string::npos)
+      << reset->key_path;
+  EXPECT_EQ(reset->key_backup, "");
+  EXPECT_EQ(ReadBytes(production_key), production_bytes) << "byte for byte";
+  EXPECT_EQ(*FileMode(production_key), 0600u);
+
+  // Production itself still replaces (and retires) its own file.
+  ops::ResponderReset own = Reset();
+  EXPECT_EQ(own.key_backup.rfind(production_key + ".bak-", 0), 0u) << own.key_backup;
+  EXPECT_EQ(ReadBytes(own.key_backup), production_bytes);
+  copy_db->reset();
+  (void)testing::TestCluster::Get().cluster().DropDatabase(copy_name);
 }
 
 TEST_F(KeyFilesTest, KeepKeyAfterTheRowWasDeletedKeepsTheNewestKeyInHistory) {

@@ -1,4 +1,4 @@
-// certctl-admin db: schema migrations and status.
+// certctl-admin db: schema migrations and status (post-restore: db_post_restore.cc).
 #include "certctl/ops/db_json.h"
 #include "certctl/ops/db_ops.h"
 #include "certctl/util/time_format.h"
@@ -108,6 +108,7 @@ void RegisterDbCommands(AdminApp& app) {
   });
 
   RegisterDbRestoreCheck(app, db);
+  RegisterDbPostRestore(app, db);
 }
 
 }  // namespace certctl::admin

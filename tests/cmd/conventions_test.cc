@@ -166,6 +166,9 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
       {{"audit", "anchor", "--reason", "test", "--dry-run"},
        "acknowledged,anchors,event_id"},
       {{"db", "status"}, "applied,current_version,latest_version,pending"},
+      {{"db", "post-restore", "--dry-run"},
+       "checks,crl_cache_rows_deleted,crl_numbers,migrated,ocsp_cache_rows_deleted,"
+       "published,reapplied,regenerated,unknown_certificates"},
       {{"ca", "status", "iss-local"}, "issuers,thresholds"},
       {{"ca", "backup", "iss-local", "--to", *dir_ / "json-backup"},
        "backup_id,directory,issuer,manifest,manifest_sha256"},
@@ -221,6 +224,7 @@ TEST_F(ConventionsTest, DryRunChangesNothing) {
       {"--config", with_trust_, "trust", "reload", "--all"},
       {"--config", with_trust_, "trust", "reload", "--signal"},
       {"db", "migrate"},
+      {"db", "post-restore"},
       {"audit", "anchor", "--reason", "test"},
       {"ca", "backup", "iss-local", "--to", *dir_ / "dry-backup"},
       {"ca", "rotate", "iss-local", "--backup-dir", *dir_ / "backups"},

@@ -214,4 +214,26 @@ Result<int64_t> IssuerRepo::LastCrlNumber(Transaction& tx, const std::string& is
   });
 }
 
+Result<int64_t> IssuerRepo::RaiseCrlNumber(Transaction& tx, const std::string& issuer,
+                                           int generation, int64_t used) {
+  return GuardResult<int64_t>("raise CRL number", [&]() -> Result<int64_t> {
+    auto r = tx.Exec("crl_number_raise",
+                     "SELECT last_number FROM crl_numbers WHERE issuer_id = $1 AND "
+                     "generation = $2 FOR UPDATE",
+                     issuer, generation);
+    if (r.empty()) {
+      return Status::NotFound("no CRL number counter for " +
+                              GenerationLabel(issuer, generation));
+    }
+    int64_t before = r[0][0].as<int64_t>();
+    if (before < used) {
+      tx.Exec("crl_number_raise_set",
+              "UPDATE crl_numbers SET last_number = $3 WHERE issuer_id = $1 AND "
+              "generation = $2",
+              issuer, generation, used);
+    }
+    return before;
+  });
+}
+
 }  // namespace certctl

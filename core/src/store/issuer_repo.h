@@ -45,6 +45,10 @@ class IssuerRepo {
                                        int generation);
   static Result<int64_t> LastCrlNumber(Transaction& tx, const std::string& issuer,
                                        int generation);
+  // Moves the counter up to `used` when it is below (the next CRL then gets
+  // used + 1); never down. Returns the counter's value before.
+  static Result<int64_t> RaiseCrlNumber(Transaction& tx, const std::string& issuer,
+                                        int generation, int64_t used);
 };
 
 }  // namespace certctl

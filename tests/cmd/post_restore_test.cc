@@ -100,10 +100,10 @@ TEST_F(PostRestoreTest, PublishedRevocationsAndCrlNumbersSurviveARestore) {
 
   // The runbook: stop certctld, restore the backup into the live database.
   d.reset();
-  int64_t highest = std::max(CrlNumber(published),
-                             std::stoll(Sql(url_,
-                                            "SELECT coalesce(max(crl_number), 0) FROM "
-                                            "crl_generation_events WHERE succeeded")));
+  int64_t highest = std::max<int64_t>(
+      CrlNumber(published), std::stoll(Sql(url_,
+                                           "SELECT coalesce(max(crl_number), 0) FROM "
+                                           "crl_generation_events WHERE succeeded")));
   ASSERT_GT(highest, 0) << published;
   Restore(backup);
   ASSERT_EQ(Revocations(), before.serial + ":4") << "the restore lost the two";
@@ -134,15 +134,13 @@ TEST_F(PostRestoreTest, PublishedRevocationsAndCrlNumbersSurviveARestore) {
   ASSERT_EQ(run.json["data"]["checks"].size(), 1u) << run.out;
   EXPECT_EQ(run.json["data"]["checks"][0]["ok"], true) << run.out;
   EXPECT_EQ(AuditOutcomes("db.post-restore"), "started,succeeded");
-  EXPECT_EQ(Revocations(), [&] {
-    std::map<std::string, int> all{
-        {before.serial, 4}, {compromised.serial, 1}, {ceased.serial, 5}};
-    std::string s;
-    for (const auto& [serial, reason] : all) {
-      s += (s.empty() ? "" : ",") + serial + ":" + std::to_string(reason);
-    }
-    return s;
-  }());
+  std::map<std::string, int> all{
+      {before.serial, 4}, {compromised.serial, 1}, {ceased.serial, 5}};
+  std::string expected;
+  for (const auto& [serial, reason] : all) {
+    expected += (expected.empty() ? "" : ",") + serial + ":" + std::to_string(reason);
+  }
+  EXPECT_EQ(Revocations(), expected);
 
   // What relying parties see from certctld started on the restored database.
   auto again = StartDaemon();

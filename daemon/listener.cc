@@ -5,6 +5,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "certctl/config/config.h"
+#include "certctl/net/listen.h"
 #include "daemon/http_session.h"
 
 namespace certctl::daemon {
@@ -24,30 +25,9 @@ Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& ioc,
                                                  ServerShared& shared) {
   const char* key = kind == ListenerKind::kApi ? "listen_api (CERTCTL_LISTEN_API)"
                                                : "listen_pki (CERTCTL_LISTEN_PKI)";
-  ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(address));
-  boost::system::error_code ec;
-  tcp::resolver resolver(ioc);
-  auto results =
-      resolver.resolve(hp.host, std::to_string(hp.port),
-                       tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || results.empty()) {
-    return Status::Configuration(std::string(key) + ": cannot resolve " + address + ": " +
-                                 ec.message());
-  }
-  tcp::endpoint endpoint = results.begin()->endpoint();
   std::shared_ptr<Listener> l(new Listener(ioc, kind, shared));
-  auto bind_error = [&](const char* step) {
-    return Status::Configuration(std::string(key) + ": cannot " + step + " " + address +
-                                 ": " + ec.message());
-  };
-  if (l->acceptor_.open(endpoint.protocol(), ec); ec) return bind_error("open");
-  if (l->acceptor_.set_option(net::socket_base::reuse_address(true), ec); ec) {
-    return bind_error("configure");
-  }
-  if (l->acceptor_.bind(endpoint, ec); ec) return bind_error("bind");
-  if (l->acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) {
-    return bind_error("listen on");
-  }
+  RETURN_IF_ERROR(certctl::net::BindListener(l->acceptor_, address, key));
+  boost::system::error_code ec;
   auto local = l->acceptor_.local_endpoint(ec);
   std::string host = local.address().to_string();
   if (local.address().is_v6()) host = "[" + host + "]";

@@ -113,11 +113,7 @@ Result<std::unique_ptr<Runtime>> StartUp(const DaemonOptions& options) {
     for (const auto& note : rt->dev->notes) rt->logger->info("dev mode: {}", note);
   }
 
-  if (rt->config.ca_cert_path.empty() || rt->config.ca_key_path.empty()) {
-    return Status::Configuration(
-        "no CA configured for issuer iss-local: set CERTCTL_CA_CERT_PATH and "
-        "CERTCTL_CA_KEY_PATH (or run `certctld --dev` for a local development CA)");
-  }
+  RETURN_IF_ERROR(ops::RequireConfiguredCaFiles(rt->config));
   ASSIGN_OR_RETURN(rt->db,
                    Database::Open({.url = std::string(rt->config.database_url.view()),
                                    .pool_size = rt->config.database_pool_size,

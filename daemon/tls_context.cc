@@ -2,7 +2,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
-#include "certctl/pki/keys.h"
+#include "certctl/pki/server_tls.h"
 
 namespace certctl::daemon {
 namespace ssl = boost::asio::ssl;
@@ -20,12 +20,9 @@ constexpr char kTls12Ciphers[] =
 
 Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& cert_path,
                                                            const std::string& key_path) {
-  if (cert_path.empty() || key_path.empty()) {
-    return Status::Configuration(
-        "the HTTPS listener needs a certificate and key: set "
-        "CERTCTL_SERVER_TLS_CERT_PATH and "
-        "CERTCTL_SERVER_TLS_KEY_PATH");
-  }
+  // The files are read and judged by the function `config check` calls too.
+  ASSIGN_OR_RETURN(ServerTlsMaterial material,
+                   LoadServerTlsMaterial(cert_path, key_path));
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
@@ -35,19 +32,17 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const std::string& ce
       SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
     return OpenSslError(StatusCode::kConfiguration, "TLS settings");
   }
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(cert_path, ec);
-  if (ec) {
-    return Status::Configuration("server TLS certificate " + cert_path + ": " +
-                                 ec.message());
+  if (SSL_CTX_use_certificate(native, material.chain.front().get()) != 1) {
+    return OpenSslError(StatusCode::kConfiguration,
+                        "server TLS certificate " + cert_path);
   }
-  // Through the project's loader so a key file readable by others is refused
-  // as everywhere else.
-  auto key = LoadPrivateKeyFile(key_path);
-  if (!key.ok()) {
-    return Status::Configuration("server TLS key: " + key.status().message());
+  for (size_t i = 1; i < material.chain.size(); ++i) {
+    if (SSL_CTX_add1_chain_cert(native, material.chain[i].get()) != 1) {
+      return OpenSslError(StatusCode::kConfiguration,
+                          "server TLS certificate chain " + cert_path);
+    }
   }
-  if (SSL_CTX_use_PrivateKey(native, key->get()) != 1 ||
+  if (SSL_CTX_use_PrivateKey(native, material.key.get()) != 1 ||
       SSL_CTX_check_private_key(native) != 1) {
     return OpenSslError(StatusCode::kConfiguration,
                         "server TLS key " + key_path + " does not match " + cert_path);

@@ -19,5 +19,6 @@ void RegisterLockCommands(AdminApp& app);
 void RegisterCompleteCommand(AdminApp& app);
 // `help [COMMAND...]`: a command's --help.
 void RegisterHelpCommand(AdminApp& app);
+void RegisterConfigCommands(AdminApp& app);
 
 }  // namespace certctl::admin

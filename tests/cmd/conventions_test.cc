@@ -71,7 +71,8 @@ TEST_F(ConventionsTest, EveryCommandHasHelp) {
                                                           {"ca", "rotate"},
                                                           {"locks", "list"},
                                                           {"locks", "release"},
-                                                          {"ocsp", "prune-backups"}};
+                                                          {"ocsp", "prune-backups"},
+                                                          {"config", "check"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");

@@ -119,7 +119,61 @@ void NoteMovedKey(const CaGenerationRecord& g, const std::string& key_path,
           "read that one");
 }
 
+// The active generation's key, from the file its row names: a process that
+// starts must be able to sign.
+Status RequireActiveKey(OpContext& ctx, const std::string& issuer,
+                        const CaGenerationRecord& active) {
+  auto signing = ctx.keyring.Get(active);
+  if (!signing.ok()) {
+    return signing.status().WithContext("the active CA generation " +
+                                        std::to_string(active.generation) + " of " +
+                                        issuer + " cannot sign");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status RequireConfiguredCaFiles(const Config& config) {
+  if (!config.ca_cert_path.empty() && !config.ca_key_path.empty()) return Status::Ok();
+  return Status::Configuration(
+      "no CA configured for issuer iss-local: set CERTCTL_CA_CERT_PATH and "
+      "CERTCTL_CA_KEY_PATH (or run `certctld --dev` for a local development CA)");
+}
+
+Result<CaRegistered> CheckConfiguredCa(OpContext& ctx, const std::string& issuer,
+                                       const std::string& cert_path,
+                                       const std::string& key_path, OpReport& report) {
+  ASSIGN_OR_RETURN(ConfiguredCa configured, ReadConfiguredCa(cert_path, key_path));
+  X509* cert = configured.ca.cert.get();
+  CaRegistered result{issuer,        0, false, configured.fingerprint, SubjectOf(cert),
+                      NotAfter(cert)};
+  std::optional<CaGenerationRecord> active;
+  Status s = ctx.db.Run([&](Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto match, MatchGeneration(ctx, tx, issuer, cert_path, configured));
+    if (!match) return Status::Ok();
+    result.configured_generation = match->generation;
+    NoteMovedKey(*match, key_path, report);
+    ASSIGN_OR_RETURN(active, IssuerRepo::ActiveGeneration(tx, issuer));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  if (!active) {
+    // A new issuer: start-up would register these files as generation 1.
+    RETURN_IF_ERROR(ValidateCa(cert, configured.ca.key.get(), ctx.clock.Now())
+                        .WithContext("refusing CA " + cert_path + " / " + key_path));
+    result.registered = true;
+    result.generation = result.configured_generation = 1;
+    result.active_key_path = key_path;
+    result.active_subject = result.subject;
+    return result;
+  }
+  result.generation = active->generation;
+  result.active_key_path = active->key_path;
+  result.active_subject = active->subject;
+  RETURN_IF_ERROR(RequireActiveKey(ctx, issuer, *active));
+  return result;
+}
 
 Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
                                           const std::string& cert_path,
@@ -183,14 +237,7 @@ Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& iss
   result.active_key_path = active->key_path;
   result.active_subject = active->subject;
   ctx.keyring.Put(issuer, result.configured_generation, std::move(configured.ca));
-  // The active generation's key, from the file its row names: a process that
-  // starts must be able to sign.
-  auto signing = ctx.keyring.Get(*active);
-  if (!signing.ok()) {
-    return signing.status().WithContext("the active CA generation " +
-                                        std::to_string(active->generation) + " of " +
-                                        issuer + " cannot sign");
-  }
+  RETURN_IF_ERROR(RequireActiveKey(ctx, issuer, *active));
   return result;
 }
 

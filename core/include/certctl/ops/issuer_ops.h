@@ -50,6 +50,21 @@ Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& iss
                                           const std::string& cert_path,
                                           const std::string& key_path, OpReport& report);
 
+// What certctld's start-up would conclude about the configured CA, without
+// registering anything: the checks of RegisterConfiguredCa (the same code),
+// read-only and without its lock. A new issuer's files are validated as
+// registration would (ValidateCa) and `registered` tells that start-up would
+// register them. Errors as RegisterConfiguredCa's; nothing is written and no
+// audit event. On success the active generation's key is in ctx.keyring.
+Result<CaRegistered> CheckConfiguredCa(OpContext& ctx, const std::string& issuer,
+                                       const std::string& cert_path,
+                                       const std::string& key_path, OpReport& report);
+
+// certctld refuses to start without a configured CA for iss-local:
+// Configuration naming CERTCTL_CA_CERT_PATH and CERTCTL_CA_KEY_PATH when
+// either is empty.
+Status RequireConfiguredCaFiles(const Config& config);
+
 // The ids of every issuer, sorted (for `--all` in certctl-admin).
 Result<std::vector<std::string>> ListIssuerIds(OpContext& ctx);
 

@@ -45,6 +45,9 @@ struct CommandDoc {
   bool mutating = false;     // documents --dry-run/--yes/--wait and audit
   bool destructive = false;  // needs --yes when stdin is not a terminal
   bool locked = true;        // mutating: takes an operation lock (exit 75, --wait)
+  // Not mutating: what it writes all the same (e.g. an audit event); empty:
+  // "It changes nothing."
+  std::string read_only_note;
 };
 
 // Kinds of names the shell completions list at run time with the hidden
@@ -186,6 +189,8 @@ class AdminApp {
 
   int Run();
   int exit_code() const { return exit_code_; }
+  // For commands with exit codes of their own (dr check: 3, 4), after Finish.
+  void SetExitCode(int code) { exit_code_ = code; }
 
  private:
   // A command line that was not understood: the message on stderr (and with

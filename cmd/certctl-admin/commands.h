@@ -20,5 +20,6 @@ void RegisterCompleteCommand(AdminApp& app);
 // `help [COMMAND...]`: a command's --help.
 void RegisterHelpCommand(AdminApp& app);
 void RegisterConfigCommands(AdminApp& app);
+void RegisterDrCommands(AdminApp& app);
 
 }  // namespace certctl::admin

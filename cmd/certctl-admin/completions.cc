@@ -159,7 +159,10 @@ std::string Bash(const std::vector<Level>& levels) {
       << Join(paths, "|")
       << ") path=\"$path/$w\"; args=0 ;;\n      *) [[ \"$w\" != -* ]] && ((args++)) "
          ";;\n    esac\n  done\n  case \"$path:$prev\" in\n";
-  for (const auto& l : levels) {
+  // Commands first, the root's "*:" patterns last: a command's own option
+  // (dr check --output) wins over the global one of the same name.
+  for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+    const Level& l = *it;
     for (const auto& o : l.options) {
       if (o.kind == ValueKind::kNone) continue;
       std::vector<std::string> patterns;

@@ -7,6 +7,6 @@
 namespace certctl::admin {
 
 void RegisterDbRestoreCheck(AdminApp& app, CLI::App* db);  // db_restore_check.cc
-void RegisterDbPostRestore(AdminApp& app, CLI::App* db);  // db_post_restore.cc
+void RegisterDbPostRestore(AdminApp& app, CLI::App* db);   // db_post_restore.cc
 
 }  // namespace certctl::admin

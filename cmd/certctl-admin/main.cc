@@ -14,7 +14,8 @@ constexpr Register kCommandGroups[] = {
     certctl::admin::RegisterCacheCommands,   certctl::admin::RegisterCaCommands,
     certctl::admin::RegisterTrustCommands,   certctl::admin::RegisterAuditCommands,
     certctl::admin::RegisterDbCommands,      certctl::admin::RegisterLockCommands,
-    certctl::admin::RegisterConfigCommands,  certctl::admin::RegisterHelpCommand,
+    certctl::admin::RegisterConfigCommands,  certctl::admin::RegisterDrCommands,
+    certctl::admin::RegisterHelpCommand,
     certctl::admin::RegisterDocsCommand,      // hidden
     certctl::admin::RegisterCompleteCommand,  // hidden
 };

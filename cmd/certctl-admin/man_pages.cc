@@ -197,7 +197,11 @@ void ChangingState(std::ostream& out) {
 // The command's part of CHANGING STATE, in one paragraph.
 void Safety(std::ostream& out, const CommandDoc& doc) {
   if (!doc.mutating) {
-    out << ".PP\nIt changes nothing.\n";
+    if (doc.read_only_note.empty()) {
+      out << ".PP\nIt changes nothing.\n";
+    } else {
+      Paragraphs(out, doc.read_only_note);
+    }
     return;
   }
   std::string text =

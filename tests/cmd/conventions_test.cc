@@ -72,7 +72,9 @@ TEST_F(ConventionsTest, EveryCommandHasHelp) {
                                                           {"locks", "list"},
                                                           {"locks", "release"},
                                                           {"ocsp", "prune-backups"},
-                                                          {"config", "check"}};
+                                                          {"config", "check"},
+                                                          {"dr", "check"},
+                                                          {"dr", "report"}};
   for (const auto& c : commands) {
     auto args = c;
     args.push_back("--help");
@@ -179,6 +181,9 @@ TEST_F(ConventionsTest, JsonIsOneStableDocument) {
        "to_generation"},
       {{"locks", "list"}, "host,locks"},
       {{"ocsp", "prune-backups", "--dry-run"}, "directory,kept,named,removed,retention"},
+      {{"dr", "check", "--profile", "quarterly"},
+       "checked_at,checks,counts,profile,recorded,status"},
+      {{"dr", "report", "--since", "1d"}, "audit_log,sections,since,until"},
   };
   for (const auto& c : cases) {
     auto args = c.args;

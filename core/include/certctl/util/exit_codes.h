@@ -10,6 +10,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFindings =
     1;                                // a check found a problem / the request was refused
 inline constexpr int kExitUsage = 2;  // bad flags or arguments; nothing changed
+// Health checks (`certctl-admin dr check`), as monitoring plugins count them:
+inline constexpr int kExitCheckWarning = 3;   // a check warned (or could not tell)
+inline constexpr int kExitCheckCritical = 4;  // a check is critical
 inline constexpr int kExitUnavailable =
     69;  // database or daemon unreachable (EX_UNAVAILABLE)
 inline constexpr int kExitInternal = 70;  // internal error (EX_SOFTWARE)

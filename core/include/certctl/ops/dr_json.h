@@ -1,0 +1,22 @@
+// JSON of `dr check`'s result (see op_json.h).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "certctl/ops/dr_check.h"
+#include "certctl/ops/dr_report.h"
+
+namespace certctl::ops {
+
+// {name, profile, status, message, fix}.
+nlohmann::json ToJson(const DrCheckResult& check);
+// {profile, checked_at, checks: [...], counts: {ok, warning, critical,
+// unknown}, status (the worst), recorded}.
+nlohmann::json ToJson(const DrCheckRun& run);
+// {name, title, actions, limited, events: [audit events as `audit list`
+// shows them]}.
+nlohmann::json ToJson(const DrEvidenceSection& section);
+// {since, until, sections: [...], audit_log: {intact, rows_checked, problem}}.
+nlohmann::json ToJson(const DrReport& report);
+
+}  // namespace certctl::ops

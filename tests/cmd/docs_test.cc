@@ -79,7 +79,7 @@ TEST_F(DocsTest, CommittedDocsAreCurrent) {
 TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
   auto pages = Names(Generated("man"));
   pages.erase("certctl.yaml.5");
-  EXPECT_EQ(pages.size(), 25u);  // certctl-admin(1) and 24 commands
+  EXPECT_EQ(pages.size(), 28u);  // certctl-admin(1) and 27 commands
   for (const auto& page : pages) {
     std::string path = Generated("man") + "/" + page;
     auto text = ReadFile(path);
@@ -148,6 +148,14 @@ TEST_F(DocsTest, EveryPageHasEverySectionAndRendersCleanly) {
   EXPECT_NE(verify.find("\n.B 75\n"), std::string::npos) << verify;
   EXPECT_EQ(exits("certctl-admin-crl-status.1").find("\n.B 75\n"), std::string::npos);
 
+  // dr check: its own exit codes, the cron line and the systemd timer.
+  auto dr = ReadFile(Generated("man") + "/certctl-admin-dr-check.1");
+  ASSERT_TRUE(dr.ok());
+  for (const char* want :
+       {"\n.B 3\n", "\n.B 4\n", "/etc/cron.d/certctl\\-dr", "\\-\\-output prometheus",
+        "OnCalendar=", "certctl\\-dr\\-check.timer"}) {
+    EXPECT_NE(dr->find(want), std::string::npos) << "dr check page lacks " << want;
+  }
   auto rendered =
       RunProcess({"man", "-l", Generated("man") + "/certctl-admin-crl-regenerate.1"},
                  {.extra_env = {"MANPAGER=cat", "MANWIDTH=100"}});

@@ -48,9 +48,12 @@ class DrAdminTest : public testing::AdminTest {
   // certctld run to its end with the same settings (it refuses before it
   // listens; `timeout` keeps a test that is wrong from hanging).
   ProcessResult Certctld(const std::vector<std::string>& env) {
+    // Admin()'s rule: `env` overrides Environment() (the first of two equal
+    // names would win in the child).
+    auto vars = Environment();
+    for (const auto& e : env) vars[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
     ProcessOptions options;
-    for (const auto& [k, v] : Environment()) options.extra_env.push_back(k + "=" + v);
-    for (const auto& e : env) options.extra_env.push_back(e);
+    for (const auto& [k, v] : vars) options.extra_env.push_back(k + "=" + v);
     auto run =
         RunProcess({"timeout", "60", CERTCTLD_PATH, "--config", empty_config_}, options);
     EXPECT_TRUE(run.ok());
@@ -111,10 +114,14 @@ std::map<std::string, double> ParseTextfile(const std::string& text) {
       EXPECT_TRUE(std::regex_match(metric, name)) << line;
       auto& seen = line[2] == 'H' ? helped : typed;
       EXPECT_TRUE(seen.insert(metric).second) << "twice: " << line;
-      if (line[2] == 'T') EXPECT_EQ(rest.substr(metric.size()), " gauge") << line;
+      if (line[2] == 'T') {
+        EXPECT_EQ(rest.substr(metric.size()), " gauge") << line;
+      }
       continue;
     }
-    ASSERT_TRUE(std::regex_match(line, m, sample)) << "not a sample: " << line;
+    bool is_sample = std::regex_match(line, m, sample);
+    EXPECT_TRUE(is_sample) << "not a sample: " << line;
+    if (!is_sample) continue;
     std::string metric = m[1];
     EXPECT_TRUE(helped.count(metric) && typed.count(metric)) << "no HELP/TYPE: " << line;
     out[metric] = std::stod(m[3]);
@@ -286,8 +293,8 @@ TEST_F(DrAdminTest, DrReportCollectsTheEvidence) {
   EXPECT_EQ(json.json["data"]["sections"][0]["events"][0]["outcome"], "succeeded");
 
   // A period after everything: nothing; a date that is not one: 2.
-  auto later = Admin({"dr", "report", "--since", "2999-01-01"});
-  EXPECT_NE(later.out.find("## DR checks (0)"), std::string::npos) << later.out;
+  auto later = Admin({"dr", "report", "--since", "2030-01-01"});
+  EXPECT_NE(later.out.find("## DR checks (0)"), std::string::npos) << later.Both();
   EXPECT_EQ(Admin({"dr", "report", "--since", "last week"}).exit_code, 2);
   EXPECT_EQ(Admin({"dr", "report"}).exit_code, 2);
 }

@@ -17,34 +17,31 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/db/restore-check|/locks|/locks/list|/locks/release|/help) path="$path/$w"; args=0 ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/db/restore-check|/db/post-restore|/locks|/locks/list|/locks/release|/config|/config/check|/dr|/dr/check|/dr/report|/help) path="$path/$w"; args=0 ;;
       *) [[ "$w" != -* ]] && ((args++)) ;;
     esac
   done
   case "$path:$prev" in
-    *:--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    *:--data-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    *:--database-url) return ;;
-    *:-o|*:--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
-    *:--actor) return ;;
-    *:--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    *:--timeout) return ;;
-    /crl/status:--events) return ;;
-    /crl/regenerate:--wait) return ;;
-    /crl/verify:--url) return ;;
-    /ocsp/reset-responder:--url) return ;;
-    /ocsp/reset-responder:--wait) return ;;
-    /ocsp/check:--url) return ;;
-    /ocsp/prune-backups:--wait) return ;;
-    /cache/truncate:--issuer) COMPREPLY=($(compgen -W "$(_certctl_admin_names issuers)" -- "$cur")); return ;;
-    /cache/truncate:--serial) return ;;
-    /cache/truncate:--wait) return ;;
-    /cache/verify:--wait) return ;;
-    /ca/status:--warning-within) return ;;
-    /ca/status:--critical-within) return ;;
-    /ca/backup:--to) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-    /ca/backup:--wait) return ;;
-    /ca/backup:--verify) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /dr/report:--since) return ;;
+    /dr/report:-o|/dr/report:--output) COMPREPLY=($(compgen -W "markdown json" -- "$cur")); return ;;
+    /dr/check:--profile) COMPREPLY=($(compgen -W "daily quarterly annual all" -- "$cur")); return ;;
+    /dr/check:--thresholds) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /dr/check:--backup-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /dr/check:-o|/dr/check:--output) COMPREPLY=($(compgen -W "text json prometheus" -- "$cur")); return ;;
+    /db/post-restore:--crl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /db/post-restore:--wait) return ;;
+    /db/restore-check:--dump) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /db/restore-check:--from-database) return ;;
+    /db/restore-check:--scratch-url) return ;;
+    /audit/anchor:--reason) return ;;
+    /audit/anchor:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /audit/anchor:--wait) return ;;
+    /audit/verify:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /audit/list:--since) return ;;
+    /audit/list:--action) COMPREPLY=($(compgen -W "$(_certctl_admin_names audit-actions)" -- "$cur")); return ;;
+    /audit/list:--actor) return ;;
+    /audit/list:--limit) return ;;
+    /trust/reload:--url) return ;;
     /ca/rotate:--key-type) COMPREPLY=($(compgen -W "ec-p256 ec-p384 rsa-3072 rsa-4096 ed25519" -- "$cur")); return ;;
     /ca/rotate:--validity) return ;;
     /ca/rotate:--subject) return ;;
@@ -55,22 +52,33 @@ _certctl_admin() {
     /ca/rotate:--chain) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     /ca/rotate:--backup-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
     /ca/rotate:--wait) return ;;
-    /trust/reload:--url) return ;;
-    /audit/list:--since) return ;;
-    /audit/list:--action) COMPREPLY=($(compgen -W "$(_certctl_admin_names audit-actions)" -- "$cur")); return ;;
-    /audit/list:--actor) return ;;
-    /audit/list:--limit) return ;;
-    /audit/verify:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    /audit/anchor:--reason) return ;;
-    /audit/anchor:--anchor) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    /audit/anchor:--wait) return ;;
-    /db/restore-check:--dump) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    /db/restore-check:--from-database) return ;;
-    /db/restore-check:--scratch-url) return ;;
+    /ca/backup:--to) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /ca/backup:--wait) return ;;
+    /ca/backup:--verify) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /ca/status:--warning-within) return ;;
+    /ca/status:--critical-within) return ;;
+    /cache/verify:--wait) return ;;
+    /cache/truncate:--issuer) COMPREPLY=($(compgen -W "$(_certctl_admin_names issuers)" -- "$cur")); return ;;
+    /cache/truncate:--serial) return ;;
+    /cache/truncate:--wait) return ;;
+    /ocsp/prune-backups:--wait) return ;;
+    /ocsp/check:--url) return ;;
+    /ocsp/reset-responder:--url) return ;;
+    /ocsp/reset-responder:--wait) return ;;
+    /crl/verify:--url) return ;;
+    /crl/regenerate:--wait) return ;;
+    /crl/status:--events) return ;;
+    *:--config) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    *:--data-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    *:--database-url) return ;;
+    *:-o|*:--output) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    *:--actor) return ;;
+    *:--ca-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    *:--timeout) return ;;
   esac
   local words="" files=0 names=""
   case "$path" in
-    "") words="crl ocsp cache ca trust audit db locks help" ;;
+    "") words="crl ocsp cache ca trust audit db locks config dr help" ;;
     /crl) words="status regenerate verify" ;;
     /crl/status) words="--all --events"; names=issuers ;;
     /crl/regenerate) words="--all --invalidate-only --dry-run -y --yes --wait"; names=issuers ;;
@@ -94,13 +102,19 @@ _certctl_admin() {
     /audit/list) words="--since --action --actor --limit" ;;
     /audit/verify) words="--anchor" ;;
     /audit/anchor) words="--reason --anchor --dry-run -y --yes --wait" ;;
-    /db) words="migrate status restore-check" ;;
+    /db) words="migrate status restore-check post-restore" ;;
     /db/migrate) words="--dry-run -y --yes" ;;
     /db/status) words="" ;;
     /db/restore-check) words="--dump --from-database --scratch-url --keep --compare-live" ;;
+    /db/post-restore) words="--crl --dry-run -y --yes --wait" ;;
     /locks) words="list release" ;;
     /locks/list) words="" ;;
     /locks/release) words="--force --dry-run -y --yes"; names=locks ;;
+    /config) words="check" ;;
+    /config/check) words="--restart" ;;
+    /dr) words="check report" ;;
+    /dr/check) words="--profile --thresholds --backup-dir --list -o --output" ;;
+    /dr/report) words="--since -o --output" ;;
     /help) words="" ;;
   esac
   if [[ "$cur" == -* ]]; then words="$words --help --config --dev --data-dir --database-url -o --output --actor --no-color --ca-file --timeout"; fi

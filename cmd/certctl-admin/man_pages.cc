@@ -200,7 +200,7 @@ void Safety(std::ostream& out, const CommandDoc& doc) {
     if (doc.read_only_note.empty()) {
       out << ".PP\nIt changes nothing.\n";
     } else {
-      Paragraphs(out, doc.read_only_note);
+      roff::Paragraphs(out, doc.read_only_note, /*after_heading=*/false);
     }
     return;
   }

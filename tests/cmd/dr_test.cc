@@ -65,7 +65,7 @@ class DrAdminTest : public testing::AdminTest {
   void MakeDailyHealthy() {
     auto ctx = Context();
     ops::OpReport r1, r2, r3;
-    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, r1).ok());
+    ASSERT_TRUE(ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, r1).ok());
     ASSERT_TRUE(
         ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, r2).ok());
     ASSERT_TRUE(ops::BackupCa(ctx, kLocalIssuerId, *dir_ / "ca-backup", r3).ok());

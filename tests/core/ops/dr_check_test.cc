@@ -90,7 +90,7 @@ class DrCheckTest : public testing::CaOpsTest {
   std::string Ensure() {
     auto ctx = Context();
     ops::OpReport report;
-    auto r = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, false, report);
+    auto r = ops::EnsureOcspResponder(ctx, kLocalIssuerId, 1, report);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() && r->responder ? r->responder->serial : "";
   }

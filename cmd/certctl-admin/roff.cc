@@ -20,11 +20,12 @@ std::string Upper(std::string_view text) {
 }
 
 // Whether text of these widths, left, centred and right, fits on one line of
-// kColumns with a space between them (groff and mandoc centre the middle).
+// kColumns with two spaces between them (groff and mandoc centre the middle;
+// with one, a 32-column title at 80 columns ran into the centre in both).
 bool Fits(size_t left, size_t centre, size_t right) {
-  if (centre == 0) return left + 1 + right <= kColumns;
+  if (centre == 0) return left + 2 + right <= kColumns;
   size_t start = (kColumns - centre) / 2;
-  return left + 1 <= start && start + centre + 1 + right <= kColumns;
+  return left + 2 <= start && start + centre + 2 + right <= kColumns;
 }
 
 // Splits a shell command at spaces that are outside quotes.

@@ -133,7 +133,8 @@ TEST_F(CrlRegenerateTest, NumbersStrictlyIncreaseAndEveryRunIsRecorded) {
   ASSERT_EQ(report->crls.size(), 1u);
   EXPECT_EQ(report->crls[0].number, 4) << ops::ReportJson(report, report.result).dump(2);
   EXPECT_EQ(CachedRow()->crl_number, 4);
-  EXPECT_NE(report.steps.front().find("was behind the cached CRL 3"), std::string::npos);
+  EXPECT_NE(report.steps.front().find("was behind the published CRL 3"),
+            std::string::npos);
   EXPECT_EQ(Sql(url_, "SELECT last_number FROM crl_numbers"), "4");
 
   // The cache row itself never goes back to a lower number.

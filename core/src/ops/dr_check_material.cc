@@ -2,10 +2,8 @@
 // responders, CRLs, the OCSP cache, operation locks. Each reads through the
 // operation that already answers the question (`ca status`, `ocsp status`,
 // `crl status`, `cache verify`) and judges its typed result.
-#include <signal.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "certctl/ops/cache_ops.h"
 #include "certctl/ops/crl_ops.h"
@@ -15,7 +13,7 @@
 #include "certctl/util/time_format.h"
 #include "ops/ca_backup_manifest.h"
 #include "ops/dr_check_internal.h"
-#include "store/operation_lock.h"
+#include "store/lock_registry.h"
 
 namespace certctl::ops::internal {
 namespace {
@@ -332,7 +330,8 @@ DrCheckResult CheckOcspCache(DrInputs& in) {
 }
 
 DrCheckResult CheckOperationLocks(DrInputs& in) {
-  auto held = OperationLock::ListHeld(in.ctx.db);
+  // The same listing and liveness rule as `locks list` (lock_ops.cc).
+  auto held = LockRegistry::ListHeld(in.ctx.db);
   if (!held.ok()) return Outcome(DrStatus::kUnknown, held.status().message());
   const std::string host = HostName();
   Verdicts v;
@@ -342,7 +341,7 @@ DrCheckResult CheckOperationLocks(DrInputs& in) {
                       std::to_string(h.holder.backend_pid) + ")'";
     // Only a holder on this host can be seen to be gone.
     bool gone = h.holder.host == host && h.holder.pid > 0 &&
-                ::kill(h.holder.pid, 0) != 0 && errno == ESRCH;
+                !LocalProcessRuns(h.holder.pid, h.holder.since);
     if (gone) {
       v.Add(DrStatus::kCritical,
             message + ": that process is gone, its database session still holds the lock",

@@ -80,36 +80,6 @@ Result<std::unique_ptr<OperationLock>> OperationLock::Acquire(
   return Status::Busy("lock " + name + " is held by " + who);
 }
 
-Result<std::vector<OperationLock::Held>> OperationLock::ListHeld(Database& db) {
-  return db.Query<std::vector<Held>>([&](Transaction& tx) {
-    return GuardValue<std::vector<Held>>("list held locks", [&] {
-      static const std::string sql =
-          "WITH o AS (SELECT *, hashtextextended('certctl:lock:' || name, 0) AS key "
-          "FROM operation_locks) "
-          "SELECT o.name, o.holder, o.host, o.pid, o.backend_pid, "
-          "extract(epoch from o.acquired_at) "
-          "FROM o JOIN pg_locks l ON l.pid = o.backend_pid "
-          "AND l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-          "AND l.classid::bigint = (o.key >> 32) & 4294967295 "
-          "AND l.objid::bigint = o.key & 4294967295 "
-          "ORDER BY o.name";
-      auto r = tx.Exec("locks_held", sql.c_str());
-      std::vector<Held> out;
-      for (const auto& row : r) {
-        Held h;
-        h.name = row[0].as<std::string>();
-        h.holder.holder = row[1].as<std::string>();
-        h.holder.host = row[2].as<std::string>();
-        h.holder.pid = row[3].as<int>();
-        h.holder.backend_pid = row[4].as<int>();
-        h.holder.since = TimeFrom(row[5]);
-        out.push_back(std::move(h));
-      }
-      return out;
-    });
-  });
-}
-
 Result<std::optional<LockHolder>> OperationLock::FindHolder(Database& db,
                                                             const std::string& name) {
   return db.Query<std::optional<LockHolder>>([&](Transaction& tx) {

@@ -56,14 +56,6 @@ class OperationLock {
   static Result<std::optional<LockHolder>> FindHolder(Database& db,
                                                       const std::string& name);
 
-  // Every operation lock held now, with its recorded holder (rows of
-  // operation_locks whose backend still holds the advisory lock), by name.
-  struct Held {
-    std::string name;
-    LockHolder holder;
-  };
-  static Result<std::vector<Held>> ListHeld(Database& db);
-
   ~OperationLock();
   const std::string& name() const { return name_; }
   // The connection holding the lock; operations may run their transactions

@@ -259,6 +259,22 @@ TEST_F(CaRotateCommandTest, AbortedSubCaRotationKeepsItsFiles) {
   EXPECT_TRUE(Has(nothing.err, "no unfinished rotation")) << nothing.err;
 }
 
+// A dry run starts nothing: its plan must not send the operator to --resume
+// or --abort, which would answer "no unfinished rotation".
+TEST_F(CaRotateCommandTest, DryRunPlanOffersNoResume) {
+  auto before = Snapshot();
+  auto plan =
+      Admin({"ca", "rotate", "iss-local", "--backup-dir", Backups(), "--dry-run"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.Both();
+  EXPECT_TRUE(Has(plan.out, "planned")) << plan.out;
+  EXPECT_FALSE(Has(plan.out, "--resume")) << plan.out;
+  EXPECT_FALSE(Has(plan.out, "next:")) << plan.out;
+  auto json = Admin({"-o", "json", "ca", "rotate", "iss-local", "--backup-dir", Backups(),
+                     "--dry-run"});
+  EXPECT_EQ(json.json["data"]["next"], "") << json.out;
+  EXPECT_EQ(Snapshot(), before);
+}
+
 TEST_F(CaRotateCommandTest, FlagsThatDoNotGoTogetherAreUsageErrors) {
   auto before = Snapshot();
   for (const auto& args : std::vector<std::vector<std::string>>{

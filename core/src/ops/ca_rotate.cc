@@ -363,7 +363,11 @@ Result<CaRotation> RotateCa(OpContext& ctx, const RotateRequest& req, OpReport& 
   return RunMutation(ctx, spec, report, [&]() -> Result<CaRotation> {
     if (ctx.dry_run) {
       CaRotation out = ResultOf(p.record, p.journal);
-      if (req.action == RotationAction::kStart) out.state = "planned";
+      if (req.action == RotationAction::kStart) {
+        // Nothing was started: there is nothing to resume or abort.
+        out.state = "planned";
+        out.next.clear();
+      }
       out.plan = std::move(plan);
       return out;
     }

@@ -84,6 +84,22 @@ Status LinkIntoPlace(const std::string& tmp, const std::filesystem::path& path) 
   return Status::Ok();
 }
 
+// Run as root (`sudo certctl-admin ca rotate`), a key written into the
+// service's directory would be root's and unreadable by certctld, which runs
+// as its own user (certctld.service: User=certctl): a file root writes takes
+// the owner and group of the directory it is written into. Others cannot
+// chown, and their files are theirs anyway.
+Status TakeDirectoryOwner(int fd, const std::filesystem::path& dir) {
+  if (::geteuid() != 0) return Status::Ok();
+  struct stat d {};
+  if (::stat(dir.c_str(), &d) != 0) return ErrnoStatus(errno, "stat " + dir.string());
+  if (d.st_uid == 0 && d.st_gid == 0) return Status::Ok();
+  if (::fchown(fd, d.st_uid, d.st_gid) != 0) {
+    return ErrnoStatus(errno, "give the file the owner of " + dir.string());
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
@@ -106,6 +122,11 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
     return ErrnoStatus(err, what);
   };
   if (::fchmod(fd, options.mode) != 0) return fail(errno, "chmod " + tmpl);
+  if (Status owned = TakeDirectoryOwner(fd, dir); !owned.ok()) {
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    return owned;
+  }
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <filesystem>
@@ -24,6 +25,33 @@ TEST(FilesTest, WritesAtomicallyWithMode) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
+}
+
+// Root's files in a service user's directory become that user's, so that
+// `sudo certctl-admin ca rotate` writes keys certctld (User=certctl) can read.
+TEST(FilesTest, RootWritesTakeTheDirectorysOwner) {
+  testing::TempDir dir;
+  std::filesystem::path service = dir / "service";
+  ASSERT_TRUE(EnsureDirectory(service, 0700).ok());
+  const uid_t uid = 4242;  // any account: chown needs no user entry
+  const gid_t gid = 4343;
+  struct stat st {};
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(service.c_str(), uid, gid), 0);
+    ASSERT_TRUE(WriteFileAtomic(service / "key.pem", "k").ok());
+    ASSERT_EQ(::stat((service / "key.pem").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, uid);
+    EXPECT_EQ(st.st_gid, gid);
+    EXPECT_EQ(*FileMode(service / "key.pem"), 0600u);
+    // A root-owned directory keeps root's files root's.
+    ASSERT_TRUE(WriteFileAtomic(dir / "root.pem", "r").ok());
+    ASSERT_EQ(::stat((dir / "root.pem").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+  } else {
+    ASSERT_TRUE(WriteFileAtomic(service / "key.pem", "k").ok());
+    ASSERT_EQ(::stat((service / "key.pem").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, ::geteuid());
+  }
 }
 
 TEST(FilesTest, KeepsBackupWhenReplacing) {

@@ -6,6 +6,9 @@
 // The temporary file is ".<name>.tmp-XXXXXX" (mkstemp's six letters) beside
 // the target, mode already final; a process killed mid-write leaves it
 // behind, and RemoveStaleTempFiles recognises exactly that pattern.
+// Written by root, the file takes the owner and group of its directory (a
+// key root writes into certctld's key directory must stay readable by the
+// service's user); written by anyone else, it is theirs.
 #pragma once
 
 #include <sys/types.h>

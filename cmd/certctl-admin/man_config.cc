@@ -97,8 +97,8 @@ std::string ConfigPage() {
       << ".PP\n.RS 4\n.nf\n"
       << roff::Escape(
              "database_url_file: /etc/certctl/database-url\n"
-             "ca_cert_path: /etc/certctl/ca.crt\n"
-             "ca_key_path: /etc/certctl/ca.key\n"
+             "ca_cert_path: /var/lib/certctl/ca/ca.crt\n"
+             "ca_key_path: /var/lib/certctl/ca/ca.key\n"
              "server_tls_cert_path: /etc/certctl/tls.crt\n"
              "server_tls_key_path: /etc/certctl/tls.key\n"
              "audit_key_file: /etc/certctl/audit-key\n"

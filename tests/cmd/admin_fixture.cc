@@ -164,7 +164,7 @@ std::unique_ptr<OperationLock> AdminTest::HoldLock(const std::string& name) {
   return lock.ok() ? std::move(lock).value() : nullptr;
 }
 
-std::unique_ptr<RunningDaemon> AdminTest::StartDaemon(
+std::unique_ptr<RunningDaemon> AdminTest::LaunchDaemon(
     const std::map<std::string, std::string>& extra) {
   auto d = std::make_unique<RunningDaemon>();
   std::string tls_cert = *dir_ / "tls.crt", tls_key = *dir_ / "tls.key";
@@ -192,6 +192,12 @@ std::unique_ptr<RunningDaemon> AdminTest::StartDaemon(
       std::make_unique<e2e::BackgroundProcess>(argv, d->env, *dir_ / "certctld.log");
   Status s = d->process->Start();
   EXPECT_TRUE(s.ok()) << s.ToString();
+  return d;
+}
+
+std::unique_ptr<RunningDaemon> AdminTest::StartDaemon(
+    const std::map<std::string, std::string>& extra) {
+  auto d = LaunchDaemon(extra);
   bool ready = Eventually([&] {
     if (!d->process->Running()) return false;
     auto o =

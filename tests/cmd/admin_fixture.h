@@ -60,6 +60,9 @@ class AdminTest : public OpsTest {
   // /readyz; null (with a test failure) when it does not come up.
   std::unique_ptr<RunningDaemon> StartDaemon(
       const std::map<std::string, std::string>& extra = {});
+  // Starts certctld as StartDaemon does, without waiting for anything.
+  std::unique_ptr<RunningDaemon> LaunchDaemon(
+      const std::map<std::string, std::string>& extra = {});
 
   std::string KeyDir() const { return *dir_ / "ocsp-keys"; }
   std::string empty_config_;

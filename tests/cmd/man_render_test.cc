@@ -182,7 +182,7 @@ TEST(ConfigDocsTest, ExampleLoadsCommentedAndUncommented) {
                             .environment = std::map<std::string, std::string>{}});
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString() << "\n" << uncommented;
   EXPECT_EQ(loaded->database_url.view(), "postgresql:///certctl?host=/run/postgresql");
-  EXPECT_EQ(loaded->ca_cert_path, "/etc/certctl/ca.crt");
+  EXPECT_EQ(loaded->ca_cert_path, "/var/lib/certctl/ca/ca.crt");
   ASSERT_EQ(loaded->api_keys.size(), 1u);
   EXPECT_EQ(loaded->api_keys[0].name, "ops");
   ASSERT_EQ(loaded->trust_anchors.size(), 1u);

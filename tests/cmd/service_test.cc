@@ -13,6 +13,7 @@
 #include <cstring>
 #include <regex>
 
+#include "certctl/util/files.h"
 #include "certctl/util/process.h"
 #include "cmd/admin_fixture.h"
 
@@ -88,6 +89,40 @@ TEST_F(ServiceTest, CertctldServesWhenSystemdCannotBeTold) {
   EXPECT_TRUE(testing::Eventually([&] {
     return daemon->process->Log().find("cannot notify systemd on") != std::string::npos;
   })) << daemon->process->Log();
+}
+
+// certctld.service makes /etc read-only (ProtectSystem=strict) and runs as
+// its own user: a CA key directory certctld cannot write would fail every
+// CRL regeneration (the published number is recorded beside the key), so
+// certctld refuses to start, exit 78, naming the directory; `config check`
+// says the same. chattr +i makes the directory unwritable even for root.
+TEST_F(ServiceTest, CertctldRefusesACaKeyDirectoryItCannotWrite) {
+  std::filesystem::path ca_dir = *dir_ / "read-only-ca";
+  ASSERT_TRUE(EnsureDirectory(ca_dir, 0700).ok());
+  std::string key = (ca_dir / "ca.key").string();
+  ASSERT_TRUE(WriteFileAtomic(key, *ReadFile(ca_key_path_)).ok());
+  testing::Sql(url_, "UPDATE ca_generations SET key_path = '" + key + "'");
+  auto frozen = RunProcess({"chattr", "+i", ca_dir.string()});
+  ASSERT_TRUE(frozen.ok() && frozen->exit_code == 0)
+      << (frozen.ok() ? frozen->output : frozen.status().ToString());
+  struct Thaw {
+    std::string dir;
+    ~Thaw() { (void)RunProcess({"chattr", "-i", dir}); }
+  } thaw{ca_dir.string()};
+
+  auto daemon = LaunchDaemon({{"CERTCTL_CA_KEY_PATH", key}});
+  ASSERT_TRUE(daemon);
+  EXPECT_EQ(daemon->process->Wait(std::chrono::seconds(60)), 78)
+      << daemon->process->Log();
+  EXPECT_NE(daemon->process->Log().find("the directory " + ca_dir.string() +
+                                        " of the CA key of iss-local generation 1 is "
+                                        "not writable"),
+            std::string::npos)
+      << daemon->process->Log();
+  auto check = Admin({"config", "check"}, {"CERTCTL_CA_KEY_PATH=" + key});
+  EXPECT_NE(check.exit_code, 0) << check.Both();
+  EXPECT_NE(check.Both().find(ca_dir.string() + " of the CA key"), std::string::npos)
+      << check.Both();
 }
 
 // The revision the binaries were built from: the checkout's HEAD (with

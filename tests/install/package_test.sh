@@ -52,7 +52,8 @@ grep -q '^ExecStart=/usr/bin/certctl-admin .* dr check' "$units/certctl-dr-check
   fail "certctl-dr-check.service does not run /usr/bin/certctl-admin dr check"
 for directive in Type=notify 'ExecReload=/bin/kill -HUP $MAINPID' User=certctl \
   NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
-  ReadWritePaths=/var/lib/certctl/ocsp-responder-keys; do
+  ReadWritePaths=/var/lib/certctl \
+  "StateDirectory=certctl certctl/ca certctl/ocsp-responder-keys"; do
   grep -qxF "$directive" "$units/certctld.service" || fail "certctld.service lacks $directive"
 done
 grep -q '^u certctl ' "$stage/usr/lib/sysusers.d/certctl.conf" || fail "no certctl user"

@@ -160,10 +160,12 @@ const std::vector<KeySpec>& KeyTable() {
       {"ca_cert_path", false, String(&Config::ca_cert_path, "file"),
        "The PEM certificate of the CA of issuer iss-local; it must be one of the "
        "issuer's CA generations in the database.",
-       "/etc/certctl/ca.crt"},
+       "/var/lib/certctl/ca/ca.crt"},
       {"ca_key_path", false, String(&Config::ca_key_path, "file"),
-       "The CA's private key (PEM, mode 0600, readable by certctld only).",
-       "/etc/certctl/ca.key"},
+       "The CA's private key (PEM, mode 0600, readable by certctld only). Its "
+       "directory must be writable by certctld: each published CRL's number is "
+       "recorded beside it, and `ca rotate` writes the next generation's key there.",
+       "/var/lib/certctl/ca/ca.key"},
       {"crl_generation_interval", false,
        Duration("crl_generation_interval", &Config::crl_generation_interval),
        "How often certctld regenerates every issuer's CRL; shorter than crl_validity.",

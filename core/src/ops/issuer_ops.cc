@@ -1,12 +1,18 @@
 #include "certctl/ops/issuer_ops.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "certctl/pki/ca.h"
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/util/identifiers.h"
+#include "certctl/util/process.h"
 #include "certctl/util/time_format.h"
 #include "ops/audit_trail.h"
 #include "store/issuer_repo.h"
@@ -121,6 +127,26 @@ void NoteMovedKey(const CaGenerationRecord& g, const std::string& key_path,
 
 // The active generation's key, from the file its row names: a process that
 // starts must be able to sign.
+// Every CRL is recorded beside its generation's CA key before it is
+// published (ops/crl_published.h): a directory this process cannot write
+// (certctld.service's ProtectSystem=strict makes /etc read-only; a directory
+// owned by root) would fail every CRL regeneration, so it is refused up front.
+Status RequireWritableKeyDirectory(const CaGenerationRecord& active) {
+  std::filesystem::path dir = std::filesystem::path(active.key_path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (::faccessat(AT_FDCWD, dir.c_str(), W_OK | X_OK, AT_EACCESS) == 0) {
+    return Status::Ok();
+  }
+  int err = errno;
+  return Status::Configuration(
+      "the directory " + dir.string() + " of the CA key of " + active.issuer_id +
+      " generation " + std::to_string(active.generation) + " is not writable by user " +
+      UserName(::geteuid()) + " (" + std::strerror(err) +
+      "): each published CRL's number is recorded there (<issuer>-g<N>.crl-number), so "
+      "no CRL could be regenerated; make it writable by this user (certctld.service: "
+      "keep the CA in /var/lib/certctl/ca)");
+}
+
 Status RequireActiveKey(OpContext& ctx, const std::string& issuer,
                         const CaGenerationRecord& active) {
   auto signing = ctx.keyring.Get(active);
@@ -129,7 +155,7 @@ Status RequireActiveKey(OpContext& ctx, const std::string& issuer,
                                         std::to_string(active.generation) + " of " +
                                         issuer + " cannot sign");
   }
-  return Status::Ok();
+  return RequireWritableKeyDirectory(active);
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ struct CaRegistered {
 //    the message naming `certctl-admin ca rotate`.
 // Then the active generation's key is loaded from the key_path its row
 // names (FailedPrecondition or NotFound naming the file when it is missing or
-// does not match), so a process that starts can sign. On success the
+// does not match), so a process that starts can sign, and the directory of
+// that key must be writable by this process (Configuration naming it and the
+// user otherwise: each published CRL is recorded there). On success the
 // configured CA and the active one are in ctx.keyring.
 Result<CaRegistered> RegisterConfiguredCa(OpContext& ctx, const std::string& issuer,
                                           const std::string& cert_path,

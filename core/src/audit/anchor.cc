@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "certctl/util/encoding.h"
+#include "certctl/util/file_owner.h"
 #include "certctl/util/files.h"
 #include "certctl/util/time_format.h"
 
@@ -52,6 +53,13 @@ class AnchorLock {
       int err = errno;
       std::string m = "open " + path + ": " + std::strerror(err);
       return err == EACCES ? Status::PermissionDenied(m) : Status::Internal(m);
+    }
+    if (Status owned = AdoptDirectoryOwner(fd, anchor.has_parent_path()
+                                                   ? anchor.parent_path()
+                                                   : std::filesystem::path("."));
+        !owned.ok()) {
+      ::close(fd);
+      return owned;
     }
     while (::flock(fd, LOCK_EX) != 0) {
       if (errno == EINTR) continue;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "certctl/util/fail_point.h"
+#include "certctl/util/file_owner.h"
 
 namespace certctl {
 namespace {
@@ -84,12 +85,14 @@ Status LinkIntoPlace(const std::string& tmp, const std::filesystem::path& path) 
   return Status::Ok();
 }
 
+}  // namespace
+
 // Run as root (`sudo certctl-admin ca rotate`), a key written into the
 // service's directory would be root's and unreadable by certctld, which runs
 // as its own user (certctld.service: User=certctl): a file root writes takes
 // the owner and group of the directory it is written into. Others cannot
 // chown, and their files are theirs anyway.
-Status TakeDirectoryOwner(int fd, const std::filesystem::path& dir) {
+Status AdoptDirectoryOwner(int fd, const std::filesystem::path& dir) {
   if (::geteuid() != 0) return Status::Ok();
   struct stat d {};
   if (::stat(dir.c_str(), &d) != 0) return ErrnoStatus(errno, "stat " + dir.string());
@@ -99,8 +102,6 @@ Status TakeDirectoryOwner(int fd, const std::filesystem::path& dir) {
   }
   return Status::Ok();
 }
-
-}  // namespace
 
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
                        const WriteOptions& options, std::string* backup_out) {
@@ -122,7 +123,7 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data,
     return ErrnoStatus(err, what);
   };
   if (::fchmod(fd, options.mode) != 0) return fail(errno, "chmod " + tmpl);
-  if (Status owned = TakeDirectoryOwner(fd, dir); !owned.ok()) {
+  if (Status owned = AdoptDirectoryOwner(fd, dir); !owned.ok()) {
     ::close(fd);
     ::unlink(tmpl.c_str());
     return owned;

@@ -3,6 +3,8 @@
 #include "certctl/audit/anchor.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -64,6 +66,27 @@ TEST(AuditAnchorTest, AdvancesOnlyForwardAtomicallyWithMode0600) {
     names.push_back(e.path().filename().string());
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"audit.anchor", "audit.anchor.lock"}));
+}
+
+// `sudo certctl-admin db migrate` (or any command that advances the chain)
+// run as root must leave the anchor and its lock usable by certctld's user:
+// both take the owner of the directory (found installing the .deb by hand).
+TEST(AuditAnchorTest, RootLeavesTheAnchorAndItsLockToTheDirectorysOwner) {
+  testing::TempDir dir;
+  std::filesystem::path service = dir / "state";
+  ASSERT_TRUE(EnsureDirectory(service, 0700).ok());
+  const uid_t owner = ::geteuid() == 0 ? 4242 : ::geteuid();
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(service.c_str(), owner, owner), 0);
+  }
+  std::filesystem::path path = service / "audit.anchor";
+  ASSERT_TRUE(*AdvanceAnchorFile(path, Head(1)));
+  for (const auto& f : {path, std::filesystem::path(path.string() + ".lock")}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(f.c_str(), &st), 0) << f;
+    EXPECT_EQ(st.st_uid, owner) << f;
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << f;
+  }
 }
 
 TEST(AuditAnchorTest, ConcurrentWritersEndAtTheNewestHead) {

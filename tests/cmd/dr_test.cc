@@ -292,9 +292,17 @@ TEST_F(DrAdminTest, DrReportCollectsTheEvidence) {
   ASSERT_EQ(json.json["data"]["sections"].size(), 6u);
   EXPECT_EQ(json.json["data"]["sections"][0]["events"][0]["outcome"], "succeeded");
 
-  // A period after everything: nothing; a date that is not one: 2.
-  auto later = Admin({"dr", "report", "--since", "2030-01-01"});
-  EXPECT_NE(later.out.find("## DR checks (0)"), std::string::npos) << later.Both();
+  // A period after everything: nothing, also past the year 2262, where a
+  // TimePoint's nanoseconds end; a date that is not one: 2.
+  for (const char* date : {"2030-01-01", "2999-01-01"}) {
+    auto later = Admin({"dr", "report", "--since", date});
+    EXPECT_EQ(later.exit_code, 0) << later.Both();
+    for (const char* heading :
+         {"## DR checks (0)", "## DR drills (0)", "## Recoveries (0)"}) {
+      EXPECT_NE(later.out.find(heading), std::string::npos) << date << "\n"
+                                                            << later.Both();
+    }
+  }
   EXPECT_EQ(Admin({"dr", "report", "--since", "last week"}).exit_code, 2);
   EXPECT_EQ(Admin({"dr", "report"}).exit_code, 2);
 }

@@ -115,7 +115,16 @@ Result<TimePoint> ParseRfc3339(std::string_view text) {
   tm.tm_min = mi;
   tm.tm_sec = s;
   std::time_t tt = timegm(&tm);
-  return FromUnixSeconds(static_cast<int64_t>(tt) - offset);
+  // A TimePoint counts nanoseconds in 64 bits: it ends in 2262. A later time
+  // (e.g. "2999-01-01", a date after anything recorded) is the latest one,
+  // rather than a multiplication that overflows into the past.
+  constexpr int64_t kMax =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max())
+          .count();
+  int64_t seconds = static_cast<int64_t>(tt) - offset;
+  if (seconds >= kMax) return TimePoint::max();
+  if (seconds <= -kMax) return TimePoint::min();
+  return FromUnixSeconds(seconds);
 }
 
 }  // namespace certctl

@@ -39,6 +39,17 @@ TEST(Rfc3339Test, RoundTrip) {
   EXPECT_EQ(*ParseRfc3339(text), t);
 }
 
+// A TimePoint (nanoseconds in 64 bits) ends in 2262: a later date is the
+// latest time, not an overflow into the past ("--since 2999-01-01" listed
+// everything).
+TEST(Rfc3339Test, DatesPastTheRangeAreTheLatestTime) {
+  auto far = ParseRfc3339("2999-01-01");
+  ASSERT_TRUE(far.ok());
+  EXPECT_EQ(*far, TimePoint::max());
+  EXPECT_GT(*far, *ParseRfc3339("2262-01-01"));
+  EXPECT_GT(*ParseRfc3339("2262-01-01"), *ParseRfc3339("2026-11-18"));
+}
+
 TEST(Rfc3339Test, OffsetsFractionsAndDates) {
   EXPECT_EQ(*ParseRfc3339("2026-11-18T13:06:40+02:00"), FromUnixSeconds(1795000000));
   EXPECT_EQ(*ParseRfc3339("2026-11-18T11:06:40.123Z"), FromUnixSeconds(1795000000));

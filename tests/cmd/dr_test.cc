@@ -251,6 +251,21 @@ TEST_F(DrAdminTest, DrCheckOutputFormats) {
   EXPECT_EQ(metrics["certctl_dr_check_api_keys_age"], 0);  // none configured
   EXPECT_EQ(metrics["certctl_dr_check_status"], 2);
   EXPECT_GT(metrics["certctl_dr_check_last_run_timestamp_seconds"], 1.7e9);
+  // Valid for Prometheus' own checker (scripts/setup installs promtool with
+  // the prometheus package), which refuses a broken file.
+  auto promtool = [&](const std::string& text) {
+    std::string file = *dir_ / "certctl_dr.prom";
+    EXPECT_TRUE(WriteFileAtomic(file, text, {.mode = 0644}).ok());
+    auto r = RunProcess({"/bin/sh", "-c", "promtool check metrics < \"$0\"", file});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ProcessResult{};
+  };
+  auto checked = promtool(prom.out);
+  EXPECT_EQ(checked.exit_code, 0) << checked.output << "\n" << prom.out;
+  EXPECT_EQ(checked.output, "") << prom.out;
+  auto broken =
+      promtool("# TYPE certctl_dr_check_status gauge\ncertctl_dr_check_status{\n");
+  EXPECT_NE(broken.exit_code, 0) << broken.output;
 
   auto list = Admin({"dr", "check", "--list"});
   EXPECT_EQ(list.exit_code, 0) << list.Both();

@@ -122,10 +122,22 @@ TEST_F(PostRestoreTest, PublishedRevocationsAndCrlNumbersSurviveARestore) {
   ASSERT_EQ(plan["crl_numbers"].size(), 1u) << dry.out;
   EXPECT_EQ(plan["crl_numbers"][0]["moved"], true);
   EXPECT_EQ(plan["crl_numbers"][0]["next"], highest + 1);
+  // The CRL it would sign counts the re-applied revocations (1 + 2), and a
+  // dry run reports no step done (no "schema already current").
+  std::string signs = "sign CRL number " + std::to_string(highest + 1) +
+                      " for iss-local/g1 with 3 entries";
+  bool planned = false;
+  for (const auto& line : dry.json["plan"]) {
+    planned = planned || line.get<std::string>().find(signs) != std::string::npos;
+  }
+  EXPECT_TRUE(planned) << signs << "\n" << dry.out;
+  EXPECT_EQ(dry.json["steps"], nlohmann::json::array()) << dry.out;
   EXPECT_EQ(Snapshot(), untouched);
   auto dry_text = Admin({"db", "post-restore", "--dry-run"});
   EXPECT_NE(dry_text.out.find(compromised.serial), std::string::npos) << dry_text.out;
   EXPECT_NE(dry_text.out.find("keyCompromise"), std::string::npos) << dry_text.out;
+  EXPECT_EQ(dry_text.out.find("schema already current"), std::string::npos)
+      << dry_text.out;
   EXPECT_EQ(Snapshot(), untouched);
 
   auto run = Admin({"-o", "json", "db", "post-restore"});
@@ -217,6 +229,13 @@ TEST_F(PostRestoreTest, ARevokedCertificateIssuedAfterTheBackupIsReported) {
   for (const auto& f : run.json["findings"]) codes += f["code"].get<std::string>() + ",";
   EXPECT_NE(codes.find("post_restore.unknown_certificate"), std::string::npos) << codes;
   EXPECT_NE(codes.find("post_restore.revocation_missing"), std::string::npos) << codes;
+  // Exit 1 is a failed run in the audit log too, with the findings as detail.
+  EXPECT_EQ(AuditOutcomes("db.post-restore"), "started,failed");
+  EXPECT_NE(Sql(url_,
+                "SELECT detail FROM audit_events WHERE action = 'db.post-restore' AND "
+                "outcome = 'failed'")
+                .find(late.serial),
+            std::string::npos);
 }
 
 TEST_F(PostRestoreTest, DatabaseDownAndHeldLocksChangeNothing) {

@@ -236,7 +236,8 @@ CrlRegenerated Regenerated(const CrlArtifact& a) {
 
 // Dry run: what each generation would get, from reads only.
 Result<std::vector<PlannedCrl>> PlanRegeneration(
-    OpContext& ctx, const std::vector<CaGenerationRecord>& gens, OpReport& report) {
+    OpContext& ctx, const std::vector<CaGenerationRecord>& gens,
+    const RegenerateOptions& options, OpReport& report) {
   std::vector<PlannedCrl> planned;
   for (const auto& gen : gens) {
     int64_t number = 0, entries = 0;
@@ -250,6 +251,8 @@ Result<std::vector<PlannedCrl>> PlanRegeneration(
       number = std::max(number, recorded) + 1;
       ASSIGN_OR_RETURN(
           entries, RevocationRepo::CountForGeneration(tx, gen.issuer_id, gen.generation));
+      auto added = options.planned_additions.find(gen.generation);
+      if (added != options.planned_additions.end()) entries += added->second;
       return Status::Ok();
     }));
     std::string subject = GenerationLabel(gen.issuer_id, gen.generation);
@@ -300,7 +303,7 @@ Result<CrlRegeneration> GenerateTargets(OpContext& ctx, const std::string& issue
                                         OpReport& report) {
   CrlRegeneration result{issuer, {}, std::nullopt};
   if (ctx.dry_run) {
-    ASSIGN_OR_RETURN(result.planned, PlanRegeneration(ctx, targets, report));
+    ASSIGN_OR_RETURN(result.planned, PlanRegeneration(ctx, targets, options, report));
     return result;
   }
   Status first;

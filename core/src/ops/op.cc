@@ -32,6 +32,20 @@ void OpReport::AddFinding(std::string severity, std::string code, std::string su
       {std::move(severity), std::move(code), std::move(subject), std::move(message)});
 }
 
+namespace {
+
+// The messages of the error findings from `from` on, or "" when none.
+std::string ErrorFindings(const OpReport& report, size_t from) {
+  std::string out;
+  for (size_t i = from; i < report.findings.size(); ++i) {
+    const Finding& f = report.findings[i];
+    if (f.severity == "error") out += (out.empty() ? "" : "; ") + f.message;
+  }
+  return out;
+}
+
+}  // namespace
+
 Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
                    const std::function<Status()>& body) {
   auto started = std::chrono::steady_clock::now();
@@ -55,6 +69,7 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   }
 
   Status result;
+  const size_t findings_before = report.findings.size();
   {
     std::vector<std::unique_ptr<OperationLock>> held;
     LockOwner owner =
@@ -72,14 +87,19 @@ Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,
   }
 
   if (!spec.audit) return finish(result);
+  // An error finding the body added makes the run fail (the CLI exits 1), and
+  // the audit outcome says so.
+  std::string found = ErrorFindings(report, findings_before);
+  bool succeeded = result.ok() && found.empty();
   AuditEvent end =
-      MakeEvent(ctx, spec, result.ok() ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
+      MakeEvent(ctx, spec, succeeded ? AuditOutcome::kSucceeded : AuditOutcome::kFailed,
                 correlation);
   end.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();
-  end.detail =
-      result.ok() ? (report.steps.empty() ? "" : report.steps.back()) : result.ToString();
+  end.detail = !result.ok() ? result.ToString()
+               : !succeeded ? found
+                            : (report.steps.empty() ? "" : report.steps.back());
   Status end_audited = Append(ctx, end);
   if (!end_audited.ok()) {
     ctx.logger->error("{}: could not write the audit end event: {}", spec.action,

@@ -237,6 +237,10 @@ Status RegenerateAndCheck(OpContext& ctx, const std::vector<std::string>& issuer
     std::vector<CrlArtifact> artifacts;
     RegenerateOptions options;
     options.artifacts = &artifacts;
+    // A dry run re-applies nothing: the plan counts what would be.
+    for (const auto& r : result.reapplied) {
+      if (r.issuer == issuer) ++options.planned_additions[r.generation];
+    }
     auto regenerated = crl_internal::RegenerateHoldingLock(
         ctx, issuer, CrlTrigger::kAdmin, options, report);
     if (!regenerated.ok()) {
@@ -260,7 +264,10 @@ Status Migrate(OpContext& ctx, DatabasePostRestore& result, OpReport& report) {
   OpReport migration;
   ASSIGN_OR_RETURN(result.migrated, MigrateDatabase(ctx, migration));
   for (auto& p : migration.plan) report.plan.push_back(std::move(p));
-  for (auto& s : migration.steps) report.steps.push_back(std::move(s));
+  // A dry run did nothing: no steps (db migrate's "schema already current").
+  if (!ctx.dry_run) {
+    for (auto& s : migration.steps) report.steps.push_back(std::move(s));
+  }
   return Status::Ok();
 }
 

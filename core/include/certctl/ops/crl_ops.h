@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -108,6 +109,9 @@ struct RegenerateOptions {
   // Receives each CRL written (or reused), with its bytes, also when another
   // generation failed; may be null.
   std::vector<CrlArtifact>* artifacts = nullptr;
+  // Dry run: revocations the caller adds before signing (db post-restore's
+  // re-applied ones), by generation, counted in the planned CRLs' entries.
+  std::map<int, int64_t> planned_additions;
 };
 Result<CrlRegeneration> RegenerateCrl(OpContext& ctx, const std::string& issuer,
                                       CrlTrigger trigger,

@@ -97,7 +97,9 @@ struct MutationSpec {
 //  3. takes each lock (waiting up to ctx.lock_wait): Busy naming the holder;
 //  4. calls `body`;
 //  5. writes a "succeeded" or "failed" audit event with the duration and the
-//     error, also when a lock was busy or the body failed.
+//     error, also when a lock was busy or the body failed; a body that
+//     returns OK but added an error finding (the CLI exits 1) is "failed"
+//     too, with the findings' messages as the detail.
 // Fills report.operation, target, dry_run and duration and returns the
 // body's status (or the lock's, or the audit's).
 Status RunMutation(OpContext& ctx, const MutationSpec& spec, OpReport& report,

@@ -2,10 +2,12 @@
 // certctl? The runbook's quarterly "dry-run a Postgres restore", as one
 // command a cron job can run.
 #include <algorithm>
+#include <iostream>
 #include <optional>
 
 #include "certctl/ops/restore_check.h"
 #include "certctl/ops/restore_check_json.h"
+#include "certctl/util/interrupt.h"
 #include "certctl/util/time_format.h"
 #include "commands.h"
 #include "db_commands.h"
@@ -147,11 +149,16 @@ void RunRestoreCheck(AdminApp& app, const RestoreCheckFlags& f) {
   ops::RestoreCheckOptions options{f.dump, f.from_database, f.scratch_url,
                                    f.keep, f.compare_live,  http ? &*http : nullptr};
   ops::OpReport report;
+  // A SIGINT or SIGTERM stops the check after its current phase; the scratch
+  // database and directory are dropped, then the process dies of the signal.
+  CatchInterrupts();
   auto result = ops::CheckRestore(ctx, options, report);
   app.Finish(report, result,
              [&app](const auto& r, const auto& result, std::ostream& out) {
                Render(app, r, result, out);
              });
+  std::cout.flush();
+  ExitIfInterrupted();
 }
 
 const char kDescription[] =
@@ -265,7 +272,13 @@ void RegisterDbRestoreCheck(AdminApp& app, CLI::App* db) {
            "restore.encryption_key_unverified, restore.bootstrap_token_missing. Exit 2 "
            "for a dump that is missing or is no pg_dump output, or a scratch database "
            "that exists or is the live one; 69 when a server cannot be reached; 78 when "
-           "pg_restore, psql or pg_dump is not installed"});
+           "pg_restore, psql or pg_dump is not installed",
+       .exit_status = {{130,
+                        "db restore-check: interrupted by SIGINT; the scratch "
+                        "database and directory were dropped first"},
+                       {143,
+                        "db restore-check: interrupted by SIGTERM; the scratch "
+                        "database and directory were dropped first"}}});
   cmd->callback([&app, &f] {
     app.SetAction("db.restore-check", [&app, &f] { RunRestoreCheck(app, f); });
   });

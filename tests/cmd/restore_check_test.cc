@@ -4,7 +4,9 @@
 // that nothing outside the scratch database changes and the scratch
 // database is gone afterwards (or kept with --keep).
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "certctl/ops/crl_ops.h"
@@ -225,6 +227,9 @@ TEST_F(RestoreCheckTest, TheWrongEncryptionKeyMakesItUnusableAndSaysWhy) {
             std::string::npos)
       << text.out;
   EXPECT_EQ(ScratchDatabases(), "");
+  // Three unusable verdicts (exit 1), audited as failed checks: `dr check`
+  // counts none of them as a restore check done.
+  EXPECT_EQ(AuditOutcomes("db.restore-check"), "failed,failed,failed");
 }
 
 TEST_F(RestoreCheckTest, AMissingResponderKeyFileIsNamed) {
@@ -460,6 +465,111 @@ TEST_F(RestoreCheckTest, KeepLeavesTheScratchDatabaseAndTheLiveOneIsRefused) {
   // Neither or both sources: usage.
   EXPECT_EQ(Check({}).exit_code, 2);
   EXPECT_EQ(Check({"--dump", dump, "--from-database", url_}).exit_code, 2);
+}
+
+// --compare-live on a host whose database is not production's (a staging
+// copy restored from the same backup): the live database says nothing new,
+// and the CRL that production's certctld serves at the URL in the dump's
+// certificates names the revocations and the CRL number made after the
+// backup.
+TEST_F(RestoreCheckTest, CompareLiveListsWhatThePublishedCrlSaysTheDumpLacks) {
+  auto daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  config_.base_url = daemon->pki;  // the CRL URL the certificates carry
+  Populate();
+  ASSERT_FALSE(HasFatalFailure());
+  std::string dump = Dump("c", "certctl.dump");
+  Revoke(serials_[1], "keyCompromise");
+  Revoke(serials_[2], "superseded");
+  auto ctx = Context();
+  ops::OpReport crl;
+  ASSERT_TRUE(
+      ops::RegenerateCrl(ctx, kLocalIssuerId, ops::CrlTrigger::kScheduled, crl).ok());
+  // What production publishes now, read as an operator would.
+  std::string crl_url = daemon->pki + "/.well-known/pki/crl/iss-local/1";
+  std::string crl_file = dumps_->path() + "/published.crl";
+  std::string published;
+  ASSERT_TRUE(testing::Eventually([&] {
+    auto got = RunProcess({"curl", "-sf", "-o", crl_file, crl_url});
+    if (!got.ok() || got->exit_code != 0) return false;
+    auto text = RunProcess(
+        {"openssl", "crl", "-inform", "DER", "-in", crl_file, "-noout", "-text"});
+    if (!text.ok() || text->exit_code != 0) return false;
+    published = text->output;
+    std::string upper1 = serials_[1], upper2 = serials_[2];
+    for (auto* u : {&upper1, &upper2}) {
+      for (auto& c : *u) c = static_cast<char>(std::toupper(c));
+    }
+    return published.find(upper1) != std::string::npos &&
+           published.find(upper2) != std::string::npos;
+  })) << published;
+  auto number = RunProcess(
+      {"openssl", "crl", "-inform", "DER", "-in", crl_file, "-noout", "-crlnumber"});
+  ASSERT_TRUE(number.ok() && number->exit_code == 0);
+  // "crlNumber=0x1B" -> 27
+  int64_t published_number =
+      std::stoll(number->output.substr(number->output.find('=') + 1), nullptr, 16);
+
+  // The staging host: its database is the dump restored, so only the CRL
+  // can tell what happened after the backup.
+  auto& cluster = testing::TestCluster::Get();
+  std::string staging = cluster.CreateEmptyDatabase();
+  auto restored = RunProcess({PgProgram("pg_restore"), "--no-owner", "--exit-on-error",
+                              "--dbname=" + cluster.Url(staging), dump});
+  ASSERT_TRUE(restored.ok() && restored->exit_code == 0)
+      << (restored.ok() ? restored->output : "");
+  std::vector<std::string> on_staging = {"CERTCTL_DATABASE_URL=" + cluster.Url(staging)};
+
+  auto without = Check({"--dump", dump}, on_staging);
+  EXPECT_EQ(without.exit_code, 0) << without.Both();
+  EXPECT_EQ(without.json["data"]["revocations_after_backup"], nlohmann::json::array());
+  EXPECT_EQ(without.json["data"]["reused_crl_numbers"], nlohmann::json::array());
+
+  auto run = Check({"--dump", dump, "--compare-live"}, on_staging);
+  EXPECT_EQ(run.exit_code, 0) << run.Both();
+  const auto& d = run.json["data"];
+  EXPECT_EQ(d["verdict"], "usable-with-warnings") << run.out;
+  std::map<std::string, std::string> lost;
+  for (const auto& r : d["revocations_after_backup"]) {
+    lost[r["serial"]] = r["reason"];
+    EXPECT_EQ(r["seen_in"], crl_url) << r;
+  }
+  EXPECT_EQ(lost, (std::map<std::string, std::string>{{serials_[1], "keyCompromise"},
+                                                      {serials_[2], "superseded"}}))
+      << run.out;
+  ASSERT_EQ(d["reused_crl_numbers"].size(), 1u) << run.out;
+  const auto& reused = d["reused_crl_numbers"][0];
+  EXPECT_EQ(reused["seen_in"], crl_url);
+  EXPECT_EQ(reused["live_highest"].get<int64_t>(), published_number);
+  EXPECT_LT(reused["dump_highest"].get<int64_t>(), published_number);
+  EXPECT_TRUE(HasCode(run.json, "restore.revocations_after_backup"));
+  EXPECT_TRUE(HasCode(run.json, "restore.crl_numbers_reused"));
+  EXPECT_TRUE(cluster.cluster().DropDatabase(staging).ok());
+}
+
+// SIGTERM mid-check: the scratch database and directory are dropped before
+// the process ends of the signal, and no check is recorded as succeeded.
+TEST_F(RestoreCheckTest, SigtermMidCheckDropsTheScratchDatabase) {
+  Populate();
+  ASSERT_FALSE(HasFatalFailure());
+  std::string dump = Dump("c", "certctl.dump");
+  testing::TempDir tmp;
+  auto env = Environment();
+  for (const auto& e : Secrets())
+    env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
+  env["TMPDIR"] = tmp.path();
+  e2e::BackgroundProcess admin({CERTCTL_ADMIN_PATH, "--config", empty_config_, "-o",
+                                "json", "db", "restore-check", "--dump", dump},
+                               env, dumps_->path() + "/admin.log");
+  ASSERT_TRUE(admin.Start().ok());
+  ASSERT_TRUE(testing::Eventually([&] { return !ScratchDatabases().empty(); }))
+      << admin.Log();
+  admin.Signal(SIGTERM);
+  EXPECT_EQ(admin.Wait(std::chrono::seconds(60)), 128 + SIGTERM) << admin.Log();
+  EXPECT_EQ(ScratchDatabases(), "");
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+  EXPECT_NE(admin.Log().find("interrupted by SIGTERM"), std::string::npos) << admin.Log();
+  EXPECT_EQ(AuditOutcomes("db.restore-check"), "");
 }
 
 }  // namespace

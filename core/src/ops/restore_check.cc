@@ -11,6 +11,7 @@
 
 #include "certctl/config/config.h"
 #include "certctl/util/encoding.h"
+#include "certctl/util/interrupt.h"
 #include "ops/restore_check_internal.h"
 #include "store/migrator.h"
 
@@ -49,6 +50,7 @@ struct Run {
   internal::DumpFormat format = internal::DumpFormat::kCustom;
   bool created = false, reference_created = false;
   bool stopped = false;  // a phase found the restore unusable: skip the rest
+  Status interrupted;    // SIGINT or SIGTERM arrived (certctl/util/interrupt.h)
   int phase_index = 0;
 
   // Runs one phase: its time, and its outcome from the findings it added. A
@@ -64,6 +66,9 @@ struct Run {
   Status RunPhase(const std::string& name, const std::function<Status()>& body,
                   bool fatal) {
     ++phase_index;
+    if (interrupted.ok())
+      interrupted = CheckInterrupted("restore-check's " + name + " phase");
+    if (!interrupted.ok()) stopped = true;  // cleanup runs, then the run fails
     if (stopped) {
       result.phases.push_back({name, "skipped", {}});
       return Status::Ok();
@@ -108,42 +113,20 @@ Result<std::string> NewScratchName() {
 
 // Where the scratch database goes, refusing the live database.
 Status PlanScratch(Run& run, const ConnInfo& live) {
-  ConnInfo server = live;
-  std::string name;
-  if (!run.options.scratch_url.empty()) {
-    auto parsed = ConnInfo::Parse(run.options.scratch_url);
-    if (!parsed.ok()) return parsed.status().WithContext("--scratch-url");
-    server = *parsed;
-    name = server.Get("dbname");
-  }
-  if (name.empty()) {
-    ASSIGN_OR_RETURN(name, NewScratchName());
-  }
-  run.scratch.conninfo = server.WithDatabase(name);
-  if (run.scratch.conninfo.Address() == live.Address()) {
-    return Status::InvalidArgument(
-        "--scratch-url names the live database (" + live.Address() +
-        "): a restore check restores only into a database it creates");
-  }
-  // CREATE DATABASE runs over the live connection on the live server, else
-  // over the server's maintenance database.
-  run.admin = run.options.scratch_url.empty() ? live : server.WithDatabase("postgres");
+  ASSIGN_OR_RETURN(internal::ScratchPlan plan,
+                   internal::PlanScratchDatabase(live, run.options.scratch_url,
+                                                 kNamePrefix, "a restore check"));
+  run.scratch.conninfo = plan.conninfo;
+  run.admin = plan.admin;
   ASSIGN_OR_RETURN(run.reference_name, NewScratchName());
   run.reference_name += "_ref";
-  run.result.scratch_database = name;
-  std::string address = run.scratch.conninfo.Address();
-  run.result.scratch_server = address.substr(0, address.rfind('/'));
+  run.result.scratch_database = plan.name;
+  run.result.scratch_server = plan.server;
   return Status::Ok();
 }
 
 Status MakeScratchDir(Run& run) {
-  std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-  std::string tmpl = base + "/certctl-restore-check-XXXXXX";
-  if (!::mkdtemp(tmpl.data())) {
-    return Status::Internal("create a scratch directory under " + base + ": " +
-                            std::strerror(errno));
-  }
-  run.dir = tmpl;
+  ASSIGN_OR_RETURN(run.dir, internal::MakeScratchDirectory("certctl-restore-check"));
   return Status::Ok();
 }
 
@@ -252,12 +235,15 @@ void Conclude(RestoreCheck& result, const OpReport& report) {
 void Record(OpContext& ctx, const RestoreCheck& result, OpReport& report) {
   if (ctx.config.audit_key.empty()) return;
   std::string verdict(RestoreVerdictName(result.verdict));
-  Status s =
-      WriteAuditEvent(ctx, "db.restore-check", report.target, "verdict " + verdict, true,
-                      {{"verdict", verdict},
-                       {"format", result.format},
-                       {"schema_version", result.dump_schema_version},
-                       {"findings", report.findings.size()}});
+  // An unusable backup is a failed check (exit 1): `dr check` counts only
+  // the ones that succeeded as evidence.
+  bool usable = result.verdict != RestoreVerdict::kUnusable;
+  Status s = WriteAuditEvent(ctx, "db.restore-check", report.target, "verdict " + verdict,
+                             usable,
+                             {{"verdict", verdict},
+                              {"format", result.format},
+                              {"schema_version", result.dump_schema_version},
+                              {"findings", report.findings.size()}});
   if (!s.ok()) {
     report.AddFinding("warning", "restore.not_audited", "audit_events",
                       "the check was not recorded in the audit log: " + s.message());
@@ -265,6 +251,50 @@ void Record(OpContext& ctx, const RestoreCheck& result, OpReport& report) {
 }
 
 }  // namespace
+
+namespace internal {
+
+Result<ScratchPlan> PlanScratchDatabase(const ConnInfo& live,
+                                        const std::string& scratch_url,
+                                        const std::string& prefix,
+                                        const std::string& what) {
+  ScratchPlan plan;
+  ConnInfo server = live;
+  if (!scratch_url.empty()) {
+    auto parsed = ConnInfo::Parse(scratch_url);
+    if (!parsed.ok()) return parsed.status().WithContext("--scratch-url");
+    server = *parsed;
+    plan.name = server.Get("dbname");
+  }
+  if (plan.name.empty()) {
+    ASSIGN_OR_RETURN(std::string random, RandomBytes(6));
+    plan.name = prefix + HexEncode(random);
+  }
+  plan.conninfo = server.WithDatabase(plan.name);
+  if (plan.conninfo.Address() == live.Address()) {
+    return Status::InvalidArgument("--scratch-url names the live database (" +
+                                   live.Address() + "): " + what +
+                                   " restores only into a database it creates");
+  }
+  // CREATE DATABASE runs over the live connection on the live server, else
+  // over the server's maintenance database.
+  plan.admin = scratch_url.empty() ? live : server.WithDatabase("postgres");
+  std::string address = plan.conninfo.Address();
+  plan.server = address.substr(0, address.rfind('/'));
+  return plan;
+}
+
+Result<std::string> MakeScratchDirectory(const std::string& prefix) {
+  std::string base = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
+  std::string tmpl = base + "/" + prefix + "-XXXXXX";
+  if (!::mkdtemp(tmpl.data())) {  // mode 0700
+    return Status::Internal("create a scratch directory under " + base + ": " +
+                            std::strerror(errno));
+  }
+  return tmpl;
+}
+
+}  // namespace internal
 
 std::string_view RestoreVerdictName(RestoreVerdict verdict) {
   switch (verdict) {
@@ -327,6 +357,8 @@ Result<RestoreCheck> CheckRestore(OpContext& ctx, const RestoreCheckOptions& opt
   Cleanup(run);
   result.phases.push_back({"cleanup", "ok", Since(cleanup_started)});
   if (!fatal.ok()) return fatal;
+  if (run.interrupted.ok()) run.interrupted = CheckInterrupted("restore-check ran");
+  if (!run.interrupted.ok()) return run.interrupted;
   Conclude(result, report);
   Record(ctx, result, report);
   report.duration = Since(started);

@@ -154,14 +154,20 @@ Status CheckSchema(Scratch& scratch, Database& reference, RestoreCheck& result,
   return Status::Ok();
 }
 
-Status CheckData(OpContext& ctx, Scratch& scratch, RestoreCheck& result,
-                 OpReport& report) {
-  ASSIGN_OR_RETURN(auto restored, TablesOf(*scratch.db));
+Result<std::map<std::string, int64_t>> CountRecoverableRows(Database& db) {
+  ASSIGN_OR_RETURN(auto restored, TablesOf(db));
   std::vector<std::string> names;
   for (const auto& [table, columns] : restored) {
     if (RecoverableTables().count(table)) names.push_back(table);
   }
-  ASSIGN_OR_RETURN(auto counts, CountsOf(*scratch.db, names));
+  return CountsOf(db, names);
+}
+
+Status CheckData(OpContext& ctx, Scratch& scratch, RestoreCheck& result,
+                 OpReport& report) {
+  ASSIGN_OR_RETURN(auto counts, CountRecoverableRows(*scratch.db));
+  std::vector<std::string> names;
+  for (const auto& [table, rows] : counts) names.push_back(table);
   ASSIGN_OR_RETURN(auto live_tables, TablesOf(ctx.db));
   std::vector<std::string> both;
   std::copy_if(names.begin(), names.end(), std::back_inserter(both),

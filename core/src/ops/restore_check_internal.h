@@ -5,6 +5,7 @@
 // the live side (restore_check_live.cc).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,27 @@ Status DumpDatabase(const ConnInfo& source, const std::string& file);
 // Restores `path` into the (empty) database `target` names. Corruption
 // carrying the program's error lines when it fails.
 Status RestoreDump(const std::string& path, DumpFormat format, const ConnInfo& target);
+
+// Where a scratch copy goes: a new database `prefix`<random> on the live
+// server, or the server (and database name) of `scratch_url`; `admin` is
+// where CREATE and DROP DATABASE run. InvalidArgument when it would be the
+// live database (`what`, e.g. "a restore check", names the refusing command).
+struct ScratchPlan {
+  ConnInfo conninfo;
+  ConnInfo admin;
+  std::string name;
+  std::string server;  // host:port, for messages
+};
+Result<ScratchPlan> PlanScratchDatabase(const ConnInfo& live,
+                                        const std::string& scratch_url,
+                                        const std::string& prefix,
+                                        const std::string& what);
+
+// A new directory `prefix`-XXXXXX under $TMPDIR (else /tmp), mode 0700.
+Result<std::string> MakeScratchDirectory(const std::string& prefix);
+
+// Row counts of the tables the runbook calls recoverable that `db` has.
+Result<std::map<std::string, int64_t>> CountRecoverableRows(Database& db);
 
 // The restored copy being checked.
 struct Scratch {

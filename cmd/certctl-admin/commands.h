@@ -21,5 +21,7 @@ void RegisterCompleteCommand(AdminApp& app);
 void RegisterHelpCommand(AdminApp& app);
 void RegisterConfigCommands(AdminApp& app);
 void RegisterDrCommands(AdminApp& app);
+// `dr drill` (dr_drill.cc), registered by RegisterDrCommands.
+void RegisterDrDrill(AdminApp& app, CLI::App* group);
 
 }  // namespace certctl::admin

@@ -383,6 +383,7 @@ void RegisterDrCommands(AdminApp& app) {
       app.root().add_subcommand("dr", "The DR checklist: checks for cron and evidence");
   group->require_subcommand(1);
   RegisterCheck(app, group);
+  RegisterDrDrill(app, group);
   RegisterReport(app, group);
 }
 

@@ -192,3 +192,15 @@ DrCheckResult CheckDatabaseBackupReadable(DrInputs& in) {
 }
 
 }  // namespace certctl::ops::internal
+
+namespace certctl::ops::internal {
+
+Result<std::string> NewestBackup(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto backups, ListBackups(dir));
+  if (backups.empty()) {
+    return Status::NotFound("no database backup (pg_dump archive) in " + dir);
+  }
+  return backups.back().path.string();
+}
+
+}  // namespace certctl::ops::internal

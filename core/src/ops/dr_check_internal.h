@@ -46,6 +46,9 @@ std::string Age(std::chrono::seconds age);
 DrCheckResult CheckDatabaseBackupAge(DrInputs& in);
 DrCheckResult CheckDatabaseBackupRetention(DrInputs& in);
 DrCheckResult CheckDatabaseBackupReadable(DrInputs& in);
+// The newest backup in `dir` (by modification time, as the checks judge
+// them): NotFound when the directory cannot be read or holds none.
+Result<std::string> NewestBackup(const std::string& dir);
 
 // dr_check_material.cc: CA material, responders, CRLs, cache, locks.
 DrCheckResult CheckCaBackup(DrInputs& in);

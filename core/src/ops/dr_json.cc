@@ -52,4 +52,38 @@ nlohmann::json ToJson(const DrReport& report) {
                                              : nlohmann::json(nullptr)}}}};
 }
 
+nlohmann::json ToJson(const DrDrill& d) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : d.steps) {
+    steps.push_back({{"name", s.name},
+                     {"outcome", s.outcome},
+                     {"duration_ms", s.duration.count()},
+                     {"detail", s.detail}});
+  }
+  return {{"passed", d.passed},
+          {"dump",
+           {{"path", d.dump},
+            {"format", d.format},
+            {"bytes", d.dump_bytes},
+            {"sha256", d.dump_sha256},
+            {"schema_version", d.dump_schema_version},
+            {"schema_version_after", d.schema_version},
+            {"rows", d.rows}}},
+          {"scratch",
+           {{"database", d.scratch_database},
+            {"server", d.scratch_server},
+            {"directory", d.scratch_dir},
+            {"kept", d.kept},
+            {"certctld_pid", d.daemon_pid},
+            {"api_url", d.api_url},
+            {"pki_url", d.pki_url}}},
+          {"certificate",
+           {{"issuer", d.issuer},
+            {"generation", d.generation},
+            {"serial", d.serial},
+            {"crl_number", d.crl_number},
+            {"ocsp_status", d.ocsp_status}}},
+          {"steps", std::move(steps)}};
+}
+
 }  // namespace certctl::ops

@@ -17,13 +17,19 @@ _certctl_admin() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
-      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/db/restore-check|/db/post-restore|/locks|/locks/list|/locks/release|/config|/config/check|/dr|/dr/check|/dr/report|/help) path="$path/$w"; args=0 ;;
+      /crl|/crl/status|/crl/regenerate|/crl/verify|/ocsp|/ocsp/status|/ocsp/reset-responder|/ocsp/check|/ocsp/prune-backups|/cache|/cache/truncate|/cache/verify|/ca|/ca/status|/ca/backup|/ca/rotate|/trust|/trust/check|/trust/reload|/audit|/audit/list|/audit/verify|/audit/anchor|/db|/db/migrate|/db/status|/db/restore-check|/db/post-restore|/locks|/locks/list|/locks/release|/config|/config/check|/dr|/dr/check|/dr/drill|/dr/report|/help) path="$path/$w"; args=0 ;;
       *) [[ "$w" != -* ]] && ((args++)) ;;
     esac
   done
   case "$path:$prev" in
     /dr/report:--since) return ;;
     /dr/report:-o|/dr/report:--output) COMPREPLY=($(compgen -W "markdown json" -- "$cur")); return ;;
+    /dr/drill:--dump) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /dr/drill:--backup-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    /dr/drill:--thresholds) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    /dr/drill:--scratch-url) return ;;
+    /dr/drill:--certctld) return ;;
+    /dr/drill:--wait) return ;;
     /dr/check:--profile) COMPREPLY=($(compgen -W "daily quarterly annual all" -- "$cur")); return ;;
     /dr/check:--thresholds) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     /dr/check:--backup-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
@@ -112,8 +118,9 @@ _certctl_admin() {
     /locks/release) words="--force --dry-run -y --yes"; names=locks ;;
     /config) words="check" ;;
     /config/check) words="--restart" ;;
-    /dr) words="check report" ;;
+    /dr) words="check drill report" ;;
     /dr/check) words="--profile --thresholds --backup-dir --list -o --output" ;;
+    /dr/drill) words="--dump --backup-dir --thresholds --scratch-url --certctld --keep-on-failure --dry-run -y --yes --wait" ;;
     /dr/report) words="--since -o --output" ;;
     /help) words="" ;;
   esac

@@ -202,8 +202,7 @@ void RegisterDrDrill(AdminApp& app, CLI::App* group) {
                    "verify); the audit event says failed. Exit 2 with neither --dump nor "
                    "a backup directory, an empty backup directory, or a dump that is no "
                    "pg_dump output; 78 when certctld or pg_restore is not there or no "
-                   "audit key is configured; a drill killed by SIGINT or SIGTERM ends "
-                   "of that signal (130, 143 in a shell) after cleaning up",
+                   "audit key is configured",
        .exit_status = {{130, "dr drill: interrupted by SIGINT; it cleaned up first"},
                        {143, "dr drill: interrupted by SIGTERM; it cleaned up first"}},
        .mutating = true});

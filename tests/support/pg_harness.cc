@@ -30,6 +30,9 @@ TestCluster::TestCluster() {
   LocalClusterOptions options;
   options.dir = root_ + "/cluster";
   options.durable = false;
+  // Tests count the statements a path issues (pg_stat_statements; each test
+  // database that looks runs CREATE EXTENSION pg_stat_statements).
+  options.settings = {"shared_preload_libraries=pg_stat_statements"};
   cluster_ = std::make_unique<LocalCluster>(options);
   auto fail = [&](const Status& s) {
     std::cerr << "test PostgreSQL cluster: " << s.ToString() << "\n";

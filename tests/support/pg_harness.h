@@ -2,7 +2,7 @@
 // database per test cloned from a migrated template.
 //
 // The cluster is started on first use (initdb into a temporary directory,
-// unix socket only, fsync off) and stopped when the binary exits. Run as
+// unix socket only, fsync off, pg_stat_statements loaded) and stopped when the binary exits. Run as
 // root, the server runs as the `postgres` account.
 #pragma once
 

@@ -225,13 +225,15 @@ void Database::Release(std::unique_ptr<PooledConnection> conn) {
 
 namespace {
 
-// Runs fn in a transaction on `c`. Sets `started` once fn has been called, so a
+// Runs fn in a transaction on `c` (a pqxx::work; a pqxx::nontransaction,
+// autocommit, for RunStatement). Sets `started` once fn has been called, so a
 // caller can tell whether a retry is safe.
+template <typename Tx = pqxx::work>
 Status RunOn(PooledConnection& c, const std::function<Status(Transaction&)>& fn,
              bool& started) {
   started = false;
   try {
-    pqxx::work w(c.conn);
+    Tx w(c.conn);
     Transaction tx(c, w);
     started = true;
     Status s = fn(tx);
@@ -255,16 +257,25 @@ Status RunOn(PooledConnection& c, const std::function<Status(Transaction&)>& fn,
 
 }  // namespace
 
-Status Database::Run(const std::function<Status(Transaction&)>& fn) {
+template <typename Tx>
+Status Database::RunWith(const std::function<Status(Transaction&)>& fn) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     ASSIGN_OR_RETURN(auto conn, Acquire());
     bool started = false;
-    Status s = RunOn(*conn, fn, started);
+    Status s = RunOn<Tx>(*conn, fn, started);
     bool retry = conn->broken && !started;
     Release(std::move(conn));
     if (!retry) return s;
   }
   return Status::Unavailable("database connection lost twice in a row");
+}
+
+Status Database::Run(const std::function<Status(Transaction&)>& fn) {
+  return RunWith<pqxx::work>(fn);
+}
+
+Status Database::RunStatement(const std::function<Status(Transaction&)>& fn) {
+  return RunWith<pqxx::nontransaction>(fn);
 }
 
 Result<std::unique_ptr<Session>> Database::AcquireSession() {

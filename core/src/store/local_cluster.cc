@@ -126,6 +126,7 @@ Status LocalCluster::Start(bool* started) {
   if (!options_.durable) {
     opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   }
+  for (const auto& setting : options_.settings) opts += " -c " + setting;
   RETURN_IF_ERROR(RunTool({"pg_ctl", "start", "-w", "-t", "60", "-D", data_dir(), "-l",
                            log_file(), "-o", opts}));
   if (started) *started = true;

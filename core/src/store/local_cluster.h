@@ -19,6 +19,8 @@ struct LocalClusterOptions {
   int port = 5432;                  // names the socket file; no TCP listener
   bool durable = true;              // false: fsync=off etc. (tests)
   std::string run_as = "postgres";  // account used when running as root
+  // More server settings, "name=value" each (passed as -c name=value).
+  std::vector<std::string> settings;
 };
 
 // Finds initdb/pg_ctl: $CERTCTL_PG_BIN_DIR, else the newest

@@ -42,8 +42,10 @@ void CheckTextParameter(const Arg& arg) {
 
 class Transaction {
  public:
-  Transaction(PooledConnection& c, pqxx::work& w) : conn_(c), work_(w) {}
-  pqxx::work& work() { return work_; }
+  // `w` is a pqxx::work (Database::Run) or a pqxx::nontransaction
+  // (Database::RunStatement).
+  Transaction(PooledConnection& c, pqxx::transaction_base& w) : conn_(c), work_(w) {}
+  pqxx::transaction_base& work() { return work_; }
   PooledConnection& conn() { return conn_; }
 
   // Executes a statement prepared once per connection under `name`.
@@ -56,7 +58,7 @@ class Transaction {
 
  private:
   PooledConnection& conn_;
-  pqxx::work& work_;
+  pqxx::transaction_base& work_;
 };
 
 // Translates the exception being handled (call inside a catch block) into a
@@ -84,6 +86,22 @@ inline TimePoint TimeFrom(const pqxx::field& f) {
 inline std::optional<TimePoint> OptionalTimeFrom(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return TimeFrom(f);
+}
+
+// timestamptz as integer Unix microseconds, exact both ways and without
+// floating-point text parsing (the hot OCSP paths): read with
+// MicrosSql("col") in the select list, pass with
+// 'epoch'::timestamptz + $n * interval '1 microsecond'.
+inline std::string MicrosSql(const std::string& column) {
+  return "(extract(epoch from " + column + ") * 1000000)::bigint";
+}
+inline int64_t MicrosParam(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch())
+      .count();
+}
+inline TimePoint TimeFromMicros(int64_t micros) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
 }
 
 // Runs `body` and turns a libpqxx exception into a Status.

@@ -23,7 +23,7 @@ std::vector<std::string> SplitNames(const std::string& csv) {
 
 // The rows of `child` whose key (`child_cols`, none NULL) has no row in
 // `parent` (`parent_cols`).
-std::string OrphanQuery(pqxx::work& w, const std::string& child,
+std::string OrphanQuery(pqxx::transaction_base& w, const std::string& child,
                         const std::string& child_cols, const std::string& parent,
                         const std::string& parent_cols) {
   auto cc = SplitNames(child_cols), pc = SplitNames(parent_cols);

@@ -85,6 +85,13 @@ class Database {
   // found broken before `fn` started is replaced and the transaction retried once.
   Status Run(const std::function<Status(Transaction&)>& fn);
 
+  // Runs `fn` on a pooled connection outside a transaction block: each
+  // statement is its own transaction (autocommit), with no BEGIN or COMMIT
+  // round trips. Meant for one statement (a hot read, a batched write);
+  // several statements would not see one snapshot. Retried once on a broken
+  // connection as Run is.
+  Status RunStatement(const std::function<Status(Transaction&)>& fn);
+
   // Convenience for read paths that return a value.
   template <typename T>
   Result<T> Query(const std::function<Result<T>(Transaction&)>& fn) {
@@ -114,6 +121,8 @@ class Database {
   void Release(std::unique_ptr<PooledConnection> conn);
   explicit Database(DatabaseOptions options);
   Result<std::unique_ptr<PooledConnection>> Acquire();
+  template <typename Tx>
+  Status RunWith(const std::function<Status(Transaction&)>& fn);
   Result<std::unique_ptr<PooledConnection>> Connect();
 
   struct Pool;

@@ -14,7 +14,10 @@ App::App(Database& db, const Config& config, ops::CaKeyring& keyring, const Cloc
       host_(HostName()),
       started_at_(clock.Now()) {
   crl_ = std::make_unique<ops::CrlService>(Context(DaemonActor()));
-  ocsp_ = std::make_unique<ops::OcspService>(Context(DaemonActor()));
+  // Signed answers are written back to ocsp_response_cache in batches, off
+  // the request path.
+  ocsp_ = std::make_unique<ops::OcspService>(Context(DaemonActor()), 100000,
+                                             ops::OcspService::WriteBack::kBatched);
   trust_ = std::make_unique<ops::TrustAnchorRegistry>(config.trust_anchors);
 }
 

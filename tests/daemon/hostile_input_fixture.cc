@@ -95,6 +95,8 @@ void HostileInputTest::SetUp() {
 }
 
 State HostileInputTest::Now() {
+  // certctld writes answers back in batches: what was queued counts as done.
+  app_->ocsp().FlushWriteBacks();
   State s;
   s.certificates = Count("certificates");
   s.revocations = Count("certificate_revocations");

@@ -6,6 +6,7 @@
 #include "certctl/pki/certificate.h"
 #include "certctl/pki/keys.h"
 #include "certctl/pki/ocsp_responder.h"
+#include "certctl/util/encoding.h"
 #include "certctl/util/time_format.h"
 #include "store/certificate_repo.h"
 #include "store/issuer_repo.h"
@@ -19,14 +20,15 @@ constexpr auto kEnsureRetryInterval = std::chrono::seconds(30);
 // How long a request waits for another process's responder bootstrap.
 constexpr auto kBootstrapLockWait = std::chrono::seconds(15);
 
-std::string StatusWord(const std::vector<OcspSingleResponse>& answers) {
-  std::string out;
-  for (const auto& a : answers) {
-    std::string s(OcspCertStatusName(a.status));
-    if (out.empty()) out = s;
-    if (out != s) return "mixed";
-  }
-  return out;
+std::string StatusKey(const std::string& issuer, const std::string& serial) {
+  return issuer + '\x1f' + serial;
+}
+
+// Appends a length-prefixed field (no field can run into the next).
+void AddField(std::string& out, std::string_view field) {
+  out += std::to_string(field.size());
+  out += ':';
+  out += field;
 }
 
 // Makes room for `key` in a map capped at OcspEngine::kMaxMaterialEntries by
@@ -37,13 +39,6 @@ void MakeRoom(Map& map, const typename Map::key_type& key,
   if (map.size() < OcspEngine::kMaxMaterialEntries || map.count(key)) return;
   map.erase(map.begin());
   ++evictions;
-}
-
-EngineResponse ErrorResponse(OcspResponseStatus status) {
-  EngineResponse a;
-  a.response_status = status;
-  a.der = OcspErrorResponseDer(status);
-  return a;
 }
 
 }  // namespace
@@ -108,21 +103,34 @@ Status VerifyResponderWithTestAnswer(const LoadedResponder& responder, X509* ca_
   return VerifyOcspResponse(parsed, ca_cert);
 }
 
-struct OcspEngine::ReadState {
-  bool issuer_found = false;
-  int64_t epoch = 0;
-  std::vector<GenerationCa> generations;
-  std::vector<int> matched;  // per CertID: the generation it names, 0 for none
-  std::vector<std::optional<CertificateStatusRecord>> certificates;  // per CertID
-  int signing_generation = 0;
-  std::optional<OcspCacheRecord> cached;
-  std::optional<OcspResponderRecord> responder_row;
-};
+std::string CachedAnswerDigest(const OcspCacheRecord& row,
+                               const std::string& cert_id_der) {
+  auto micros = [](TimePoint t) {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch())
+            .count());
+  };
+  std::string text = "certctl-ocsp-answer-v1";
+  for (std::string_view field :
+       {std::string_view(row.issuer_id), std::string_view(row.serial),
+        std::string_view(row.cert_id_hash), std::string_view(cert_id_der)}) {
+    AddField(text, field);
+  }
+  AddField(text, std::to_string(row.generation));
+  AddField(text, std::to_string(row.cert_status));
+  AddField(text, row.responder_serial);
+  AddField(text, micros(row.this_update));
+  AddField(text, micros(row.next_update));
+  AddField(text, row.response_der);
+  return Sha256(text);
+}
 
-OcspEngine::OcspEngine(OpContext ctx) : ctx_(std::move(ctx)) {}
+OcspEngine::OcspEngine(OpContext ctx, size_t status_entries)
+    : ctx_(std::move(ctx)), status_entries_(std::max<size_t>(status_entries, 1)) {}
 
 std::vector<GenerationCa> OcspEngine::RememberGenerations(
-    const std::string& issuer, const std::vector<CaGenerationRecord>& records) {
+    const std::string& issuer, const std::vector<CaGenerationRecord>& records,
+    uint64_t seen) {
   std::vector<GenerationCa> out;
   std::lock_guard lock(mu_);
   for (const auto& g : records) {
@@ -140,6 +148,8 @@ std::vector<GenerationCa> OcspEngine::RememberGenerations(
     }
     out.push_back({g.generation, cert});
   }
+  // Read before an invalidation that came since: used once, not kept.
+  if (invalidations_.load() != seen) return out;
   MakeRoom(generations_, issuer, evictions_);
   generations_[issuer] = out;
   return out;
@@ -151,93 +161,116 @@ std::vector<GenerationCa> OcspEngine::KnownGenerations(const std::string& issuer
   return it == generations_.end() ? std::vector<GenerationCa>{} : it->second;
 }
 
-void OcspEngine::ForgetResponders(const std::string& issuer) {
+Result<std::vector<GenerationCa>> OcspEngine::Generations(const std::string& issuer) {
+  auto known = KnownGenerations(issuer);
+  if (!known.empty()) return known;
+  uint64_t seen = invalidations_.load();
+  std::vector<CaGenerationRecord> records;
+  RETURN_IF_ERROR(ctx_.db.Run([&](Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
+    if (!found) return Status::NotFound("no issuer " + issuer);
+    ASSIGN_OR_RETURN(records, IssuerRepo::Generations(tx, issuer));
+    return Status::Ok();
+  }));
+  return RememberGenerations(issuer, records, seen);
+}
+
+void OcspEngine::RememberStatus(const std::string& issuer, const std::string& serial,
+                                const KnownStatus& status, uint64_t seen) {
   std::lock_guard lock(mu_);
+  if (invalidations_.load() != seen) return;
+  std::string key = StatusKey(issuer, serial);
+  if (statuses_.size() >= status_entries_ && !statuses_.count(key)) {
+    statuses_.erase(statuses_.begin());  // any one: it can be read again
+  }
+  statuses_[key] = status;
+}
+
+std::optional<KnownStatus> OcspEngine::FreshStatus(const std::string& issuer,
+                                                   const std::string& serial,
+                                                   TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = statuses_.find(StatusKey(issuer, serial));
+  if (it == statuses_.end()) return std::nullopt;
+  // No older than a memory answer may be: half the answer validity.
+  if (now - it->second.read_at >= ctx_.config.ocsp_response_validity / 2) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<int> OcspEngine::KnownGenerationOf(const std::string& issuer,
+                                                 const std::string& serial) {
+  auto status = FreshStatus(issuer, serial, ctx_.clock.Now());
+  if (!status) return std::nullopt;
+  return status->generation;
+}
+
+void OcspEngine::Forget(const Invalidation& what) {
+  std::lock_guard lock(mu_);
+  if (!what.serial.empty()) {
+    statuses_.erase(StatusKey(what.issuer, what.serial));
+    return;
+  }
+  auto of_issuer = [&](const std::string& issuer) {
+    return what.issuer.empty() || issuer == what.issuer;
+  };
+  for (auto it = statuses_.begin(); it != statuses_.end();) {
+    it = of_issuer(it->first.substr(0, it->first.find('\x1f'))) ? statuses_.erase(it)
+                                                                : std::next(it);
+  }
+  for (auto it = generations_.begin(); it != generations_.end();) {
+    it = of_issuer(it->first) ? generations_.erase(it) : std::next(it);
+  }
   for (auto it = responders_.begin(); it != responders_.end();) {
-    it = (issuer.empty() || it->first.first == issuer) ? responders_.erase(it)
-                                                       : std::next(it);
+    it = of_issuer(it->first.first) ? responders_.erase(it) : std::next(it);
   }
   ensure_failed_at_.clear();
 }
 
-Status OcspEngine::Read(const std::string& issuer, const OcspRequestInfo& request,
-                        ReadState& st) {
-  return ctx_.db.Run([&](Transaction& tx) -> Status {
-    ASSIGN_OR_RETURN(auto found, IssuerRepo::Find(tx, issuer));
-    if (!found) return Status::Ok();
-    st.issuer_found = true;
-    st.epoch = found->revocation_epoch;
-    ASSIGN_OR_RETURN(auto records, IssuerRepo::Generations(tx, issuer));
-    st.generations = RememberGenerations(issuer, records);
-    st.matched.assign(request.ids.size(), 0);
-    st.certificates.assign(request.ids.size(), std::nullopt);
-    for (size_t i = 0; i < request.ids.size(); ++i) {
-      const OcspCertId& id = request.ids[i];
-      std::vector<int> candidates;
-      for (const auto& g : st.generations) {
-        if (CertIdIssuedBy(id, g.cert.get())) candidates.push_back(g.generation);
-      }
-      if (candidates.empty()) continue;
-      st.matched[i] = candidates[0];
-      if (!id.serial) continue;
-      ASSIGN_OR_RETURN(st.certificates[i],
-                       CertificateRepo::Find(tx, issuer, id.serial->hex()));
-      // A re-certified CA key gives several generations the same hashes: the
-      // certificate's own generation decides.
-      if (st.certificates[i]) {
-        int own = st.certificates[i]->certificate.generation;
-        if (std::find(candidates.begin(), candidates.end(), own) != candidates.end()) {
-          st.matched[i] = own;
-        }
-      }
-    }
-    for (int g : st.matched) {
-      if (g != 0) {
-        st.signing_generation = g;
-        break;
-      }
-    }
-    if (st.signing_generation == 0) return Status::Ok();
-    const OcspCertId& first = request.ids[0];
-    if (request.ids.size() == 1 && !request.nonce && first.serial &&
-        !first.hash_name.empty()) {
-      ASSIGN_OR_RETURN(st.cached, OcspCacheRepo::Find(tx, issuer, first.serial->hex(),
-                                                      first.hash_name));
-    }
-    ASSIGN_OR_RETURN(st.responder_row,
-                     OcspResponderRepo::Find(tx, issuer, st.signing_generation));
-    return Status::Ok();
-  });
+bool OcspEngine::ResponderDue(TimePoint not_after, TimePoint now) const {
+  return now >= not_after - ctx_.config.ocsp_responder_renew_before;
+}
+
+std::shared_ptr<const LoadedResponder> OcspEngine::LoadedResponderOf(
+    const std::string& issuer, int generation) {
+  std::lock_guard lock(mu_);
+  auto it = responders_.find({issuer, generation});
+  return it == responders_.end() ? nullptr : it->second;
+}
+
+void OcspEngine::KeepResponder(const std::shared_ptr<const LoadedResponder>& r,
+                               uint64_t seen) {
+  std::lock_guard lock(mu_);
+  // A responder read before an invalidation (a reset) signs once, is not kept.
+  if (invalidations_.load() != seen) return;
+  auto key = std::make_pair(r->issuer, r->generation);
+  MakeRoom(responders_, key, evictions_);
+  responders_[key] = r;
 }
 
 Result<std::shared_ptr<const LoadedResponder>> OcspEngine::AcquireResponder(
     const std::string& issuer, const GenerationCa& ca,
-    const std::optional<OcspResponderRecord>& row) {
+    const std::optional<OcspResponderRecord>& row, uint64_t seen) {
   TimePoint now = ctx_.clock.Now();
-  auto key = std::make_pair(issuer, ca.generation);
-  bool due = !row || now >= row->not_after - ctx_.config.ocsp_responder_renew_before;
+  bool due = !row || ResponderDue(row->not_after, now);
   if (!due) {
-    {
-      std::lock_guard lock(mu_);
-      auto it = responders_.find(key);
-      if (it != responders_.end() && it->second->serial == row->serial_number)
-        return it->second;
-    }
+    auto loaded_before = LoadedResponderOf(issuer, ca.generation);
+    if (loaded_before && loaded_before->serial == row->serial_number)
+      return loaded_before;
     auto loaded = LoadResponder(*row, ca.cert.get());
     if (loaded.ok()) {
-      std::lock_guard lock(mu_);
-      MakeRoom(responders_, key, evictions_);
-      responders_[key] = *loaded;
+      KeepResponder(*loaded, seen);
       return loaded;
     }
     ctx_.logger->warn("OCSP responder of {}/g{} is not usable ({}); replacing it", issuer,
                       ca.generation, loaded.status().ToString());
   }
-  return EnsureAndLoad(issuer, ca);
+  return EnsureAndLoad(issuer, ca, seen);
 }
 
 Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
-    const std::string& issuer, const GenerationCa& ca) {
+    const std::string& issuer, const GenerationCa& ca, uint64_t seen) {
   auto key = std::make_pair(issuer, ca.generation);
   std::lock_guard ensure_lock(ensure_mu_);
   TimePoint now = ctx_.clock.Now();
@@ -269,13 +302,13 @@ Result<std::shared_ptr<const LoadedResponder>> OcspEngine::EnsureAndLoad(
   }
   Result<std::shared_ptr<const LoadedResponder>> loaded =
       ensured.ok() ? LoadResponder(*row, ca.cert.get()) : ensured;
-  std::lock_guard lock(mu_);
   if (loaded.ok()) {
-    MakeRoom(responders_, key, evictions_);
-    responders_[key] = *loaded;
+    KeepResponder(*loaded, seen);
+    std::lock_guard lock(mu_);
     ensure_failed_at_.erase(key);
     return loaded;
   }
+  std::lock_guard lock(mu_);
   MakeRoom(ensure_failed_at_, key, evictions_);
   ensure_failed_at_[key] = now;
   ctx_.logger->error("OCSP responder of {}/g{} could not be ensured: {}", issuer,
@@ -302,11 +335,19 @@ bool OcspEngine::CachedResponseUsable(const OcspCacheRecord& cached, const OcspC
         OcspCertStatusName(static_cast<OcspCertStatus>(*expected_status)));
     return false;
   }
-  auto parsed = ParseOcspResponse(cached.response_der);
-  bool ok = parsed.ok() && parsed->response_status == 0 && parsed->singles.size() == 1 &&
-            parsed->singles[0].cert_id_der == id.der &&
-            static_cast<int>(parsed->singles[0].status) == cached.cert_status &&
-            OcspResponseSignedBy(*parsed, responder.cert.get());
+  bool ok = false;
+  if (cached.answer_digest) {
+    // Written by this version: the digest says the row is what its writer
+    // signed for this CertID, status and responder, at a hash's cost.
+    ok = ConstantTimeEquals(*cached.answer_digest, CachedAnswerDigest(cached, id.der));
+  } else {
+    // An older row: parse it and check its signature.
+    auto parsed = ParseOcspResponse(cached.response_der);
+    ok = parsed.ok() && parsed->response_status == 0 && parsed->singles.size() == 1 &&
+         parsed->singles[0].cert_id_der == id.der &&
+         static_cast<int>(parsed->singles[0].status) == cached.cert_status &&
+         OcspResponseSignedBy(*parsed, responder.cert.get());
+  }
   if (!ok) {
     ctx_.logger->warn(
         "cached OCSP answer for {}/{} ({}) is corrupt or not for this CertID; "
@@ -314,95 +355,6 @@ bool OcspEngine::CachedResponseUsable(const OcspCacheRecord& cached, const OcspC
         cached.issuer_id, cached.serial, cached.cert_id_hash);
   }
   return ok;
-}
-
-Result<EngineResponse> OcspEngine::Respond(const std::string& issuer,
-                                           const OcspRequestInfo& request,
-                                           const EngineOptions& options) {
-  ReadState st;
-  RETURN_IF_ERROR(Read(issuer, request, st));
-  if (!st.issuer_found || st.signing_generation == 0) {
-    return ErrorResponse(OcspResponseStatus::kUnauthorized);
-  }
-  const GenerationCa* ca = nullptr;
-  for (const auto& g : st.generations) {
-    if (g.generation == st.signing_generation) ca = &g;
-  }
-  std::vector<OcspSingleResponse> answers;
-  for (size_t i = 0; i < request.ids.size(); ++i) {
-    OcspSingleResponse a{&request.ids[i], OcspCertStatus::kUnknown};
-    const auto& c = st.certificates[i];
-    // Only what this generation issued is answered; everything else,
-    // including serials never issued, is "unknown", never "good".
-    if (st.matched[i] == st.signing_generation && c &&
-        c->certificate.generation == st.signing_generation) {
-      a.status = c->revocation ? OcspCertStatus::kRevoked : OcspCertStatus::kGood;
-      if (c->revocation) {
-        a.reason = c->revocation->reason;
-        a.revoked_at = c->revocation->revoked_at;
-        if (a.reason == CRL_REASON_REMOVE_FROM_CRL) {
-          ctx_.logger->warn(
-              "revocation of {}/{} has reason removeFromCRL; answered revoked "
-              "without a reason",
-              c->certificate.issuer_id, c->certificate.serial);
-        }
-      }
-    }
-    answers.push_back(a);
-  }
-  EngineResponse out;
-  out.cert_status = StatusWord(answers);
-  out.cacheable = request.ids.size() == 1 && !request.nonce && request.ids[0].serial &&
-                  !request.ids[0].hash_name.empty() &&
-                  answers[0].status != OcspCertStatus::kUnknown;
-  if (out.cacheable) out.serial = request.ids[0].serial->hex();
-
-  ASSIGN_OR_RETURN(auto responder, AcquireResponder(issuer, *ca, st.responder_row));
-  TimePoint now = ctx_.clock.Now();
-  if (out.cacheable && st.cached) {
-    std::optional<int> expected;
-    if (options.verify_cached_status) expected = static_cast<int>(answers[0].status);
-    if (CachedResponseUsable(*st.cached, request.ids[0], *responder, expected, now)) {
-      out.der = st.cached->response_der;
-      out.cert_status =
-          OcspCertStatusName(static_cast<OcspCertStatus>(st.cached->cert_status));
-      out.cache_hit = true;
-      out.this_update = st.cached->this_update;
-      out.next_update = st.cached->next_update;
-      return out;
-    }
-  }
-
-  OcspSigningParams params{responder->cert.get(), responder->key.get(), now,
-                           now + ctx_.config.ocsp_response_validity,
-                           request.nonce ? request.request.get() : nullptr};
-  ASSIGN_OR_RETURN(out.der, SignOcspResponse(answers, params));
-  out.this_update = params.this_update;
-  out.next_update = params.next_update;
-  if (!out.cacheable || !options.write_back) return out;
-
-  if (options.before_write_back) options.before_write_back(issuer, out.serial);
-  OcspCacheRecord row;
-  row.issuer_id = issuer;
-  row.serial = out.serial;
-  row.cert_id_hash = request.ids[0].hash_name;
-  row.generation = st.signing_generation;
-  row.cert_status = static_cast<int>(answers[0].status);
-  row.response_der = out.der;
-  row.this_update = params.this_update;
-  row.next_update = params.next_update;
-  row.produced_at = now;
-  row.responder_serial = responder->serial;
-  row.revocation_epoch = st.epoch;
-  auto written = ctx_.db.Query<bool>(
-      [&](Transaction& tx) { return OcspCacheRepo::PutIfEpochUnchanged(tx, row); });
-  if (!written.ok()) {
-    // The answer is still right as of the read; only the cache misses out.
-    ctx_.logger->warn("could not cache the OCSP answer for {}/{}: {}", issuer, out.serial,
-                      written.status().ToString());
-  }
-  out.written = written.ok() && *written;
-  return out;
 }
 
 }  // namespace certctl::ops::internal

@@ -3,8 +3,19 @@
 //
 // OcspEngine answers a parsed request from ocsp_response_cache or by live
 // signing, writing live answers back under the revocation-epoch check. It
-// keeps the loaded responder keys and parsed CA certificates; it is
-// thread-safe.
+// keeps in memory what answering needs: each issuer's CA generations (parsed
+// certificates), the loaded responder keys, and the status of certificates
+// it has read. It is thread-safe.
+//
+// Memory discipline (as the service's answers): everything kept is read after
+// `invalidations()` was noted and stored only if no invalidation came in
+// between; Forget drops it. A request then needs, in order:
+// - a nonce or several CertIDs whose statuses, generations and responder are
+//   all in memory: no query;
+// - one CertID, the issuer's generations known: one statement
+//   (OcspAnswerRepo::Read: status, epoch, stored answer, responder serial);
+// - otherwise (first request for an issuer, a responder to bootstrap or
+//   rotate, material that disagrees with the database): the full read.
 #pragma once
 
 #include <atomic>
@@ -14,13 +25,16 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "certctl/model/invalidation.h"
 #include "certctl/model/records.h"
 #include "certctl/ops/ocsp_ops.h"
 #include "certctl/ops/op.h"
 #include "certctl/pki/ocsp.h"
+#include "ops/ocsp_write_back.h"
 #include "store/ocsp_repo.h"
 
 namespace certctl::ops::internal {
@@ -67,6 +81,20 @@ struct GenerationCa {
   std::shared_ptr<X509> cert;
 };
 
+// A certificate's status as last read from the database.
+struct KnownStatus {
+  int generation = 0;
+  std::optional<int> reason;  // set when revoked
+  TimePoint revoked_at;
+  TimePoint read_at;  // served from memory until half the answer validity later
+};
+
+// SHA-256 binding a row of ocsp_response_cache to the CertID it answers (DER
+// as the client sent it) and to the columns the engine decides on: stored
+// with the row, recomputed on reading it (migrations/0008).
+std::string CachedAnswerDigest(const OcspCacheRecord& row,
+                               const std::string& cert_id_der);
+
 struct EngineOptions {
   // Serve a database row only when its status agrees with the revocation
   // records (the service); `ocsp check` turns it off to see what the shared
@@ -75,6 +103,9 @@ struct EngineOptions {
   bool write_back = true;
   std::function<void(const std::string& issuer, const std::string& serial)>
       before_write_back;
+  // Set: answers are queued for a batched write-back (certctld) instead of
+  // being written inline; returns whether the queue took it.
+  std::function<bool(PendingWriteBack)> queue_write_back;
 };
 
 // The OCSPResponse the engine produced (from ocsp_response_cache or signed
@@ -86,6 +117,7 @@ struct EngineResponse {
   bool cache_hit = false;   // from ocsp_response_cache
   bool cacheable = false;   // one CertID, no nonce, good or revoked
   bool written = false;     // written back to ocsp_response_cache
+  bool queued = false;      // queued for the batched write-back
   std::string serial;       // of the single CertID, when cacheable
   std::optional<TimePoint> this_update;
   std::optional<TimePoint> next_update;
@@ -93,7 +125,7 @@ struct EngineResponse {
 
 class OcspEngine {
  public:
-  explicit OcspEngine(OpContext ctx);
+  explicit OcspEngine(OpContext ctx, size_t status_entries = 100000);
 
   // Unavailable when PostgreSQL cannot be reached; Busy when a needed
   // responder bootstrap is held up by another process's lock. Unknown
@@ -105,9 +137,20 @@ class OcspEngine {
   // The CA certificates of the issuer's generations as last read from the
   // database (for building CertIDs while it is unreachable).
   std::vector<GenerationCa> KnownGenerations(const std::string& issuer);
+  // The issuer's generations from memory, read when not there. NotFound for
+  // an issuer that does not exist.
+  Result<std::vector<GenerationCa>> Generations(const std::string& issuer);
+  // The generation that issued `serial` (canonical hex), when its status is
+  // in memory and fresh.
+  std::optional<int> KnownGenerationOf(const std::string& issuer,
+                                       const std::string& serial);
 
-  // Forgets loaded responders of `issuer` (all when empty).
-  void ForgetResponders(const std::string& issuer);
+  // Invalidations: BeginInvalidation first (nothing read before it is stored
+  // after it), then Forget: a serial's status, or (serial empty) everything
+  // of the issuer (all issuers when empty): statuses, generations, responders.
+  void BeginInvalidation() { ++invalidations_; }
+  void Forget(const Invalidation& what);
+  uint64_t invalidations() const { return invalidations_.load(); }
 
   OpContext& context() { return ctx_; }
 
@@ -122,25 +165,54 @@ class OcspEngine {
 
  private:
   struct ReadState;
-  Status Read(const std::string& issuer, const OcspRequestInfo& request, ReadState& st);
+  struct Signing;
+  Status Read(const std::string& issuer, const OcspRequestInfo& request, ReadState& st,
+              uint64_t seen);
+  std::optional<EngineResponse> RespondFromMemory(const std::string& issuer,
+                                                  const OcspRequestInfo& request);
+  Result<std::optional<EngineResponse>> RespondWithOneRead(const std::string& issuer,
+                                                           const OcspRequestInfo& request,
+                                                           const EngineOptions& options,
+                                                           uint64_t seen);
+  Result<EngineResponse> RespondWithFullRead(const std::string& issuer,
+                                             const OcspRequestInfo& request,
+                                             const EngineOptions& options, uint64_t seen);
+  Result<EngineResponse> Finish(const Signing& signing, const EngineOptions& options);
+  OcspSingleResponse AnswerFor(const std::string& issuer, const OcspCertId& id,
+                               int matched, int signing,
+                               const std::optional<KnownStatus>& status);
   Result<std::shared_ptr<const LoadedResponder>> AcquireResponder(
       const std::string& issuer, const GenerationCa& ca,
-      const std::optional<OcspResponderRecord>& row);
+      const std::optional<OcspResponderRecord>& row, uint64_t seen);
   Result<std::shared_ptr<const LoadedResponder>> EnsureAndLoad(const std::string& issuer,
-                                                               const GenerationCa& ca);
+                                                               const GenerationCa& ca,
+                                                               uint64_t seen);
+  std::shared_ptr<const LoadedResponder> LoadedResponderOf(const std::string& issuer,
+                                                           int generation);
+  void KeepResponder(const std::shared_ptr<const LoadedResponder>& r, uint64_t seen);
   bool CachedResponseUsable(const OcspCacheRecord& cached, const OcspCertId& id,
                             const LoadedResponder& responder,
                             std::optional<int> expected_status, TimePoint now);
   std::vector<GenerationCa> RememberGenerations(
-      const std::string& issuer, const std::vector<CaGenerationRecord>& records);
+      const std::string& issuer, const std::vector<CaGenerationRecord>& records,
+      uint64_t seen);
+  void RememberStatus(const std::string& issuer, const std::string& serial,
+                      const KnownStatus& status, uint64_t seen);
+  std::optional<KnownStatus> FreshStatus(const std::string& issuer,
+                                         const std::string& serial, TimePoint now);
+  bool ResponderDue(TimePoint not_after, TimePoint now) const;
 
   OpContext ctx_;
+  const size_t status_entries_;
+  std::atomic<uint64_t> invalidations_{0};
   std::mutex mu_;  // guards the maps below
   std::map<std::pair<std::string, int>, std::shared_ptr<const LoadedResponder>>
       responders_;
   std::map<std::pair<std::string, int>, TimePoint> ensure_failed_at_;
   std::map<std::string, std::shared_ptr<X509>> ca_by_fingerprint_;
   std::map<std::string, std::vector<GenerationCa>> generations_;
+  // issuer '\x1f' serial -> status; at most status_entries_.
+  std::unordered_map<std::string, KnownStatus> statuses_;
   std::mutex ensure_mu_;  // one bootstrap/rotation at a time in this process
   std::atomic<uint64_t> evictions_{0};
 };

@@ -9,6 +9,7 @@
 #include "certctl/util/identifiers.h"
 #include "ops/ocsp_engine.h"
 #include "ops/ocsp_service_testing.h"
+#include "ops/ocsp_write_back.h"
 #include "store/certificate_repo.h"
 #include "store/issuer_repo.h"
 
@@ -27,8 +28,11 @@ struct MemoryEntry {
 
 // Issuer and CertID DER identify an answer exactly (hash algorithm, issuer
 // hashes and serial are all in the CertID).
+std::string MemoryKey(const std::string& issuer, const std::string& cert_id_der) {
+  return issuer + '\x1f' + cert_id_der;
+}
 std::string MemoryKey(const std::string& issuer, const OcspCertId& id) {
-  return issuer + '\x1f' + id.der;
+  return MemoryKey(issuer, id.der);
 }
 
 bool IsOutage(const Status& s) {
@@ -39,8 +43,18 @@ bool IsOutage(const Status& s) {
 }  // namespace
 
 struct OcspService::Impl {
-  Impl(OpContext ctx, size_t capacity)
-      : engine(ctx), capacity(std::max<size_t>(capacity, 1)) {}
+  Impl(OpContext ctx, size_t capacity, WriteBack mode, size_t queue)
+      : engine(ctx, capacity), capacity(std::max<size_t>(capacity, 1)) {
+    if (mode == WriteBack::kBatched) {
+      write_back = std::make_unique<internal::OcspWriteBack>(
+          ctx, queue, [this](const internal::PendingWriteBack& refused) {
+            // The epoch moved (a revocation) after the answer was read: its
+            // memory entry goes too, unless re-signed meanwhile.
+            DropIfSame(MemoryKey(refused.row.issuer_id, refused.cert_id_der),
+                       refused.row.response_der);
+          });
+    }
+  }
 
   internal::OcspEngine engine;
   const size_t capacity;
@@ -49,10 +63,20 @@ struct OcspService::Impl {
   mutable std::mutex mu;       // guards lru and index
   std::list<MemoryEntry> lru;  // most recently used first
   std::unordered_map<std::string, std::list<MemoryEntry>::iterator> index;
-  // Bumped by every invalidation; a live answer read before a bump is not
-  // put into memory (it may predate the revocation that caused it).
-  std::atomic<uint64_t> invalidations{0};
+  // engine.invalidations() is bumped by every invalidation; a live answer
+  // read before a bump is not put into memory (it may predate the revocation
+  // that caused it).
   std::atomic<bool> database_down{false};
+  // Last: its thread (which calls DropIfSame) ends before the rest goes.
+  std::unique_ptr<internal::OcspWriteBack> write_back;
+
+  void DropIfSame(const std::string& key, const std::string& der) {
+    std::lock_guard lock(mu);
+    auto it = index.find(key);
+    if (it == index.end() || it->second->der != der) return;
+    lru.erase(it->second);
+    index.erase(it);
+  }
 
   std::optional<MemoryEntry> Lookup(const std::string& key) {
     std::lock_guard lock(mu);
@@ -64,7 +88,7 @@ struct OcspService::Impl {
 
   void Store(MemoryEntry entry, uint64_t seen_invalidations) {
     std::lock_guard lock(mu);
-    if (invalidations.load() != seen_invalidations) return;
+    if (engine.invalidations() != seen_invalidations) return;
     auto it = index.find(entry.key);
     if (it != index.end()) {
       lru.erase(it->second);
@@ -108,8 +132,10 @@ struct OcspService::Impl {
   }
 };
 
-OcspService::OcspService(OpContext ctx, size_t memory_entries)
-    : impl_(std::make_unique<Impl>(std::move(ctx), memory_entries)) {}
+OcspService::OcspService(OpContext ctx, size_t memory_entries, WriteBack write_back,
+                         size_t write_back_queue)
+    : impl_(std::make_unique<Impl>(std::move(ctx), memory_entries, write_back,
+                                   write_back_queue)) {}
 
 OcspService::~OcspService() = default;
 
@@ -137,9 +163,14 @@ OcspService::ServedResponse OcspService::Respond(const std::string& issuer,
     return Impl::FromEntry(*held);
   }
 
-  uint64_t seen = impl_->invalidations.load();
+  uint64_t seen = impl_->engine.invalidations();
   internal::EngineOptions options;
   options.before_write_back = impl_->hook;
+  if (impl_->write_back) {
+    options.queue_write_back = [this](internal::PendingWriteBack item) {
+      return impl_->write_back->Enqueue(std::move(item));
+    };
+  }
   auto answer = impl_->engine.Respond(issuer, *request, options);
   if (!answer.ok()) {
     if (IsOutage(answer.status())) {
@@ -162,8 +193,10 @@ OcspService::ServedResponse OcspService::Respond(const std::string& issuer,
   out.this_update = answer->this_update;
   out.next_update = answer->next_update;
   // Only answers the shared cache agrees with go to memory: a live answer
-  // whose write-back lost to a revocation is served once, never kept.
-  if (answer->cacheable && (answer->cache_hit || answer->written)) {
+  // whose write-back lost to a revocation is served once, never kept (a
+  // queued one is dropped from memory when its batch finds so, and in any
+  // case by the revocation's own invalidation).
+  if (answer->cacheable && (answer->cache_hit || answer->written || answer->queued)) {
     impl_->Store({key, issuer, answer->serial, answer->der, answer->cert_status,
                   *answer->this_update, *answer->next_update},
                  seen);
@@ -176,29 +209,34 @@ Result<OcspService::ServedResponse> OcspService::RespondForSerial(
   if (!IsIssuerId(issuer)) return Impl::Error(OcspResponseStatus::kUnauthorized);
   ASSIGN_OR_RETURN(Serial serial, Serial::Parse(serial_text));
   auto& ctx = impl_->engine.context();
-  // The CertID of the generation that issued the serial (else the active one).
-  auto ca_pem = ctx.db.Query<std::string>([&](Transaction& tx) -> Result<std::string> {
-    ASSIGN_OR_RETURN(auto found,
-                     internal::FindSerialAndGeneration(tx, issuer, serial.hex()));
-    return found.generation ? found.generation->cert_pem : std::string();
-  });
-  if (ca_pem.ok()) {
-    if (ca_pem->empty()) return Impl::Error(OcspResponseStatus::kUnauthorized);
-    auto ca = ParseCertificatePem(*ca_pem);
-    auto der = ca.ok() ? MakeOcspRequestDer(ca->get(), {serial})
-                       : Result<std::string>(ca.status());
-    if (der.ok()) return Respond(issuer, *der);
+  // The CertID of the generation that issued the serial (else the active
+  // one), from memory when the issuer's generations and the serial's status
+  // (or a single generation) say which.
+  bool guessed = false;
+  auto ca = CaForSerial(issuer, serial, guessed);
+  if (ca.ok()) {
+    if (!*ca) return Impl::Error(OcspResponseStatus::kUnauthorized);
+    auto der = MakeOcspRequestDer(ca->get(), {serial});
+    if (der.ok()) {
+      auto answer = Respond(issuer, *der);
+      // The only generation in memory was taken for a serial of unknown
+      // status; "unknown" may mean a newer generation issued it: ask.
+      if (!guessed || answer.cert_status != "unknown") return answer;
+      ca = CaForSerial(issuer, serial, guessed, /*ask_database=*/true);
+      if (ca.ok() && *ca) der = MakeOcspRequestDer(ca->get(), {serial});
+      return ca.ok() && *ca && der.ok() ? Respond(issuer, *der) : answer;
+    }
     ctx.logger->error("OCSP answer for {}/{} failed: {}", issuer, serial.hex(),
                       der.status().ToString());
     return Impl::Error(OcspResponseStatus::kInternalError);
   }
-  if (!IsOutage(ca_pem.status())) {
+  if (!IsOutage(ca.status())) {
     ctx.logger->error("OCSP answer for {}/{} failed: {}", issuer, serial.hex(),
-                      ca_pem.status().ToString());
+                      ca.status().ToString());
     return Impl::Error(OcspResponseStatus::kInternalError);
   }
   // PostgreSQL is away: whichever known generation has this serial in memory.
-  impl_->NoteDatabase(true, ca_pem.status());
+  impl_->NoteDatabase(true, ca.status());
   for (const auto& g : impl_->engine.KnownGenerations(issuer)) {
     auto der = MakeOcspRequestDer(g.cert.get(), {serial});
     if (!der.ok()) continue;
@@ -210,11 +248,48 @@ Result<OcspService::ServedResponse> OcspService::RespondForSerial(
   return Impl::Error(OcspResponseStatus::kTryLater);
 }
 
+Result<std::shared_ptr<X509>> OcspService::CaForSerial(const std::string& issuer,
+                                                       const Serial& serial,
+                                                       bool& guessed, bool ask_database) {
+  auto& engine = impl_->engine;
+  guessed = false;
+  if (!ask_database) {
+    auto generations = engine.Generations(issuer);
+    if (!generations.ok()) {
+      if (generations.status().code() == StatusCode::kNotFound) {
+        return std::shared_ptr<X509>();
+      }
+      return generations.status();
+    }
+    auto own = engine.KnownGenerationOf(issuer, serial.hex());
+    for (const auto& g : *generations) {
+      if (own && g.generation == *own) return g.cert;
+    }
+    if (!own && generations->size() == 1) {
+      guessed = true;
+      return generations->front().cert;
+    }
+  }
+  // Several generations and a serial not in memory: the database says.
+  auto& ctx = engine.context();
+  auto ca_pem = ctx.db.Query<std::string>([&](Transaction& tx) -> Result<std::string> {
+    ASSIGN_OR_RETURN(auto found,
+                     internal::FindSerialAndGeneration(tx, issuer, serial.hex()));
+    return found.generation ? found.generation->cert_pem : std::string();
+  });
+  if (!ca_pem.ok()) return ca_pem.status();
+  if (ca_pem->empty()) return std::shared_ptr<X509>();
+  ASSIGN_OR_RETURN(auto parsed, ParseCertificatePem(*ca_pem));
+  return std::shared_ptr<X509>(parsed.release(), X509_free);
+}
+
 void OcspService::Invalidate(const Invalidation& what) {
   if (what.scope != "ocsp" && what.scope != "all") return;
   {
     std::lock_guard lock(impl_->mu);
-    impl_->invalidations.fetch_add(1);
+    // First: nothing read before this is stored after it (answers, statuses,
+    // material; see OcspEngine).
+    impl_->engine.BeginInvalidation();
     // A scan, not an index: invalidations are rare next to lookups.
     for (auto it = impl_->lru.begin(); it != impl_->lru.end();) {
       bool drop = (what.issuer.empty() || it->issuer == what.issuer) &&
@@ -227,7 +302,11 @@ void OcspService::Invalidate(const Invalidation& what) {
       }
     }
   }
-  if (what.serial.empty()) impl_->engine.ForgetResponders(what.issuer);
+  impl_->engine.Forget(what);
+}
+
+void OcspService::FlushWriteBacks() {
+  if (impl_->write_back) impl_->write_back->Flush();
 }
 
 uint64_t OcspService::MaterialEvictions() const {

@@ -24,10 +24,15 @@ OcspResponderRecord ResponderFrom(const pqxx::row& r) {
   return o;
 }
 
-constexpr char kAnswerColumns[] =
-    "a.issuer_id, a.serial, a.cert_id_hash, a.generation, a.cert_status, a.response_der, "
-    "extract(epoch from a.this_update), extract(epoch from a.next_update), "
-    "extract(epoch from a.produced_at), a.responder_serial, a.revocation_epoch";
+// Timestamps as integer microseconds (MicrosSql): exact, and no text parsing
+// of floating point on the answering path.
+const std::string kAnswerColumns =
+    "a.issuer_id, a.serial, a.cert_id_hash, a.generation, a.cert_status, "
+    "a.response_der, " +
+    MicrosSql("a.this_update") + ", " + MicrosSql("a.next_update") + ", " +
+    MicrosSql("a.produced_at") +
+    ", a.responder_serial, a.revocation_epoch, a.answer_digest";
+constexpr int kAnswerColumnCount = 12;
 
 OcspCacheRecord CacheRecordFrom(const pqxx::row& r) {
   OcspCacheRecord a;
@@ -37,11 +42,12 @@ OcspCacheRecord CacheRecordFrom(const pqxx::row& r) {
   a.generation = r[3].as<int>();
   a.cert_status = r[4].as<int>();
   a.response_der = BytesFrom(r[5]);
-  a.this_update = TimeFrom(r[6]);
-  a.next_update = TimeFrom(r[7]);
-  a.produced_at = TimeFrom(r[8]);
+  a.this_update = TimeFromMicros(r[6].as<int64_t>());
+  a.next_update = TimeFromMicros(r[7].as<int64_t>());
+  a.produced_at = TimeFromMicros(r[8].as<int64_t>());
   a.responder_serial = r[9].as<std::string>();
   a.revocation_epoch = r[10].as<int64_t>();
+  if (!r[11].is_null()) a.answer_digest = BytesFrom(r[11]);
   return a;
 }
 
@@ -125,7 +131,7 @@ Result<std::vector<OcspResponderHistoryRecord>> OcspResponderRepo::History(
 Result<std::optional<OcspCacheRecord>> OcspCacheRepo::Find(
     Transaction& tx, const std::string& issuer, const std::string& serial,
     const std::string& cert_id_hash) {
-  static const std::string sql = std::string("SELECT ") + kAnswerColumns +
+  static const std::string sql = "SELECT " + kAnswerColumns +
                                  " FROM ocsp_response_cache a WHERE a.issuer_id = $1 AND "
                                  "a.serial = $2 AND a.cert_id_hash = $3";
   return GuardValue<std::optional<OcspCacheRecord>>("read cached OCSP answer", [&] {
@@ -139,26 +145,30 @@ Result<bool> OcspCacheRepo::PutIfEpochUnchanged(Transaction& tx,
                                                 const OcspCacheRecord& a) {
   // FOR SHARE waits for a revocation holding the issuer row and then
   // re-checks the WHERE clause against the committed epoch; see the header.
+  // Timestamps travel as integer microseconds, exactly as they are read back
+  // (the answer digest covers them).
   return GuardValue<bool>("write back OCSP answer", [&] {
     auto r = tx.Exec(
         "ocsp_cache_put",
         "WITH current AS (SELECT id FROM issuers WHERE id = $1 AND revocation_epoch = "
-        "$11 "
-        "FOR SHARE) "
+        "$11 FOR SHARE) "
         "INSERT INTO ocsp_response_cache (issuer_id, serial, cert_id_hash, generation, "
         "cert_status, response_der, this_update, next_update, produced_at, "
-        "responder_serial, "
-        "revocation_epoch) SELECT $1, $2, $3, $4, $5, $6, to_timestamp($7), "
-        "to_timestamp($8), "
-        "to_timestamp($9), $10, $11 FROM current "
+        "responder_serial, revocation_epoch, answer_digest) SELECT $1, $2, $3, $4, $5, "
+        "$6, 'epoch'::timestamptz + $7 * interval '1 microsecond', "
+        "'epoch'::timestamptz + $8 * interval '1 microsecond', "
+        "'epoch'::timestamptz + $9 * interval '1 microsecond', $10, $11, "
+        "NULLIF($12, ''::bytea) FROM current "
         "ON CONFLICT (issuer_id, serial, cert_id_hash) DO UPDATE SET generation = "
         "EXCLUDED.generation, cert_status = EXCLUDED.cert_status, response_der = "
         "EXCLUDED.response_der, this_update = EXCLUDED.this_update, next_update = "
         "EXCLUDED.next_update, produced_at = EXCLUDED.produced_at, responder_serial = "
-        "EXCLUDED.responder_serial, revocation_epoch = EXCLUDED.revocation_epoch",
+        "EXCLUDED.responder_serial, revocation_epoch = EXCLUDED.revocation_epoch, "
+        "answer_digest = EXCLUDED.answer_digest",
         a.issuer_id, a.serial, a.cert_id_hash, a.generation, a.cert_status,
-        Bytes(a.response_der), EpochParam(a.this_update), EpochParam(a.next_update),
-        EpochParam(a.produced_at), a.responder_serial, a.revocation_epoch);
+        Bytes(a.response_der), MicrosParam(a.this_update), MicrosParam(a.next_update),
+        MicrosParam(a.produced_at), a.responder_serial, a.revocation_epoch,
+        Bytes(a.answer_digest.value_or("")));
     return r.affected_rows() == 1;
   });
 }
@@ -166,7 +176,7 @@ Result<bool> OcspCacheRepo::PutIfEpochUnchanged(Transaction& tx,
 Result<std::vector<OcspCacheScanRow>> OcspCacheRepo::Scan(
     Transaction& tx, const std::optional<OcspCacheCursor>& after, int limit) {
   static const std::string sql =
-      std::string("SELECT ") + kAnswerColumns +
+      "SELECT " + kAnswerColumns +
       ", c.serial IS NOT NULL, r.reason, rc.serial_number FROM ocsp_response_cache a "
       "LEFT JOIN certificates c ON c.issuer_id = a.issuer_id AND c.serial = a.serial "
       "LEFT JOIN certificate_revocations r ON r.issuer_id = a.issuer_id AND r.serial = "
@@ -182,9 +192,10 @@ Result<std::vector<OcspCacheScanRow>> OcspCacheRepo::Scan(
                                  c.issuer_id, c.serial, c.cert_id_hash, limit)) {
       OcspCacheScanRow row;
       row.answer = CacheRecordFrom(r);
-      row.certificate_exists = r[11].as<bool>();
-      if (!r[12].is_null()) row.revocation_reason = r[12].as<int>();
-      if (!r[13].is_null()) row.current_responder_serial = r[13].as<std::string>();
+      constexpr int n = kAnswerColumnCount;
+      row.certificate_exists = r[n].as<bool>();
+      if (!r[n + 1].is_null()) row.revocation_reason = r[n + 1].as<int>();
+      if (!r[n + 2].is_null()) row.current_responder_serial = r[n + 2].as<std::string>();
       out.push_back(std::move(row));
     }
     return out;

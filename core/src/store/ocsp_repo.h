@@ -45,6 +45,9 @@ struct OcspCacheRecord {
   TimePoint produced_at;
   std::string responder_serial;
   int64_t revocation_epoch = 0;  // the issuer's epoch the answer was signed under
+  // SHA-256 binding the row to its request (ops/ocsp_engine.h,
+  // CachedAnswerDigest); unset in rows written before schema version 8.
+  std::optional<std::string> answer_digest;
 };
 
 class OcspResponderRepo {

@@ -286,8 +286,20 @@ Result<std::string> MakeOcspRequest(OpContext& ctx, const std::string& issuer,
 // The answering engine, owned by certctld (thread-safe).
 class OcspService {
  public:
-  // `memory_entries` bounds the in-process cache.
-  OcspService(OpContext ctx, size_t memory_entries = 100000);
+  // How signed answers reach ocsp_response_cache.
+  enum class WriteBack {
+    kInline,   // before Respond returns (certctl-admin, tests of the caches)
+    kBatched,  // queued and written in batches by a thread of the service
+               // (certctld): off the request path. A full queue (
+               // write_back_queue answers) or a failed batch drops answers,
+               // which only costs a re-signing later; the destructor writes
+               // what is queued for up to 2 s and drops the rest.
+  };
+  // `memory_entries` bounds the in-process caches (answers, and statuses of
+  // certificates).
+  explicit OcspService(OpContext ctx, size_t memory_entries = 100000,
+                       WriteBack write_back = WriteBack::kInline,
+                       size_t write_back_queue = 10000);
   ~OcspService();
 
   // The OCSPResponse to send, with what HTTP caching headers need.
@@ -315,10 +327,20 @@ class OcspService {
   // CertID as sent, so SHA-1 and SHA-256 CertIDs have their own entries).
   // A memory entry is served until half its validity, then re-signed; while
   // PostgreSQL is unreachable it is served until its nextUpdate. A database
-  // row is served only if it parses, answers this CertID, is signed by the
-  // current responder, is not past half its validity and agrees with
-  // certificate_revocations; otherwise the answer is signed live (bootstrapping
-  // or rotating the responder when needed) and written back.
+  // row is served only if its digest matches this CertID and its columns (a
+  // row without one: if it parses, answers this CertID and its signature
+  // checks), it is signed by the current responder, is not past half its
+  // validity and agrees with certificate_revocations; otherwise the answer is
+  // signed live (bootstrapping or rotating the responder when needed) and
+  // written back.
+  //
+  // Memory and queries: the issuer's CA generations and responder keys are
+  // loaded once and kept until an issuer-wide invalidation; a certificate's
+  // status read for an answer is kept (under the same invalidation
+  // discipline as answers) for half the answer validity. A request with a
+  // nonce or several CertIDs whose statuses are all in memory is signed
+  // without a query; a single CertID missing in memory costs one statement
+  // once the issuer's material is loaded.
   ServedResponse Respond(const std::string& issuer, std::string_view request_der);
   // GET .../serial/{serial_hex}: the answer (SHA-1 CertID, no nonce) for one
   // serial, as issued by the generation that issued it (the active generation
@@ -336,11 +358,20 @@ class OcspService {
   // the LISTEN connection was lost and re-established, call it with
   // {"all", "", ""}: notifications sent meanwhile were missed.
   void Invalidate(const Invalidation& what);
+  // Waits until the answers queued for a batched write-back so far were
+  // written or dropped (at once with WriteBack::kInline).
+  void FlushWriteBacks();
   size_t MemoryEntries() const;
   // Loaded issuer/responder/CA entries dropped because their maps were full.
   uint64_t MaterialEvictions() const;
 
  private:
+  // The CA certificate whose CertID answers for `serial`; null for an
+  // unknown issuer. From memory unless `ask_database`; `guessed` when memory
+  // had one generation and no status for the serial.
+  Result<std::shared_ptr<X509>> CaForSerial(const std::string& issuer,
+                                            const Serial& serial, bool& guessed,
+                                            bool ask_database = false);
   friend class OcspServiceTestPeer;  // core/src/ops/ocsp_service_testing.h
   struct Impl;
   std::unique_ptr<Impl> impl_;

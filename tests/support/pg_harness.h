@@ -2,8 +2,8 @@
 // database per test cloned from a migrated template.
 //
 // The cluster is started on first use (initdb into a temporary directory,
-// unix socket only, fsync off, pg_stat_statements loaded) and stopped when the binary exits. Run as
-// root, the server runs as the `postgres` account.
+// unix socket only, fsync off, pg_stat_statements loaded) and stopped when the binary
+// exits. Run as root, the server runs as the `postgres` account.
 #pragma once
 
 #include <gtest/gtest.h>

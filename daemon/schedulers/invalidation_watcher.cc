@@ -14,6 +14,9 @@ InvalidationWatcher::InvalidationWatcher(
 InvalidationWatcher::~InvalidationWatcher() { Stop(); }
 
 void InvalidationWatcher::Start() {
+  // Until it listens, OCSP statuses and responders in memory are not trusted
+  // to answer without the database (OcspService::SetInvalidationsHeard).
+  app_.ocsp().SetInvalidationsHeard(false);
   thread_.Start([this] { return Tick(); });
 }
 
@@ -53,12 +56,14 @@ std::chrono::milliseconds InvalidationWatcher::Tick() {
           "answers that may have missed some");
       Apply({"all", "", ""});
     }
+    app_.ocsp().SetInvalidationsHeard(true);
     ever_connected_ = true;
     lost_logged_ = false;
   }
   Status s = feed_->Wait(kWaitSlice, [&](const Invalidation& what) { Apply(what); });
   if (!s.ok()) {
     listening_ = false;
+    app_.ocsp().SetInvalidationsHeard(false);
     feed_.reset();
     app_.logger()->warn("lost the cache invalidation listener: {}", s.ToString());
     lost_logged_ = true;

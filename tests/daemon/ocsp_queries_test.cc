@@ -156,5 +156,26 @@ TEST_F(OcspQueriesTest, ARevocationIsSeenByNonceAnswersFromMemoryAtOnce) {
   EXPECT_EQ(StatusOf(BySerial(leaf.serial)), "revoked");
 }
 
+// Without its invalidation feed (certctld's LISTEN connection down), a
+// replica could miss a revocation: then statuses in memory sign nothing alone.
+TEST_F(OcspQueriesTest, StatusesInMemorySignNothingWhileInvalidationsGoUnheard) {
+  auto leaf = Issue("unheard.example");
+  EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "good");
+  Statements();
+  app_->ocsp().SetInvalidationsHeard(false);
+  // Another replica's revocation, whose notification this one did not hear.
+  Sql(url_,
+      "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
+      "revoked_at, revoked_by) SELECT issuer_id, serial, generation, 1, now(), 'other' "
+      "FROM certificates WHERE serial = '" +
+          leaf.serial + "'");
+  Statements();
+  EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "revoked");
+  EXPECT_GE(Statements(), 1);
+  app_->ocsp().SetInvalidationsHeard(true);
+  EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "revoked");
+  EXPECT_EQ(Statements(), 0);
+}
+
 }  // namespace
 }  // namespace certctl::testing

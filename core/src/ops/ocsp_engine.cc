@@ -64,6 +64,7 @@ Result<std::shared_ptr<const LoadedResponder>> LoadResponder(
   r->issuer = row.issuer_id;
   r->generation = row.generation;
   r->serial = row.serial_number;
+  r->key_path = row.key_path;
   r->not_after = row.not_after;
   ASSIGN_OR_RETURN(r->cert, ParseCertificatePem(row.cert_pem));
   if (!SignedBy(r->cert.get(), ca_cert)) {

@@ -44,6 +44,7 @@ struct LoadedResponder {
   std::string issuer;
   int generation = 0;
   std::string serial;
+  std::string key_path;  // the key file it was loaded from
   UniquePtr<X509> cert;
   UniquePtr<EVP_PKEY> key;
   TimePoint not_after;
@@ -151,6 +152,9 @@ class OcspEngine {
   void BeginInvalidation() { ++invalidations_; }
   void Forget(const Invalidation& what);
   uint64_t invalidations() const { return invalidations_.load(); }
+  // False while invalidations may go unheard: no answer is signed from
+  // memory alone then (the service's SetInvalidationsHeard).
+  void SetMemoryTrusted(bool trusted) { memory_trusted_ = trusted; }
 
   OpContext& context() { return ctx_; }
 
@@ -205,6 +209,7 @@ class OcspEngine {
   OpContext ctx_;
   const size_t status_entries_;
   std::atomic<uint64_t> invalidations_{0};
+  std::atomic<bool> memory_trusted_{true};
   std::mutex mu_;  // guards the maps below
   std::map<std::pair<std::string, int>, std::shared_ptr<const LoadedResponder>>
       responders_;

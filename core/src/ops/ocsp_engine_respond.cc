@@ -3,6 +3,8 @@
 // the signing and the write-back.
 #include <openssl/ocsp.h>
 
+#include <filesystem>
+
 #include "ops/ocsp_engine.h"
 #include "store/certificate_repo.h"
 #include "store/issuer_repo.h"
@@ -110,6 +112,7 @@ Result<EngineResponse> OcspEngine::Respond(const std::string& issuer,
 
 std::optional<EngineResponse> OcspEngine::RespondFromMemory(
     const std::string& issuer, const OcspRequestInfo& request) {
+  if (!memory_trusted_) return std::nullopt;
   TimePoint now = ctx_.clock.Now();
   auto gens = KnownGenerations(issuer);
   if (gens.empty()) return std::nullopt;
@@ -125,6 +128,11 @@ std::optional<EngineResponse> OcspEngine::RespondFromMemory(
   }
   auto responder = LoadedResponderOf(issuer, matched[0]);
   if (!responder || ResponderDue(responder->not_after, now)) return std::nullopt;
+  // A replaced responder's key file is retired (renamed) once the row names
+  // its successor, and the runbook's recovery deletes it: then the database
+  // says which responder signs now. A stat, not a query.
+  std::error_code ec;
+  if (!std::filesystem::exists(responder->key_path, ec)) return std::nullopt;
   Signing s{issuer, request, {}, matched[0], responder, std::nullopt, 0};
   for (size_t i = 0; i < request.ids.size(); ++i) {
     s.answers.push_back(

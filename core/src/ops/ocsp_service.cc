@@ -305,6 +305,10 @@ void OcspService::Invalidate(const Invalidation& what) {
   impl_->engine.Forget(what);
 }
 
+void OcspService::SetInvalidationsHeard(bool heard) {
+  impl_->engine.SetMemoryTrusted(heard);
+}
+
 void OcspService::FlushWriteBacks() {
   if (impl_->write_back) impl_->write_back->Flush();
 }

@@ -358,6 +358,12 @@ class OcspService {
   // the LISTEN connection was lost and re-established, call it with
   // {"all", "", ""}: notifications sent meanwhile were missed.
   void Invalidate(const Invalidation& what);
+  // Whether invalidations reach this service (certctld: its LISTEN connection
+  // is up; default true, for a caller that invalidates directly). While
+  // false, nothing is signed from statuses and responders in memory alone:
+  // every live answer reads the database (answers in memory are still served
+  // as documented above).
+  void SetInvalidationsHeard(bool heard);
   // Waits until the answers queued for a batched write-back so far were
   // written or dropped (at once with WriteBack::kInline).
   void FlushWriteBacks();

@@ -55,6 +55,12 @@ std::chrono::milliseconds InvalidationWatcher::Tick() {
           "listening for cache invalidations again; dropping in-memory "
           "answers that may have missed some");
       Apply({"all", "", ""});
+    } else {
+      // Requests are served before the first LISTEN takes effect (reading
+      // the database, since memory is not trusted yet): what they put in
+      // memory may have missed a revocation made in between. Not counted
+      // as a received invalidation.
+      app_.ocsp().Invalidate({"all", "", ""});
     }
     app_.ocsp().SetInvalidationsHeard(true);
     ever_connected_ = true;

@@ -10,6 +10,8 @@
 #include "certctl/pki/ocsp.h"
 #include "certctl/util/encoding.h"
 #include "daemon/daemon_fixture.h"
+#include "daemon/schedulers/invalidation_watcher.h"
+#include "support/eventually.h"
 
 namespace certctl::testing {
 namespace {
@@ -175,6 +177,26 @@ TEST_F(OcspQueriesTest, StatusesInMemorySignNothingWhileInvalidationsGoUnheard) 
   app_->ocsp().SetInvalidationsHeard(true);
   EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "revoked");
   EXPECT_EQ(Statements(), 0);
+}
+
+// certctld serves requests before its first LISTEN takes effect: statuses
+// read then may miss a revocation made before it listens, so the first
+// connection drops them too (not only a reconnection).
+TEST_F(OcspQueriesTest, StatusesReadBeforeTheFirstListenAreNotTrustedAfterIt) {
+  auto leaf = Issue("before-listen.example");
+  app_->ocsp().SetInvalidationsHeard(false);  // as before the watcher listens
+  EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "good");
+  // Revoked by another replica while this one does not listen yet.
+  Sql(url_,
+      "INSERT INTO certificate_revocations (issuer_id, serial, generation, reason, "
+      "revoked_at, revoked_by) SELECT issuer_id, serial, generation, 1, now(), 'other' "
+      "FROM certificates WHERE serial = '" +
+          leaf.serial + "'");
+  daemon::InvalidationWatcher watcher(*app_, nullptr);
+  watcher.Start();
+  ASSERT_TRUE(Eventually([&] { return watcher.listening(); }));
+  EXPECT_EQ(StatusOf(Post(Request(leaf.serial, /*nonce=*/true))), "revoked");
+  watcher.Stop();
 }
 
 }  // namespace

@@ -58,7 +58,9 @@ regenerate_openssl() {
 crl_regenerate() {
   local round
   for round in $(seq 1 "$rounds"); do
-    if ((round % 2)); then
+    if [[ $only == crl-serve ]]; then
+      regenerate_certctl "$round"
+    elif ((round % 2)); then
       regenerate_certctl "$round"
       regenerate_openssl "$round"
     else

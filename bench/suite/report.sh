@@ -69,8 +69,10 @@ print_table() {
   jq -r '
     def f: if . == null then "–" elif . >= 100 then (. | floor | tostring)
            else ((. * 100 | round) / 100 | tostring) end;
-    "| workload | certctl | reference | certctl / reference | spread certctl, reference | p99 certctl, reference (ms) | goal |",
-    "|---|---|---|---|---|---|---|",
+    (if (.ratios | length) > 0 then
+      "| workload | certctl | reference | certctl / reference | spread certctl, reference | p99 certctl, reference (ms) | goal |",
+      "|---|---|---|---|---|---|---|"
+     else empty end),
     (.ratios[] | "| \(.workload) | \(.certctl | f) | \(.reference | f) (\(.reference_name)) | **\(.ratio | f)×** | \(.spread.certctl[0] | f)–\(.spread.certctl[1] | f), \(.spread.reference[0] | f)–\(.spread.reference[1] | f) | \(if .p99_us.certctl then "\(.p99_us.certctl / 1000 | f), \(.p99_us.reference / 1000 | f)" else "–" end) | \(.goal) |"),
     "",
     "Figures: requests/s (medians of \(.settings.rounds) rounds of \(.settings.seconds) s, \(.settings.connections) connections), seconds for crl_regenerate.",

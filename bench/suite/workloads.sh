@@ -147,3 +147,25 @@ ocsp_workloads() {
   sweep ocsp_post "certctl openssl" post
   sweep ocsp_post_nonce "certctl openssl" nonce
 }
+
+# With --perf: certctld's profile (perf record -g) during one more run of
+# each OCSP workload, summarized in $out/perf-<workload>.txt (the top
+# symbols, self time) for docs/performance.md's hot spots.
+profile_workloads() {
+  command -v perf > /dev/null || die "--perf needs perf (Debian: linux-perf)"
+  local spec workload run_mode
+  for spec in ocsp_get:get ocsp_post_nonce:nonce ocsp_first:first ocsp_serial:serial; do
+    workload=${spec%%:*} run_mode=${spec#*:}
+    perf record -q -g -p "$certctld_pid" -o "$work/perf.data" -- sleep "$seconds" \
+      > /dev/null 2>&1 &
+    local recorder=$!
+    local json
+    json=$(BENCH_MODE=$run_mode BENCH_PREFIX=/.well-known/pki/ocsp/iss-local BENCH_RATE=0 \
+      wrk_json "$pki" "$seconds")
+    wait "$recorder" || true
+    [[ $run_mode == first ]] && use_serials certctl "$json"
+    perf report -i "$work/perf.data" --stdio --no-children --percent-limit 1.5 \
+      --sort dso,symbol 2> /dev/null | grep -v '^$' | head -60 > "$out/perf-$workload.txt"
+    log "profiled $workload ($(jq -r '.rps | floor' <<< "$json")/s): $out/perf-$workload.txt"
+  done
+}

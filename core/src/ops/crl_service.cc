@@ -11,8 +11,16 @@
 //     the fresh CRL back with a generation event.
 // When the database is unreachable (or live signing fails) the CRL in memory
 // is served until its nextUpdate, never past it.
+//
+// certctld re-checks a CRL off the request path after the NOTIFY of a
+// regeneration (MarkForReload, then ReloadMarked on its loader thread): a 1M-
+// entry CRL takes seconds to read, parse and verify, and the requests
+// meanwhile get the previous CRL, which is still valid. Every Get hands out
+// the same immutable CrlArtifact, so concurrent responses share its bytes.
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "certctl/ops/crl_ops.h"
 #include "certctl/util/identifiers.h"
@@ -31,6 +39,8 @@ struct Entry {
   TimePoint checked_at;
   bool recheck = true;    // set by Invalidate
   bool degraded = false;  // serving memory because the database failed us
+  bool reload = false;    // set by MarkForReload until ReloadMarked re-checks
+  TimePoint reload_marked_at;
 };
 
 struct ActiveGeneration {
@@ -47,6 +57,7 @@ struct CrlService::Impl {
   std::mutex mu;
   std::map<std::pair<std::string, int>, std::shared_ptr<Entry>> entries;
   std::map<std::string, ActiveGeneration> active;
+  std::atomic<int64_t> loads{0};
 
   Impl(OpContext c, CrlServiceOptions o) : ctx(std::move(c)), options(o) {}
 
@@ -57,6 +68,16 @@ struct CrlService::Impl {
   // Under mu.
   bool Fresh(const Entry& e, TimePoint now) const {
     return e.crl && !e.recheck && Recent(e.checked_at, now) && e.crl->next_update > now;
+  }
+  // Under mu. A reload is on its way: the valid CRL in memory is served
+  // meanwhile, for one recheck interval at most (should the loader stall,
+  // Gets re-check themselves again).
+  bool AwaitingReload(const Entry& e, TimePoint now) const {
+    return e.crl && e.reload && Recent(e.reload_marked_at, now) &&
+           e.crl->next_update > now;
+  }
+  bool Servable(const Entry& e, TimePoint now) const {
+    return Fresh(e, now) || AwaitingReload(e, now);
   }
 
   std::shared_ptr<Entry> EntryFor(const std::string& issuer, int generation) {
@@ -169,6 +190,7 @@ Result<CrlService::Served> CrlService::Impl::SignLive(const std::string& issuer,
         [&](Transaction& tx) { return CrlRepo::Find(tx, issuer, gen.generation); });
     if (row.ok() && *row &&
         crl_internal::CheckCachedCrl(**row, gen, ctx.clock.Now()).ok()) {
+      ++loads;
       return Store(entry, crl_internal::ArtifactFrom(std::move(**row)));
     }
   }
@@ -213,7 +235,10 @@ Result<CrlService::Served> CrlService::Impl::Refresh(const std::string& issuer,
     if (!row.ok()) return Fallback(issuer, generation, entry, row.status());
     if (*row) {
       auto check = crl_internal::CheckCachedCrl(**row, *look->gen, now);
-      if (check.ok()) return Store(entry, crl_internal::ArtifactFrom(std::move(**row)));
+      if (check.ok()) {
+        ++loads;
+        return Store(entry, crl_internal::ArtifactFrom(std::move(**row)));
+      }
       ctx.logger->warn("cached CRL of {} is {} ({}); signing a fresh one",
                        GenerationLabel(issuer, generation), CrlVerdictName(check.verdict),
                        check.detail);
@@ -242,7 +267,7 @@ Result<CrlService::Served> CrlService::Get(const std::string& issuer,
   auto entry = impl_->EntryFor(issuer, gen);
   auto fresh = [&]() -> std::optional<Served> {
     std::lock_guard lock(impl_->mu);
-    if (!impl_->Fresh(*entry, impl_->ctx.clock.Now())) return std::nullopt;
+    if (!impl_->Servable(*entry, impl_->ctx.clock.Now())) return std::nullopt;
     return Served{entry->crl, !touched_db};
   };
   if (auto served = fresh()) return *served;
@@ -276,5 +301,60 @@ void CrlService::Invalidate(const std::string& issuer) {
     if (issuer.empty() || id == issuer) active.recheck = true;
   }
 }
+
+void CrlService::MarkForReload(const std::string& issuer) {
+  Invalidate(issuer);
+  TimePoint now = impl_->ctx.clock.Now();
+  std::lock_guard lock(impl_->mu);
+  for (auto& [key, entry] : impl_->entries) {
+    if (!issuer.empty() && key.first != issuer) continue;
+    entry->reload = true;
+    entry->reload_marked_at = now;
+  }
+}
+
+size_t CrlService::ReloadMarked() {
+  std::vector<std::pair<std::pair<std::string, int>, std::shared_ptr<Entry>>> marked;
+  std::set<std::string> issuers;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [key, entry] : impl_->entries) {
+      if (!entry->reload) continue;
+      marked.emplace_back(key, entry);
+      issuers.insert(key.first);
+    }
+  }
+  for (const auto& issuer : issuers) {
+    bool touched_db = false;  // the active generation, so Gets need no query
+    (void)impl_->ResolveGeneration(issuer, std::nullopt, touched_db);
+  }
+  for (auto& [key, entry] : marked) {
+    std::lock_guard refreshing(entry->refresh);  // after a Get's refresh, if any
+    bool still_marked = false;
+    {
+      std::lock_guard lock(impl_->mu);
+      still_marked = entry->reload && entry->recheck;
+    }
+    // A failure was logged by Refresh and leaves the previous CRL served
+    // (until its nextUpdate) or none; never one that failed its check.
+    if (still_marked) (void)impl_->Refresh(key.first, key.second, *entry);
+    std::lock_guard lock(impl_->mu);
+    entry->reload = false;
+  }
+  return marked.size();
+}
+
+void CrlService::Publish(CrlArtifact crl) {
+  auto entry = impl_->EntryFor(crl.issuer, crl.generation);
+  std::lock_guard refreshing(entry->refresh);
+  {
+    // A reload may already have brought a later CRL (another process's).
+    std::lock_guard lock(impl_->mu);
+    if (entry->crl && entry->crl->crl_number >= crl.crl_number) return;
+  }
+  (void)impl_->Store(*entry, std::move(crl));
+}
+
+int64_t CrlService::Loads() const { return impl_->loads; }
 
 }  // namespace certctl::ops

@@ -283,6 +283,29 @@ class CrlService {
   // fallback for a database outage.
   void Invalidate(const std::string& issuer);
 
+  // Loading a new CRL off the request path (certctld's CRL loader, on the
+  // NOTIFY of a regeneration): MarkForReload invalidates as Invalidate does,
+  // but until ReloadMarked has re-checked a CRL (or for options.
+  // recheck_interval at most, should nothing reload it), Get keeps serving
+  // the one in memory while it is valid, instead of reading and verifying
+  // the new row on the request path. ReloadMarked re-checks every marked CRL
+  // on the caller's thread, the way a Get would (a changed row is read,
+  // parsed and verified before it replaces the one in memory; one that fails
+  // the check is never served: a fresh one is signed, or the old one kept
+  // while the database fails), and returns how many it re-checked.
+  void MarkForReload(const std::string& issuer);
+  size_t ReloadMarked();
+
+  // Serves `crl` from now on, as a verified CRL of its generation: a CRL
+  // this process has just signed, verified and cached (RegenerateCrl's
+  // artifacts), so it need not be read back. Ignored when the CRL in memory
+  // has the same or a later CRL number.
+  void Publish(CrlArtifact crl);
+
+  // How many crl_cache rows this service has read and verified (each load
+  // of a new CRL counts once; Gets served from memory count nothing).
+  int64_t Loads() const;
+
   // CRLs (and generations being fetched) held in memory. Only generations
   // that exist and have a CRL stay: lookups that found nothing, or failed
   // with nothing to serve, leave no entry behind.

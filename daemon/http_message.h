@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -62,9 +63,16 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // in order
   std::string body;
+  // A body shared with other responses, sent instead of `body` when set:
+  // immutable bytes every concurrent response sends (a CRL) without a copy
+  // each. The session holds it until the response is written.
+  std::shared_ptr<const std::string> shared_body;
   // Never sent: the full Status of a server error, for the router's log line
   // (ErrorResponse keeps it out of the body).
   std::string log_detail;
+
+  // The bytes to send: *shared_body when set, else body.
+  std::string_view Body() const { return shared_body ? *shared_body : body; }
 
   // Replaces a header (case-insensitive name) or adds it.
   void Set(std::string_view name, std::string value);

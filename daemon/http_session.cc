@@ -52,6 +52,25 @@ void CopyHeaders(const HttpResponse& from, TimePoint now, Message& to) {
   for (const auto& [name, value] : from.headers) to.set(name, value);
 }
 
+// A response whose body is an HttpResponse::shared_body: the message's span
+// points into the shared bytes, which the message's owner keeps alive.
+struct SharedBodyResponse {
+  std::shared_ptr<const std::string> bytes;
+  http::response<http::span_body<const char>> message;
+};
+
+// The message of `holder`, owning `holder` (an aliasing shared_ptr), so that
+// Write keeps the shared bytes alive until they are written.
+std::shared_ptr<http::response<http::span_body<const char>>> SharedBodyMessage(
+    http::status status, unsigned version, std::shared_ptr<const std::string> bytes) {
+  auto holder = std::make_shared<SharedBodyResponse>();
+  holder->bytes = std::move(bytes);
+  holder->message.result(status);
+  holder->message.version(version);
+  holder->message.body() = {holder->bytes->data(), holder->bytes->size()};
+  return {holder, &holder->message};
+}
+
 // The request/response loop shared by the plain and the TLS session
 // (CRTP, as in the Beast examples): Derived provides stream(), Cancel()
 // and DoClose().
@@ -225,13 +244,22 @@ class HttpSession : public SessionControl {
     if (head_) {
       auto res = std::make_shared<http::response<http::empty_body>>(status, version_);
       CopyHeaders(r, now, *res);
-      res->content_length(r.body.size());
+      res->content_length(r.Body().size());
       res->keep_alive(keep);
       return Write(std::move(res));
     }
+    if (r.shared_body) {
+      return Finish(r, now, keep, SharedBodyMessage(status, version_, r.shared_body));
+    }
     auto res = std::make_shared<http::response<http::string_body>>(status, version_);
-    CopyHeaders(r, now, *res);
     res->body() = std::move(r.body);
+    Finish(r, now, keep, std::move(res));
+  }
+
+  template <class Message>
+  void Finish(const HttpResponse& r, TimePoint now, bool keep,
+              std::shared_ptr<Message> res) {
+    CopyHeaders(r, now, *res);
     if (r.status != 304 && r.status != 204) res->prepare_payload();
     res->keep_alive(keep);
     Write(std::move(res));

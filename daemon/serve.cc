@@ -10,6 +10,7 @@
 #include "certctl/util/files.h"
 #include "daemon/app.h"
 #include "daemon/file_limit.h"
+#include "daemon/schedulers/crl_loader.h"
 #include "daemon/schedulers/crl_scheduler.h"
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
@@ -132,12 +133,16 @@ Status Serve(Runtime& rt) {
 
   CrlScheduler crl(app, {.interval = config.crl_generation_interval});
   app.OnRevocation([&crl](const std::string& issuer) { crl.Changed(issuer); });
-  InvalidationWatcher watcher(app,
-                              [&crl](const std::string& issuer) { crl.Changed(issuer); });
+  CrlLoader crl_loader(app);
+  InvalidationWatcher watcher(app, [&crl, &crl_loader](const std::string& issuer) {
+    crl_loader.Reload(issuer);
+    crl.Changed(issuer);
+  });
   DatabaseMonitor monitor(app);
   Maintenance maintenance(app, [&crl] { return crl.leader(); });
 
   server.Start([&app, &tls] { Reload(app, tls); });
+  crl_loader.Start();
   watcher.Start();
   monitor.Start();
   crl.Start();
@@ -156,6 +161,7 @@ Status Serve(Runtime& rt) {
   crl.Stop();
   monitor.Stop();
   watcher.Stop();
+  crl_loader.Stop();
   if (!config.pid_file.empty()) {
     (void)RemoveFileDurably(ops::SignalReloadPath(config.pid_file));
   }

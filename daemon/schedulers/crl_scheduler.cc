@@ -111,6 +111,8 @@ Status CrlScheduler::Regenerate(const std::string& issuer, ops::CrlTrigger trigg
                         c.duration_ms, trigger_name);
   }
   app_.crl().Invalidate(issuer);
+  // Signed, verified and cached just now: served as they are, not read back.
+  for (auto& c : written) app_.crl().Publish(std::move(c));
   bool& failing = failing_[issuer];
   if (!s.ok() && !failing) {
     app_.logger()->error("CRL of {} ({}) failed: {}", issuer, trigger_name, s.ToString());

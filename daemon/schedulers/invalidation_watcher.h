@@ -2,7 +2,9 @@
 // invalidations on a connection of its own and applies them to this
 // process's in-memory caches:
 //   scope "ocsp"/"all" -> OcspService::Invalidate
-//   scope "crl"/"all"  -> CrlService::Invalidate and CrlScheduler::Changed
+//   scope "crl"/"all"  -> CrlService::Invalidate and `crl_changed` (certctld:
+//                         the CRL loader, which loads the new CRL off the
+//                         request path, and CrlScheduler::Changed)
 // It reconnects by itself (logging once per lost/regained connection) and,
 // after a reconnect, drops everything in memory: notifications sent while it
 // was away are lost.

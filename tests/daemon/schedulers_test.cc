@@ -7,6 +7,7 @@
 #include "certctl/log/logging.h"
 #include "certctl/util/time_format.h"
 #include "daemon/daemon_fixture.h"
+#include "daemon/schedulers/crl_loader.h"
 #include "daemon/schedulers/crl_scheduler.h"
 #include "daemon/schedulers/database_monitor.h"
 #include "daemon/schedulers/invalidation_watcher.h"
@@ -122,6 +123,36 @@ TEST_F(SchedulersTest, WatcherHearsNotificationsFromAnyConnection) {
   watcher.Stop();
 }
 
+// A regeneration elsewhere (certctl-admin): the loader reads and verifies
+// the new CRL once, off the request path; the GETs before it get the
+// previous CRL from memory, the GETs after it the new one, none re-reads.
+TEST_F(SchedulersTest, TheCrlLoaderLoadsEachNewCrlOnceOffTheRequestPath) {
+  auto number = [&] {
+    auto served = app_->crl().Get("iss-local", std::nullopt);
+    EXPECT_TRUE(served.ok()) << served.status().ToString();
+    return served.ok() ? served->crl->crl_number : -1;
+  };
+  daemon::CrlScheduler scheduler(*app_, {});
+  ASSERT_TRUE(scheduler.RegenerateIfNeeded("iss-local", ops::CrlTrigger::kStartup));
+  int64_t before = number();  // published by the scheduler: nothing read back
+  EXPECT_EQ(app_->crl().Loads(), 0);
+
+  auto ctx = app_->Context({"admin", "host", "certctl-admin crl regenerate", ""});
+  ops::OpReport report;
+  ASSERT_TRUE(ops::RegenerateCrl(ctx, "iss-local", ops::CrlTrigger::kAdmin, report).ok());
+  daemon::CrlLoader loader(*app_);
+  app_->crl().MarkForReload("iss-local");  // heard of, not loaded yet
+  EXPECT_EQ(number(), before);
+  EXPECT_EQ(app_->crl().Loads(), 0);
+  loader.Start();
+  loader.Reload("iss-local");
+  EXPECT_TRUE(Eventually([&] { return loader.passes() >= 1; }));
+  EXPECT_EQ(app_->crl().Loads(), 1);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(number(), before + 1);
+  EXPECT_EQ(app_->crl().Loads(), 1);
+  loader.Stop();
+}
+
 // A CA rotation notifies every certctld ({"scope":"all","issuer":...}); a
 // running process then serves and issues with the new generation, and keeps
 // serving the old one at its own URL, without a restart.
@@ -132,7 +163,7 @@ TEST_F(SchedulersTest, ANewGenerationIsServedAfterItsNotifyWithoutARestart) {
   auto verifies_with = [&](const std::string& target, const std::string& ca) {
     auto r = Get(target, "");
     if (r.status != 200) return false;
-    std::string crl = WriteFile("served.crl", r.body);
+    std::string crl = WriteFile("served.crl", std::string(r.Body()));
     auto v = Command(
         {"openssl", "crl", "-inform", "DER", "-in", crl, "-CAfile", ca, "-noout"});
     return v.exit_code == 0 && v.output.find("verify OK") != std::string::npos;

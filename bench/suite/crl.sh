@@ -58,7 +58,7 @@ regenerate_openssl() {
 crl_regenerate() {
   local round
   for round in $(seq 1 "$rounds"); do
-    if [[ $only == crl-serve ]]; then
+    if [[ ,$only, == *,crl-serve,* ]]; then
       regenerate_certctl "$round"
     elif ((round % 2)); then
       regenerate_certctl "$round"

@@ -164,8 +164,9 @@ profile_workloads() {
       wrk_json "$pki" "$seconds")
     wait "$recorder" || true
     [[ $run_mode == first ]] && use_serials certctl "$json"
-    perf report -i "$work/perf.data" --stdio --no-children --percent-limit 1.5 \
-      --sort dso,symbol 2> /dev/null | grep -v '^$' | head -60 > "$out/perf-$workload.txt"
+    perf report -i "$work/perf.data" --stdio --no-children -g none --percent-limit 1 \
+      --sort dso,symbol 2> /dev/null | grep -v '^#' | grep -v '^$' | cut -c1-150 |
+      sed 's/ *$//' | head -40 > "$out/perf-$workload.txt" || true # head closes the pipe
     log "profiled $workload ($(jq -r '.rps | floor' <<< "$json")/s): $out/perf-$workload.txt"
   done
 }

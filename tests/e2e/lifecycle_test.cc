@@ -39,16 +39,17 @@ TEST_F(LifecycleTest, RefusesToStartWithoutTheAuditKey) {
 }
 
 TEST_F(LifecycleTest, SigtermDrainsInFlightRequestsAndRefusesNewOnes) {
-  Instance d = Start();
-  // Hold up a CRL fetch: no cached CRL and its lock held elsewhere, so the
-  // live signing waits.
+  // Hold up a CRL fetch: no CRL in the database or in memory, and its lock
+  // held elsewhere from before the start (certctld keeps in memory the CRLs
+  // its scheduler signs: with the lock free, the start-up CRL would be served
+  // at once), so the live signing waits.
   auto db = Database::Open({.url = url_, .pool_size = 2});
   ASSERT_TRUE(db.ok()) << db.status().ToString();
-  // (The scheduler may be generating the start-up CRL right now: wait for it.)
   auto lock = OperationLock::Acquire(**db, "crl:iss-local", ThisProcess("e2e"),
                                      std::chrono::seconds(20));
   ASSERT_TRUE(lock.ok()) << lock.status().ToString();
   Sql("DELETE FROM crl_cache");
+  Instance d = Start();
   Output in_flight;
   std::thread client([&] {
     in_flight = Curl({"-o", Path("drain.der"), "-w", "%{http_code}",

@@ -95,22 +95,34 @@ psql_bench() { psql -X -q -v ON_ERROR_STOP=1 "$database_url" "$@"; }
 # with a delegated P-256 responder like certctld's. Sets ref_pid, ref_url.
 # (openssl 3.0's -port takes a number only: it listens on every address.)
 start_reference() {
-  local port log=$work/ref/ocsp-$((++reference_starts)).log
-  port=$(free_port)
-  openssl ocsp -index "$work/ref/index.txt" -CA "$work/dev/ca/ca.crt" \
-    -rsigner "$work/ref/responder.crt" -rkey "$work/ref/responder.key" \
-    -ndays 4 -port "$port" -multi 2 > "$log" 2>&1 &
-  ref_pid=$!
-  disown "$ref_pid" # stopped with SIGKILL: no "Killed" notice from the shell
-  remember_pid "$ref_pid"
-  # Not wait_port: a connection closed without a request is what makes an
-  # openssl 3.0 -multi child spin. It logs ACCEPT once it listens.
-  local deadline=$((SECONDS + 30))
-  until grep -qs "^ACCEPT .*:$port " "$log"; do
-    ((SECONDS < deadline)) || die "openssl ocsp did not start: $(tail -3 "$log")"
-    sleep 0.02
+  local attempt port log
+  # Three misses in a row end the run.
+  for attempt in 1 2 3; do
+    log=$work/ref/ocsp-$((++reference_starts)).log
+    port=$(free_port)
+    openssl ocsp -index "$work/ref/index.txt" -CA "$work/dev/ca/ca.crt" \
+      -rsigner "$work/ref/responder.crt" -rkey "$work/ref/responder.key" \
+      -ndays 4 -port "$port" -multi 2 > "$log" 2>&1 &
+    ref_pid=$!
+    disown "$ref_pid" # stopped with SIGKILL: no "Killed" notice from the shell
+    remember_pid "$ref_pid"
+    # Not wait_port: a connection closed without a request is what makes an
+    # openssl 3.0 -multi child spin. Nor its log: with -multi it logs its
+    # ACCEPT line only now and then (it sends its messages to syslog), so
+    # the listening socket is looked up with ss instead.
+    local deadline=$((SECONDS + 10))
+    until [[ -n $(ss -Hltn "sport = :$port") ]]; do
+      ((SECONDS < deadline)) || break
+      sleep 0.02
+    done
+    if [[ -n $(ss -Hltn "sport = :$port") ]]; then
+      ref_url=http://127.0.0.1:$port
+      return 0
+    fi
+    log "openssl ocsp did not listen on $port within 10 s (attempt $attempt): $(tail -3 "$log")"
+    stop_reference
   done
-  ref_url=http://127.0.0.1:$port
+  die "openssl ocsp did not start in 3 attempts"
 }
 reference_starts=0
 

@@ -3,6 +3,7 @@
 #include <pqxx/stream_from>
 
 #include "certctl/util/encoding.h"
+#include "store/array_literal.h"
 #include "store/pg.h"
 
 namespace certctl {
@@ -25,20 +26,6 @@ std::vector<std::string> ParseTextArray(const pqxx::field& f) {
     if (item.first == pqxx::array_parser::string_value) out.push_back(item.second);
   }
   return out;
-}
-
-std::string TextArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 CertificateStatusRecord StatusFrom(const pqxx::row& r) {

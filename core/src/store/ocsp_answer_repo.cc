@@ -4,28 +4,11 @@
 #include <tuple>
 
 #include "certctl/util/encoding.h"
+#include "store/array_literal.h"
 #include "store/pg.h"
 
 namespace certctl {
 namespace {
-
-// A PostgreSQL array literal ({"a","b"}): libpqxx 6.4 has no conversion of
-// containers to array parameters, so the batch's columns are spelled here.
-// Every element is quoted, with `"` and `\` escaped as the array syntax wants.
-std::string ArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
 
 // bytea in hex input form, for an array element.
 std::string ByteaText(const std::string& bytes) { return "\\x" + HexEncode(bytes); }
@@ -145,11 +128,12 @@ Result<std::vector<bool>> OcspAnswerRepo::PutBatchIfEpochUnchanged(
     cols[11].push_back(ByteaText(a.answer_digest.value_or("")));
   }
   return GuardValue<std::vector<bool>>("write back OCSP answers", [&] {
-    auto r = tx.Exec("ocsp_cache_put_batch", sql, ArrayLiteral(cols[0]),
-                     ArrayLiteral(cols[1]), ArrayLiteral(cols[2]), ArrayLiteral(cols[3]),
-                     ArrayLiteral(cols[4]), ArrayLiteral(cols[5]), ArrayLiteral(cols[6]),
-                     ArrayLiteral(cols[7]), ArrayLiteral(cols[8]), ArrayLiteral(cols[9]),
-                     ArrayLiteral(cols[10]), ArrayLiteral(cols[11]));
+    auto r = tx.Exec(
+        "ocsp_cache_put_batch", sql, TextArrayLiteral(cols[0]), TextArrayLiteral(cols[1]),
+        TextArrayLiteral(cols[2]), TextArrayLiteral(cols[3]), TextArrayLiteral(cols[4]),
+        TextArrayLiteral(cols[5]), TextArrayLiteral(cols[6]), TextArrayLiteral(cols[7]),
+        TextArrayLiteral(cols[8]), TextArrayLiteral(cols[9]), TextArrayLiteral(cols[10]),
+        TextArrayLiteral(cols[11]));
     std::map<std::tuple<std::string, std::string, std::string>, bool> written;
     for (const auto& row : r) {
       written[{row[0].as<std::string>(), row[1].as<std::string>(),
